@@ -1,0 +1,55 @@
+import { defineConfig } from '@playwright/test';
+import * as os from 'node:os';
+import * as path from 'node:path';
+
+// The server under test is the debug binary built by `cargo leptos build`, started fresh on its
+// own port with a throwaway SQLite database and the built-in A2E simulator (no key set).
+const port = Number(process.env.E2E_PORT ?? 3117);
+const dataDir = process.env.E2E_DATA_DIR ?? path.join(os.tmpdir(), 'avatar-studio-e2e');
+const baseURL = `http://127.0.0.1:${port}`;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 90_000,
+  expect: { timeout: 20_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [['list']],
+  outputDir: 'test-results',
+  use: {
+    baseURL,
+    screenshot: 'only-on-failure',
+    trace: 'retain-on-failure',
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    },
+  },
+  projects: [{ name: 'chromium', use: { browserName: 'chromium' } }],
+  webServer: {
+    // The server's log goes to a file beside its database, to keep the test report readable.
+    command: `exec target/debug/avatar-studio >> ${dataDir}/server.log 2>&1`,
+    cwd: '..',
+    url: `${baseURL}/healthz`,
+    reuseExistingServer: false,
+    timeout: 120_000,
+    env: {
+      LEPTOS_SITE_ROOT: 'target/site',
+      LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+      DATABASE_URL: `sqlite://${dataDir}/e2e.db?mode=rwc`,
+      MEDIA_DIR: `${dataDir}/media`,
+      A2E_API_KEY: '',
+      A2E_API_TOKEN: '',
+      A2E_SIMULATOR_SPEEDUP: process.env.A2E_SIMULATOR_SPEEDUP ?? '300',
+      RUST_LOG: process.env.RUST_LOG ?? 'info',
+    },
+  },
+});

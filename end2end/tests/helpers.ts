@@ -1,0 +1,22 @@
+import { expect, Page } from '@playwright/test';
+
+export const PASSWORD = 'correct horse battery';
+
+/** A fresh address per test, so tests never depend on each other's accounts. */
+export function uniqueEmail(prefix = 'user'): string {
+  return `${prefix}-${Date.now()}-${Math.floor(Math.random() * 1e6)}@example.com`;
+}
+
+/** Opens a page and waits until the WASM bundle has hydrated it. */
+export async function openHydrated(page: Page, path: string): Promise<void> {
+  await page.goto(path);
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+}
+
+export async function signUp(page: Page, email: string, password = PASSWORD): Promise<void> {
+  await openHydrated(page, '/signup');
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign up' }).click();
+  await expect(page.getByTestId('credits')).toBeVisible();
+}

@@ -1,0 +1,111 @@
+//! Accounts over JSON: sign-up, log-in, log-out, the current user and personal API tokens.
+
+use super::json::ApiJson;
+use crate::domain::{accounts, credits, tokens};
+use crate::error::AppError;
+use crate::server::session::{self, CurrentUser};
+use crate::server::state::AppState;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use tower_sessions::Session;
+
+#[derive(Deserialize)]
+pub struct Credentials {
+    email: String,
+    password: String,
+}
+
+#[derive(Serialize)]
+pub struct Me {
+    id: String,
+    email: String,
+    credits: i64,
+}
+
+async fn me_of(state: &AppState, user: accounts::User) -> Result<Json<Me>, AppError> {
+    let credits = credits::balance(&state.db, &user.id).await?;
+    Ok(Json(Me {
+        id: user.id,
+        email: user.email,
+        credits,
+    }))
+}
+
+pub async fn signup(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<(StatusCode, Json<Me>), AppError> {
+    let user = accounts::sign_up(
+        &state.db,
+        &body.email,
+        &body.password,
+        state.config.signup_credits,
+    )
+    .await?;
+    session::log_in(&session, &user.id).await?;
+    Ok((StatusCode::CREATED, me_of(&state, user).await?))
+}
+
+pub async fn login(
+    State(state): State<AppState>,
+    session: Session,
+    ApiJson(body): ApiJson<Credentials>,
+) -> Result<Json<Me>, AppError> {
+    let user = accounts::log_in(&state.db, &body.email, &body.password).await?;
+    session::log_in(&session, &user.id).await?;
+    me_of(&state, user).await
+}
+
+pub async fn logout(session: Session) -> Result<Json<serde_json::Value>, AppError> {
+    session::log_out(&session).await?;
+    Ok(Json(serde_json::json!({ "ok": true })))
+}
+
+pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Me>, AppError> {
+    let user = accounts::find_user(&state.db, &user.id)
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
+    me_of(&state, user).await
+}
+
+#[derive(Deserialize, Default)]
+pub struct NewTokenBody {
+    name: Option<String>,
+}
+
+pub async fn create_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<tokens::NewToken>), AppError> {
+    // The body is optional: an empty POST makes a token with the default name.
+    let body: NewTokenBody = if body.iter().all(u8::is_ascii_whitespace) {
+        NewTokenBody::default()
+    } else {
+        serde_json::from_slice(&body).map_err(|e| {
+            AppError::bad_request("invalid_json", format!("The body is not valid JSON: {e}"))
+        })?
+    };
+    let token = tokens::create(&state.db, &user.id, body.name.as_deref()).await?;
+    Ok((StatusCode::CREATED, Json(token)))
+}
+
+pub async fn list_tokens(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let list = tokens::list(&state.db, &user.id).await?;
+    Ok(Json(serde_json::json!({ "tokens": list })))
+}
+
+pub async fn revoke_token(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, AppError> {
+    tokens::revoke(&state.db, &user.id, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

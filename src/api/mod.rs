@@ -1,0 +1,28 @@
+//! The JSON API: `{"error":{"code","message"}}` on every failure, snake_case out, camelCase accepted in.
+
+pub mod auth;
+pub mod json;
+
+use crate::error::AppError;
+use crate::server::state::AppState;
+use axum::routing::{any, delete, get, post};
+use axum::Router;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/api/auth/signup", post(auth::signup))
+        .route("/api/auth/login", post(auth::login))
+        .route("/api/auth/logout", post(auth::logout))
+        .route("/api/me", get(auth::me))
+        .route(
+            "/api/tokens",
+            post(auth::create_token).get(auth::list_tokens),
+        )
+        .route("/api/tokens/{id}", delete(auth::revoke_token))
+        .route("/api", any(unknown_route))
+        .route("/api/{*rest}", any(unknown_route))
+}
+
+async fn unknown_route() -> AppError {
+    AppError::new(404, "unknown_route", "There is no API route at this path.")
+}

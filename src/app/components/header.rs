@@ -1,0 +1,64 @@
+//! The top bar: name, navigation, credits and account actions, and the demo-mode notice.
+
+use crate::app::session::use_session;
+use crate::server_fns::auth::LogOut;
+use leptos::prelude::*;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+#[component]
+pub fn Header() -> impl IntoView {
+    let session = use_session();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Avatar Studio"</a>
+            <nav class="nav">
+                <A href="/" exact=true>"Canvas"</A>
+                <A href="/characters">"Characters"</A>
+                <A href="/account">"Account"</A>
+            </nav>
+            <div class="account-area">
+                <Transition fallback=|| view! { <span class="muted">"…"</span> }>
+                    {move || session.info.get().map(|info| match info.ok().and_then(|i| i.user) {
+                        Some(user) => view! {
+                            <span class="credits" data-testid="credits" title="Your credits">
+                                <strong>{user.credits}</strong>" credits"
+                            </span>
+                            <span class="email muted">{user.email}</span>
+                            <LogOutButton/>
+                        }.into_any(),
+                        None => view! {
+                            <A href="/login">"Log in"</A>
+                            <A href="/signup" attr:class="button small">"Sign up"</A>
+                        }.into_any(),
+                    })}
+                </Transition>
+            </div>
+        </header>
+        <Transition fallback=|| ()>
+            {move || session.info.get().and_then(Result::ok).filter(|i| i.demo_mode).map(|_| view! {
+                <p class="demo-banner" role="status">
+                    "Demo mode: simulated A2E. Set A2E_API_KEY to use the real service."
+                </p>
+            })}
+        </Transition>
+    }
+}
+
+#[component]
+fn LogOutButton() -> impl IntoView {
+    let session = use_session();
+    let action = ServerAction::<LogOut>::new();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            session.refresh();
+            navigate("/login", Default::default());
+        }
+    });
+    view! {
+        <ActionForm action=action attr:class="inline-form">
+            <button type="submit" class="link-button">"Log out"</button>
+        </ActionForm>
+    }
+}

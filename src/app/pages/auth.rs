@@ -1,0 +1,70 @@
+//! Log-in and sign-up pages.
+
+use crate::app::components::notice::ErrorNotice;
+use crate::app::session::use_session;
+use crate::server_fns::auth::{LogIn, SignUp};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::A;
+use leptos_router::hooks::use_navigate;
+
+/// After a successful account action: reload the session and go to the canvas.
+fn on_success<A>(action: ServerAction<A>)
+where
+    A: leptos::server_fn::ServerFn<Output = (), Error = crate::error::AppError>
+        + Clone
+        + Send
+        + Sync
+        + 'static,
+{
+    let session = use_session();
+    let navigate = use_navigate();
+    Effect::new(move |_| {
+        if let Some(Ok(())) = action.value().get() {
+            session.refresh();
+            navigate("/", Default::default());
+        }
+    });
+}
+
+#[component]
+pub fn LoginPage() -> impl IntoView {
+    let action = ServerAction::<LogIn>::new();
+    on_success(action);
+    view! {
+        <Title text="Log in"/>
+        <section class="card auth-card">
+            <h1>"Log in"</h1>
+            <ActionForm action=action>
+                <label>"Email"<input type="email" name="email" required autocomplete="email"/></label>
+                <label>"Password"<input type="password" name="password" required autocomplete="current-password"/></label>
+                <button type="submit" disabled=move || action.pending().get()>"Log in"</button>
+            </ActionForm>
+            <ErrorNotice result=action.value()/>
+            <p class="muted">"No account yet? "<A href="/signup">"Sign up"</A></p>
+        </section>
+    }
+}
+
+#[component]
+pub fn SignupPage() -> impl IntoView {
+    let action = ServerAction::<SignUp>::new();
+    on_success(action);
+    view! {
+        <Title text="Sign up"/>
+        <section class="card auth-card">
+            <h1>"Create your account"</h1>
+            <ActionForm action=action>
+                <label>"Email"<input type="email" name="email" required autocomplete="email"/></label>
+                <label>
+                    "Password"
+                    <input type="password" name="password" required minlength="8" autocomplete="new-password"/>
+                    <small class="muted">"At least 8 characters."</small>
+                </label>
+                <button type="submit" disabled=move || action.pending().get()>"Sign up"</button>
+            </ActionForm>
+            <ErrorNotice result=action.value()/>
+            <p class="muted">"Already have an account? "<A href="/login">"Log in"</A></p>
+        </section>
+    }
+}

@@ -1,0 +1,7 @@
+//! One module per page.
+
+pub mod account;
+pub mod auth;
+pub mod canvas;
+pub mod characters;
+pub mod not_found;

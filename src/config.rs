@@ -1,0 +1,140 @@
+//! Settings from the command line, the environment and an optional `.env` file.
+//! `avatar-studio --help` lists each one with its environment variable and default.
+
+use clap::{Args, Parser, Subcommand};
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "avatar-studio",
+    version,
+    about = "Avatar Studio: consistent AI characters with trained A2E avatars"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub config: Config,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Serve the studio (the default).
+    Serve,
+    /// Run only the A2E simulator, as a standalone server.
+    SimulateA2e {
+        /// Address to listen on.
+        #[arg(long, env = "A2E_SIMULATOR_ADDR", default_value = "127.0.0.1:3900")]
+        addr: SocketAddr,
+    },
+}
+
+#[derive(Args, Clone)]
+pub struct Config {
+    /// Database: `sqlite://FILE` (created when missing) or `postgres://USER@HOST/DB`.
+    #[arg(
+        long,
+        env = "DATABASE_URL",
+        default_value = "sqlite://data/avatar-studio.db"
+    )]
+    pub database_url: String,
+
+    /// Address the web server listens on.
+    #[arg(long, env = "LEPTOS_SITE_ADDR", default_value = "127.0.0.1:3000")]
+    pub site_addr: SocketAddr,
+
+    /// Folder with the built front end (pkg/ with the WASM bundle and CSS, plus public assets).
+    #[arg(long, env = "LEPTOS_SITE_ROOT", default_value = "target/site")]
+    pub site_root: String,
+
+    /// Folder of the local media store.
+    #[arg(long, env = "MEDIA_DIR", default_value = "data/media")]
+    pub media_dir: PathBuf,
+
+    /// Public URL of this server, used for links A2E must fetch [default: http://LEPTOS_SITE_ADDR].
+    #[arg(long, env = "PUBLIC_BASE_URL")]
+    pub public_base_url: Option<String>,
+
+    /// A2E API key. Without one the studio runs against its built-in simulator (demo mode).
+    #[arg(long, env = "A2E_API_KEY", hide_env_values = true)]
+    pub a2e_api_key: Option<String>,
+
+    /// Older name for the A2E API key; A2E_API_KEY wins when both are set.
+    #[arg(long, env = "A2E_API_TOKEN", hide_env_values = true)]
+    pub a2e_api_token: Option<String>,
+
+    /// A2E base URL (ignored in demo mode, where the built-in simulator is used).
+    #[arg(long, env = "A2E_BASE_URL", default_value = "https://video.a2e.ai")]
+    pub a2e_base_url: String,
+
+    /// How much faster than real time the simulator's clock runs.
+    #[arg(long, env = "A2E_SIMULATOR_SPEEDUP", default_value_t = 1.0)]
+    pub a2e_simulator_speedup: f64,
+
+    /// Credits granted to every new account.
+    #[arg(long, env = "SIGNUP_CREDITS", default_value_t = 100)]
+    pub signup_credits: i64,
+
+    /// Mark the session cookie `Secure` (turn on behind HTTPS).
+    #[arg(long, env = "SECURE_COOKIES", default_value_t = false)]
+    pub secure_cookies: bool,
+}
+
+impl Config {
+    /// The A2E key, preferring `A2E_API_KEY` over the older `A2E_API_TOKEN`.
+    pub fn a2e_key(&self) -> Option<&str> {
+        [&self.a2e_api_key, &self.a2e_api_token]
+            .into_iter()
+            .flatten()
+            .map(|k| k.trim())
+            .find(|k| !k.is_empty())
+    }
+
+    /// Demo mode: no A2E key, so the built-in simulator stands in for A2E.
+    pub fn demo_mode(&self) -> bool {
+        self.a2e_key().is_none()
+    }
+
+    pub fn public_base_url(&self) -> String {
+        match &self.public_base_url {
+            Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_string(),
+            _ => format!("http://{}", self.site_addr),
+        }
+    }
+
+    /// Settings as parsed from the environment alone, for tests and tools.
+    pub fn from_env() -> Self {
+        Cli::parse_from(["avatar-studio"]).config
+    }
+}
+
+// Hand-written so that the A2E key can never reach a log line through `{:?}`.
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("database_url", &redact_url(&self.database_url))
+            .field("site_addr", &self.site_addr)
+            .field("site_root", &self.site_root)
+            .field("media_dir", &self.media_dir)
+            .field("public_base_url", &self.public_base_url())
+            .field("a2e_key", &self.a2e_key().map(|_| "<redacted>"))
+            .field("a2e_base_url", &self.a2e_base_url)
+            .field("a2e_simulator_speedup", &self.a2e_simulator_speedup)
+            .field("signup_credits", &self.signup_credits)
+            .field("secure_cookies", &self.secure_cookies)
+            .finish()
+    }
+}
+
+/// Hides a password in a database URL (`postgres://user:secret@host` → `postgres://user:***@host`).
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_string(),
+    }
+}

@@ -1,0 +1,214 @@
+//! Sign-up and log-in: validation, argon2 password hashes, the starting credit grant.
+
+use crate::error::AppError;
+use crate::store::{self, ledger, users, Db};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
+use argon2::Argon2;
+use serde::{Deserialize, Serialize};
+
+/// What the browser and the API may see of a user: never the password hash.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub id: String,
+    pub email: String,
+}
+
+impl From<users::UserRow> for User {
+    fn from(row: users::UserRow) -> Self {
+        Self {
+            id: row.id,
+            email: row.email,
+        }
+    }
+}
+
+const MIN_PASSWORD: usize = 8;
+const MAX_PASSWORD: usize = 128;
+const MAX_EMAIL: usize = 254;
+const COMMON_PASSWORDS: &[&str] = &[
+    "password",
+    "password1",
+    "12345678",
+    "123456789",
+    "1234567890",
+    "qwertyui",
+    "qwerty123",
+    "iloveyou",
+    "11111111",
+    "abcdefgh",
+    "letmein1",
+    "welcome1",
+    "abc12345",
+    "00000000",
+];
+
+pub fn normalize_email(raw: &str) -> Result<String, AppError> {
+    let email = raw.trim().to_lowercase();
+    let invalid = || AppError::bad_request("invalid_email", "Enter a valid email address.");
+    if email.is_empty() || email.len() > MAX_EMAIL || email.chars().any(char::is_whitespace) {
+        return Err(invalid());
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    let domain_ok = domain.contains('.')
+        && !domain.starts_with('.')
+        && !domain.ends_with('.')
+        && !domain.contains('@');
+    if local.is_empty() || !domain_ok {
+        return Err(invalid());
+    }
+    Ok(email)
+}
+
+pub fn check_password_strength(password: &str, email: &str) -> Result<(), AppError> {
+    let weak = |why: &str| AppError::bad_request("weak_password", why.to_string());
+    let len = password.chars().count();
+    if len < MIN_PASSWORD {
+        return Err(weak("Use at least 8 characters for your password."));
+    }
+    if len > MAX_PASSWORD {
+        return Err(weak("Use at most 128 characters for your password."));
+    }
+    let lower = password.to_lowercase();
+    let local = email.split('@').next().unwrap_or_default();
+    let one_char = password.chars().all(|c| Some(c) == password.chars().next());
+    if COMMON_PASSWORDS.contains(&lower.as_str()) || one_char || lower == local {
+        return Err(weak("That password is too easy to guess; choose another."));
+    }
+    Ok(())
+}
+
+async fn hash_password(password: String) -> Result<String, AppError> {
+    tokio::task::spawn_blocking(move || {
+        let salt = SaltString::generate(&mut OsRng);
+        Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map(|h| h.to_string())
+    })
+    .await
+    .map_err(|_| AppError::internal())?
+    .map_err(|_| AppError::internal())
+}
+
+async fn verify_password(password: String, hash: String) -> bool {
+    tokio::task::spawn_blocking(move || {
+        PasswordHash::new(&hash)
+            .map(|parsed| {
+                Argon2::default()
+                    .verify_password(password.as_bytes(), &parsed)
+                    .is_ok()
+            })
+            .unwrap_or(false)
+    })
+    .await
+    .unwrap_or(false)
+}
+
+/// Creates the account and grants the starting credits in one transaction.
+pub async fn sign_up(
+    db: &Db,
+    email: &str,
+    password: &str,
+    signup_credits: i64,
+) -> Result<User, AppError> {
+    let email = normalize_email(email)?;
+    check_password_strength(password, &email)?;
+    let row = users::UserRow {
+        id: store::new_id(),
+        email,
+        password_hash: hash_password(password.to_string()).await?,
+        created_at: store::now_millis(),
+    };
+    let mut tx = db.pool.begin().await?;
+    if !users::insert(&mut *tx, &row).await? {
+        return Err(AppError::conflict(
+            "email_taken",
+            "An account with this email already exists. Log in instead.",
+        ));
+    }
+    if signup_credits > 0 {
+        let key = format!("signup:{}", row.id);
+        let entry = ledger::NewEntry {
+            user_id: &row.id,
+            kind: ledger::EntryKind::Grant,
+            amount: signup_credits,
+            idempotency_key: &key,
+            reservation_key: None,
+            note: "Welcome credits",
+        };
+        ledger::append(&mut tx, &entry).await?;
+    }
+    tx.commit().await?;
+    tracing::info!(user_id = %row.id, "account created");
+    Ok(row.into())
+}
+
+/// Checks the credentials; unknown email and wrong password answer alike.
+pub async fn log_in(db: &Db, email: &str, password: &str) -> Result<User, AppError> {
+    let wrong = || AppError::new(401, "invalid_credentials", "Wrong email or password.");
+    let Ok(email) = normalize_email(email) else {
+        return Err(wrong());
+    };
+    if password.is_empty() || password.len() > MAX_PASSWORD * 4 {
+        return Err(wrong());
+    }
+    let Some(row) = users::find_by_email(&db.pool, &email).await? else {
+        // Spend the same time as a real check so response times do not reveal accounts.
+        let _ = hash_password(password.to_string()).await;
+        return Err(wrong());
+    };
+    if !verify_password(password.to_string(), row.password_hash.clone()).await {
+        return Err(wrong());
+    }
+    Ok(row.into())
+}
+
+pub async fn find_user(db: &Db, id: &str) -> Result<Option<User>, AppError> {
+    Ok(users::find_by_id(&db.pool, id).await?.map(User::from))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails_are_normalised_and_checked() {
+        assert_eq!(
+            normalize_email("  Ana@Example.COM ").unwrap(),
+            "ana@example.com"
+        );
+        for bad in [
+            "",
+            "ana",
+            "ana@",
+            "@x.io",
+            "ana@localhost",
+            "a b@x.io",
+            "a@b@c.io",
+            "a@.io",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad} accepted");
+        }
+    }
+
+    #[test]
+    fn weak_passwords_are_refused() {
+        let email = "ana@example.com";
+        for weak in ["short", "password", "PassWord", "aaaaaaaaaa"] {
+            let err = check_password_strength(weak, email);
+            assert!(err.is_err(), "{weak} accepted");
+        }
+        assert!(check_password_strength("ana", email).is_err());
+        assert!(check_password_strength(&"x1".repeat(100), email).is_err());
+        assert!(check_password_strength("correct horse battery", email).is_ok());
+    }
+
+    #[tokio::test]
+    async fn hashes_verify_only_the_right_password() {
+        let hash = hash_password("correct horse".into()).await.unwrap();
+        assert!(hash.starts_with("$argon2"));
+        assert!(verify_password("correct horse".into(), hash.clone()).await);
+        assert!(!verify_password("wrong horse".into(), hash).await);
+    }
+}

@@ -1,0 +1,86 @@
+//! Server start-up: configuration, database, router, graceful shutdown.
+
+pub mod router;
+pub mod session;
+pub mod state;
+
+use crate::config::{Cli, Command, Config};
+use clap::Parser;
+use std::process::ExitCode;
+use tokio::net::TcpListener;
+
+/// Entry point of the binary: parses the command line and runs the chosen command.
+pub async fn run_cli() -> ExitCode {
+    // A missing .env is normal; settings then come from the environment and defaults.
+    let _ = dotenvy::dotenv();
+    let cli = Cli::parse();
+    init_tracing();
+    let result = match cli.command {
+        Some(Command::SimulateA2e { addr }) => simulate_a2e(addr, &cli.config).await,
+        Some(Command::Serve) | None => serve(cli.config).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("avatar-studio: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn init_tracing() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+}
+
+async fn serve(config: Config) -> Result<(), String> {
+    let addr = config.site_addr;
+    let listener = TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let (router, state) = router::build(config).await?;
+    let mode = if state.config.demo_mode() {
+        "demo mode: simulated A2E"
+    } else {
+        "A2E connected"
+    };
+    println!("Avatar Studio is running at http://{addr} ({mode})");
+    tracing::info!(config = ?state.config, "started");
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| format!("server error: {e}"))?;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn simulate_a2e(addr: std::net::SocketAddr, _config: &Config) -> Result<(), String> {
+    Err(format!(
+        "the A2E simulator is not available in this build (asked for {addr})"
+    ))
+}
+
+/// Resolves on Ctrl-C or SIGTERM, letting in-flight requests finish.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

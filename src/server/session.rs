@@ -1,0 +1,79 @@
+//! Who is calling: the session cookie (browser) or a personal API token (scripts).
+
+use super::state::AppState;
+use crate::domain::{accounts, tokens};
+use crate::error::AppError;
+use axum::extract::FromRequestParts;
+use axum::http::{header::AUTHORIZATION, request::Parts};
+use tower_sessions::Session;
+
+const USER_KEY: &str = "user_id";
+
+/// Starts a fresh session for the user (a new id, so a planted cookie cannot be reused).
+pub async fn log_in(session: &Session, user_id: &str) -> Result<(), AppError> {
+    session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(USER_KEY, user_id)
+        .await
+        .map_err(session_error)
+}
+
+pub async fn log_out(session: &Session) -> Result<(), AppError> {
+    session.flush().await.map_err(session_error)
+}
+
+/// The user id of the session, if it is logged in.
+pub async fn session_user(session: &Session) -> Result<Option<String>, AppError> {
+    session.get::<String>(USER_KEY).await.map_err(session_error)
+}
+
+fn session_error(err: tower_sessions::session::Error) -> AppError {
+    tracing::error!(error = %err, "session store error");
+    AppError::unavailable("Your session could not be read. Please try again.")
+}
+
+/// The authenticated caller of a JSON route.
+#[derive(Debug, Clone)]
+pub struct CurrentUser {
+    pub id: String,
+}
+
+impl FromRequestParts<AppState> for CurrentUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if let Some(header) = parts.headers.get(AUTHORIZATION) {
+            return bearer_user(header.to_str().unwrap_or_default(), state).await;
+        }
+        let session = Session::from_request_parts(parts, state)
+            .await
+            .map_err(|_| AppError::unauthorized())?;
+        let id = session_user(&session)
+            .await?
+            .ok_or_else(AppError::unauthorized)?;
+        // A session can outlive its account; treat that as logged out.
+        match accounts::find_user(&state.db, &id).await? {
+            Some(user) => Ok(Self { id: user.id }),
+            None => Err(AppError::unauthorized()),
+        }
+    }
+}
+
+async fn bearer_user(header: &str, state: &AppState) -> Result<CurrentUser, AppError> {
+    let invalid = || {
+        AppError::new(
+            401,
+            "invalid_token",
+            "The API token is missing, malformed or revoked.",
+        )
+    };
+    let token = header
+        .strip_prefix("Bearer ")
+        .or_else(|| header.strip_prefix("bearer "))
+        .map(str::trim)
+        .ok_or_else(invalid)?;
+    let id = tokens::authenticate(&state.db, token)
+        .await?
+        .ok_or_else(invalid)?;
+    Ok(CurrentUser { id })
+}

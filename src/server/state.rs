@@ -1,0 +1,38 @@
+//! What every request handler and server function can reach.
+
+use crate::config::Config;
+use crate::store::Db;
+use axum::extract::FromRef;
+use leptos::config::LeptosOptions;
+use std::sync::Arc;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub leptos_options: LeptosOptions,
+}
+
+impl FromRef<AppState> for LeptosOptions {
+    fn from_ref(state: &AppState) -> Self {
+        state.leptos_options.clone()
+    }
+}
+
+impl AppState {
+    /// Leptos options from `Leptos.toml` when present, with the served address and site root
+    /// taken from our own configuration so both always agree.
+    pub fn leptos_options(config: &Config) -> LeptosOptions {
+        let mut options = std::fs::read_to_string("Leptos.toml")
+            .ok()
+            .and_then(|text| leptos::config::get_config_from_str(&text).ok())
+            .unwrap_or_else(|| {
+                LeptosOptions::builder()
+                    .output_name("avatar-studio")
+                    .build()
+            });
+        options.site_root = config.site_root.as_str().into();
+        options.site_addr = config.site_addr;
+        options
+    }
+}

@@ -1,0 +1,73 @@
+//! Sign-up, log-in, log-out and the session summary the header shows.
+
+use crate::error::AppError;
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// What every page needs to know about the visitor.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    pub user: Option<UserSummary>,
+    pub demo_mode: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct UserSummary {
+    pub id: String,
+    pub email: String,
+    pub credits: i64,
+}
+
+#[server(prefix = "/sfn")]
+pub async fn load_session() -> Result<SessionInfo, AppError> {
+    use super::context;
+    use crate::domain::{accounts, credits};
+    let state = context::state()?;
+    let demo_mode = state.config.demo_mode();
+    let user = match context::user_id().await {
+        Ok(id) => accounts::find_user(&state.db, &id).await?,
+        Err(_) => None,
+    };
+    let user = match user {
+        Some(u) => Some(UserSummary {
+            credits: credits::balance(&state.db, &u.id).await?,
+            id: u.id,
+            email: u.email,
+        }),
+        None => None,
+    };
+    Ok(SessionInfo { user, demo_mode })
+}
+
+#[server(prefix = "/sfn")]
+pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
+    use super::context;
+    use crate::domain::accounts;
+    let state = context::state()?;
+    let user = accounts::sign_up(&state.db, &email, &password, state.config.signup_credits).await?;
+    crate::server::session::log_in(&context::session().await?, &user.id).await
+}
+
+#[server(prefix = "/sfn")]
+pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
+    use super::context;
+    use crate::domain::accounts;
+    let state = context::state()?;
+    let user = accounts::log_in(&state.db, &email, &password).await?;
+    crate::server::session::log_in(&context::session().await?, &user.id).await
+}
+
+#[server(prefix = "/sfn")]
+pub async fn log_out() -> Result<(), AppError> {
+    crate::server::session::log_out(&super::context::session().await?).await
+}
+
+/// A new personal API token for scripts; the secret is returned only this once.
+#[server(prefix = "/sfn")]
+pub async fn create_api_token(name: String) -> Result<String, AppError> {
+    use super::context;
+    let state = context::state()?;
+    let user_id = context::user_id().await?;
+    let token = crate::domain::tokens::create(&state.db, &user_id, Some(&name)).await?;
+    Ok(token.token)
+}

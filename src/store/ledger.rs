@@ -1,0 +1,115 @@
+//! The append-only credit ledger: inserts and sums, no updates or deletes.
+
+use sqlx::{Any, AnyConnection, Executor, Row};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EntryKind {
+    Grant,
+    Reserve,
+    Settle,
+    Refund,
+}
+
+impl EntryKind {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Grant => "grant",
+            Self::Reserve => "reserve",
+            Self::Settle => "settle",
+            Self::Refund => "refund",
+        }
+    }
+}
+
+pub struct NewEntry<'a> {
+    pub user_id: &'a str,
+    pub kind: EntryKind,
+    pub amount: i64,
+    pub idempotency_key: &'a str,
+    pub reservation_key: Option<&'a str>,
+    pub note: &'a str,
+}
+
+/// Appends an entry; `Ok(false)` when its idempotency key was already used.
+pub async fn append(conn: &mut AnyConnection, entry: &NewEntry<'_>) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO credit_ledger
+            (id, user_id, kind, amount, idempotency_key, reservation_key, note, created_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+         ON CONFLICT (idempotency_key) DO NOTHING",
+    )
+    .bind(super::new_id())
+    .bind(entry.user_id)
+    .bind(entry.kind.as_str())
+    .bind(entry.amount)
+    .bind(entry.idempotency_key)
+    .bind(entry.reservation_key)
+    .bind(entry.note)
+    .bind(super::now_millis())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn balance<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    user_id: &str,
+) -> Result<i64, sqlx::Error> {
+    // PostgreSQL sums BIGINT into NUMERIC; the cast keeps one integer type on both databases.
+    let row = sqlx::query(
+        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS balance FROM credit_ledger WHERE user_id = $1",
+    )
+    .bind(user_id)
+    .fetch_one(exec)
+    .await?;
+    row.try_get("balance")
+}
+
+/// Takes the user's ledger lock for the rest of the transaction, so that concurrent
+/// reservations see each other's entries. `false` when the user does not exist.
+pub async fn lock_user(conn: &mut AnyConnection, user_id: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("UPDATE users SET ledger_seq = ledger_seq + 1 WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The state of a reservation: its (positive) amount, and whether it was settled or refunded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReservationState {
+    pub amount: i64,
+    pub closed_by: Option<EntryKind>,
+}
+
+pub async fn reservation(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    reservation_key: &str,
+) -> Result<Option<ReservationState>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT kind, amount FROM credit_ledger WHERE user_id = $1 AND reservation_key = $2",
+    )
+    .bind(user_id)
+    .bind(reservation_key)
+    .fetch_all(&mut *conn)
+    .await?;
+    let mut state: Option<ReservationState> = None;
+    let mut closed_by = None;
+    for row in &rows {
+        let kind: String = row.try_get("kind")?;
+        let amount: i64 = row.try_get("amount")?;
+        match kind.as_str() {
+            "reserve" => {
+                state = Some(ReservationState {
+                    amount: -amount,
+                    closed_by: None,
+                })
+            }
+            "settle" => closed_by = Some(EntryKind::Settle),
+            "refund" => closed_by = Some(EntryKind::Refund),
+            _ => {}
+        }
+    }
+    Ok(state.map(|s| ReservationState { closed_by, ..s }))
+}

@@ -1,0 +1,21 @@
+//! Database access (sqlx, one set of queries for SQLite and PostgreSQL) and the media store.
+
+pub mod db;
+pub mod ledger;
+pub mod sessions;
+pub mod tokens;
+pub mod users;
+
+pub use db::{Db, DbKind};
+
+/// Milliseconds since the Unix epoch: the one time format stored in the database.
+pub fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or_default()
+}
+
+pub fn new_id() -> String {
+    uuid::Uuid::new_v4().simple().to_string()
+}

@@ -1,0 +1,58 @@
+//! The `users` table.
+
+use sqlx::{Any, Executor, Row};
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: String,
+    pub email: String,
+    pub password_hash: String,
+    pub created_at: i64,
+}
+
+const COLUMNS: &str = "id, email, password_hash, created_at";
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<UserRow, sqlx::Error> {
+    Ok(UserRow {
+        id: row.try_get("id")?,
+        email: row.try_get("email")?,
+        password_hash: row.try_get("password_hash")?,
+        created_at: row.try_get("created_at")?,
+    })
+}
+
+/// Inserts a user; `Ok(false)` when the email is taken.
+pub async fn insert<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    user: &UserRow,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "INSERT INTO users (id, email, password_hash, created_at) VALUES ($1, $2, $3, $4)
+         ON CONFLICT (email) DO NOTHING",
+    )
+    .bind(&user.id)
+    .bind(&user.email)
+    .bind(&user.password_hash)
+    .bind(user.created_at)
+    .execute(exec)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+pub async fn find_by_email<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    email: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE email = $1");
+    let row = sqlx::query(&sql).bind(email).fetch_optional(exec).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn find_by_id<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    id: &str,
+) -> Result<Option<UserRow>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM users WHERE id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(exec).await?;
+    row.as_ref().map(from_row).transpose()
+}
