@@ -1,0 +1,211 @@
+//! Test harness: a real server on a random port, on a fresh SQLite file or a throwaway
+//! PostgreSQL database that is dropped when the test ends.
+#![allow(dead_code)]
+
+use avatar_studio::config::{Cli, Config};
+use avatar_studio::server::{router, state::AppState};
+use clap::Parser;
+use serde_json::Value;
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Runs each named `async fn(Backend)` once on SQLite and once on PostgreSQL.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Sqlite).await
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+                async fn $name() {
+                    super::$name($crate::common::Backend::Postgres).await
+                }
+            )*
+        }
+    };
+}
+
+pub struct TestApp {
+    pub base: String,
+    pub state: AppState,
+    pub dir: PathBuf,
+    _database: Option<ThrowawayPg>,
+}
+
+impl TestApp {
+    pub async fn spawn(backend: Backend) -> Self {
+        Self::spawn_with(backend, |_| {}).await
+    }
+
+    pub async fn spawn_with(backend: Backend, adjust: impl FnOnce(&mut Config)) -> Self {
+        let dir = std::env::temp_dir().join(format!("avatar-studio-test-{}", uuid_like()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (url, database) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}/test.db", dir.display()), None),
+            Backend::Postgres => {
+                let pg = ThrowawayPg::create().await;
+                (pg.url.clone(), Some(pg))
+            }
+        };
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        let mut config = test_config(&url, &dir);
+        config.site_addr = addr;
+        adjust(&mut config);
+        let (app, state) = router::build(config).await.expect("server starts");
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self {
+            base: format!("http://{addr}"),
+            state,
+            dir,
+            _database: database,
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// A client with its own cookie jar: one browser.
+    pub fn client(&self) -> reqwest::Client {
+        reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap()
+    }
+
+    /// A signed-up user's client (logged in by its session cookie) and `/api/me` answer.
+    pub async fn user(&self, email: &str) -> (reqwest::Client, Value) {
+        let client = self.client();
+        let res = client
+            .post(self.url("/api/auth/signup"))
+            .json(&serde_json::json!({ "email": email, "password": "correct horse battery" }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 201, "sign-up of {email}");
+        let me = res.json().await.unwrap();
+        (client, me)
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn test_config(database_url: &str, dir: &std::path::Path) -> Config {
+    let media = dir.join("media");
+    let mut config = Cli::parse_from([
+        "avatar-studio",
+        "--database-url",
+        database_url,
+        "--media-dir",
+        media.to_str().unwrap(),
+    ])
+    .config;
+    // Tests never talk to the real A2E, whatever the environment says.
+    config.a2e_api_key = None;
+    config.a2e_api_token = None;
+    config.public_base_url = None;
+    config.signup_credits = 100;
+    config
+}
+
+pub fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!(
+        "{}_{}_{}",
+        std::process::id(),
+        nanos,
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// A PostgreSQL database of its own, dropped (with its connections) on drop.
+pub struct ThrowawayPg {
+    pub url: String,
+    name: String,
+    admin_url: String,
+}
+
+impl ThrowawayPg {
+    pub async fn create() -> Self {
+        let admin_url = std::env::var("TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+        let name = format!("avatar_test_{}", uuid_like());
+        let mut admin = connect_admin(&admin_url).await;
+        sqlx::Executor::execute(&mut admin, format!("CREATE DATABASE {name}").as_str())
+            .await
+            .expect("create test database");
+        let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap();
+        Self {
+            url: format!("{base}/{name}"),
+            name,
+            admin_url,
+        }
+    }
+}
+
+async fn connect_admin(url: &str) -> sqlx::PgConnection {
+    use sqlx::Connection;
+    sqlx::PgConnection::connect(url).await.unwrap_or_else(|e| {
+        panic!("PostgreSQL must be reachable at {url} (TEST_POSTGRES_URL): {e}")
+    })
+}
+
+impl Drop for ThrowawayPg {
+    fn drop(&mut self) {
+        let (admin_url, name) = (self.admin_url.clone(), self.name.clone());
+        // Drop runs inside the test's runtime; a short-lived runtime on its own thread does the I/O.
+        let _ = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(async {
+                let mut admin = connect_admin(&admin_url).await;
+                let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                let _ = sqlx::Executor::execute(&mut admin, sql.as_str()).await;
+            });
+        })
+        .join();
+    }
+}
+
+/// Reads `{"error":{"code":…}}` from an error answer.
+pub async fn error_code(res: reqwest::Response) -> (u16, String) {
+    let status = res.status().as_u16();
+    let body: Value = res.json().await.expect("error body is JSON");
+    let code = body["error"]["code"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+    assert!(
+        body["error"]["message"]
+            .as_str()
+            .is_some_and(|m| !m.is_empty()),
+        "error has a message: {body}"
+    );
+    (status, code)
+}

@@ -1,0 +1,91 @@
+//! The credit ledger: reservations never overdraw, even when raced; settle and refund are idempotent.
+
+mod common;
+
+use avatar_studio::domain::credits;
+use common::{Backend, TestApp};
+
+on_both_databases!(
+    concurrent_reservations_never_overdraw,
+    settle_and_refund_close_once
+);
+
+async fn user_id(app: &TestApp, email: &str) -> String {
+    let (_, me) = app.user(email).await;
+    me["id"].as_str().unwrap().to_string()
+}
+
+async fn concurrent_reservations_never_overdraw(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = user_id(&app, "racer@example.com").await;
+    let db = app.state.db.clone();
+    let attempts = (0..25).map(|i| {
+        let (db, user) = (db.clone(), user.clone());
+        tokio::spawn(
+            async move { credits::reserve(&db, &user, 10, &format!("race-{i}"), "").await },
+        )
+    });
+    let results = futures::future::join_all(attempts).await;
+    let granted = results.iter().filter(|r| matches!(r, Ok(Ok(())))).count();
+    let refused: Vec<_> = results
+        .into_iter()
+        .filter_map(|r| r.unwrap().err())
+        .collect();
+    assert_eq!(
+        granted, 10,
+        "100 credits cover exactly ten reservations of 10"
+    );
+    assert!(refused.iter().all(|e| e.status == 402), "{refused:?}");
+    assert_eq!(credits::balance(&db, &user).await.unwrap(), 0);
+}
+
+async fn settle_and_refund_close_once(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let user = user_id(&app, "ledger@example.com").await;
+    let db = &app.state.db;
+
+    credits::reserve(db, &user, 30, "job-1", "scene")
+        .await
+        .unwrap();
+    credits::reserve(db, &user, 30, "job-1", "scene")
+        .await
+        .unwrap();
+    assert_eq!(
+        credits::balance(db, &user).await.unwrap(),
+        70,
+        "same key reserves once"
+    );
+
+    credits::refund(db, &user, "job-1").await.unwrap();
+    credits::refund(db, &user, "job-1").await.unwrap();
+    assert_eq!(
+        credits::balance(db, &user).await.unwrap(),
+        100,
+        "refunds once"
+    );
+    let err = credits::settle(db, &user, "job-1").await.unwrap_err();
+    assert_eq!(err.status, 409);
+
+    credits::reserve(db, &user, 40, "job-2", "").await.unwrap();
+    credits::settle(db, &user, "job-2").await.unwrap();
+    credits::settle(db, &user, "job-2").await.unwrap();
+    assert!(credits::refund(db, &user, "job-2").await.is_err());
+    assert_eq!(credits::balance(db, &user).await.unwrap(), 60);
+
+    let err = credits::reserve(db, &user, 61, "job-3", "")
+        .await
+        .unwrap_err();
+    assert_eq!(err.status, 402);
+    assert!(
+        err.message.contains("61") && err.message.contains("60"),
+        "{}",
+        err.message
+    );
+    assert_eq!(
+        credits::refund(db, &user, "unknown")
+            .await
+            .unwrap_err()
+            .status,
+        404
+    );
+}
