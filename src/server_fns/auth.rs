@@ -52,9 +52,14 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
 pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
     use super::context;
     use crate::domain::accounts;
-    let state = context::state()?;
-    let user = accounts::log_in(&state.db, &email, &password).await?;
-    crate::server::session::log_in(&context::session().await?, &user.id).await
+    context::answer(
+        async {
+            let state = context::state()?;
+            let user = accounts::log_in(&state.db, &email, &password).await?;
+            crate::server::session::log_in(&context::session().await?, &user.id).await
+        }
+        .await,
+    )
 }
 
 #[server(prefix = "/sfn")]
@@ -66,8 +71,13 @@ pub async fn log_out() -> Result<(), AppError> {
 #[server(prefix = "/sfn")]
 pub async fn create_api_token(name: String) -> Result<String, AppError> {
     use super::context;
-    let state = context::state()?;
-    let user_id = context::user_id().await?;
-    let token = crate::domain::tokens::create(&state.db, &user_id, Some(&name)).await?;
-    Ok(token.token)
+    context::answer(
+        async {
+            let state = context::state()?;
+            let user_id = context::user_id().await?;
+            let token = crate::domain::tokens::create(&state.db, &user_id, Some(&name)).await?;
+            Ok(token.token)
+        }
+        .await,
+    )
 }

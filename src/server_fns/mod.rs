@@ -20,6 +20,17 @@ pub(crate) mod context {
             .map_err(|_| AppError::internal())
     }
 
+    /// Gives a failed server function the HTTP status of its error instead of a blanket 500.
+    pub fn answer<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+        if let (Err(err), Some(response)) = (&result, use_context::<leptos_axum::ResponseOptions>())
+        {
+            if let Ok(status) = axum::http::StatusCode::from_u16(err.status) {
+                response.set_status(status);
+            }
+        }
+        result
+    }
+
     /// The logged-in user's id, or 401.
     pub async fn user_id() -> Result<String, AppError> {
         session::session_user(&session().await?)
