@@ -72,7 +72,8 @@ pub fn check_password_strength(password: &str, email: &str) -> Result<(), AppErr
     }
     let lower = password.to_lowercase();
     let local = email.split('@').next().unwrap_or_default();
-    let one_char = password.chars().all(|c| Some(c) == password.chars().next());
+    let first = password.chars().next();
+    let one_char = password.chars().all(|c| Some(c) == first);
     if COMMON_PASSWORDS.contains(&lower.as_str()) || one_char || lower == local {
         return Err(weak("That password is too easy to guess; choose another."));
     }
