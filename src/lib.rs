@@ -2,6 +2,7 @@
 
 pub mod app;
 pub mod error;
+pub mod models;
 pub mod server_fns;
 
 #[cfg(feature = "ssr")]
@@ -10,6 +11,8 @@ pub mod api;
 pub mod config;
 #[cfg(feature = "ssr")]
 pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod jobs;
 #[cfg(feature = "ssr")]
 pub mod server;
 #[cfg(feature = "ssr")]

@@ -1,5 +1,6 @@
 //! Database access (sqlx, one set of queries for SQLite and PostgreSQL) and the media store.
 
+pub mod characters;
 pub mod db;
 pub mod ledger;
 pub mod sessions;

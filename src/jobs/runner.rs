@@ -1,0 +1,141 @@
+//! Works the queue: claims due jobs, runs their handlers a few at a time, records outcomes.
+
+use super::queue::{self, Job, Outcome};
+use crate::store::Db;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinHandle;
+
+/// The work behind one kind of job. One run should be short (one poll of A2E, say);
+/// long waits are `Outcome::Again` with a delay, so a restart loses nothing.
+#[async_trait::async_trait]
+pub trait JobHandler: Send + Sync + 'static {
+    async fn run(&self, job: &Job) -> Outcome;
+}
+
+const LEASE_MS: i64 = 60_000;
+const BATCH: i64 = 16;
+const CONCURRENCY: usize = 8;
+
+#[derive(Clone)]
+pub struct Runner {
+    db: Db,
+    worker: Arc<str>,
+    handlers: Arc<HashMap<&'static str, Arc<dyn JobHandler>>>,
+    wake: Arc<Notify>,
+    idle: Duration,
+}
+
+impl Runner {
+    pub fn new(db: Db, idle: Duration) -> Self {
+        Self {
+            db,
+            worker: format!("worker-{}", crate::store::new_id()).into(),
+            handlers: Arc::new(HashMap::new()),
+            wake: Arc::new(Notify::new()),
+            idle,
+        }
+    }
+
+    /// Registers the handler of a job kind (before `spawn`).
+    pub fn handle(mut self, kind: &'static str, handler: Arc<dyn JobHandler>) -> Self {
+        Arc::get_mut(&mut self.handlers)
+            .expect("handlers are registered before the runner starts")
+            .insert(kind, handler);
+        self
+    }
+
+    /// Wakes the runner now instead of at its next tick (after enqueueing urgent work).
+    pub fn nudge(&self) {
+        self.wake.notify_one();
+    }
+
+    /// Runs until `shutdown` resolves, then hands leased jobs back to the queue.
+    pub fn spawn(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> JoinHandle<()> {
+        tokio::spawn(async move {
+            tokio::pin!(shutdown);
+            let permits = Arc::new(Semaphore::new(CONCURRENCY));
+            loop {
+                let claimed = self.claim_and_start(&permits).await;
+                if claimed == 0 {
+                    tokio::select! {
+                        _ = &mut shutdown => break,
+                        _ = self.wake.notified() => {}
+                        _ = tokio::time::sleep(self.idle) => {}
+                    }
+                } else if futures::FutureExt::now_or_never(&mut shutdown).is_some() {
+                    break;
+                }
+            }
+            // Let running handlers finish their one step, then return what is still leased.
+            let _ = permits.acquire_many(CONCURRENCY as u32).await;
+            if let Err(err) = queue::release(&self.db, &self.worker).await {
+                tracing::warn!(error = %err, "could not release leased jobs");
+            }
+        })
+    }
+
+    async fn claim_and_start(&self, permits: &Arc<Semaphore>) -> usize {
+        let free = permits.available_permits() as i64;
+        if free == 0 {
+            let _ = permits.clone().acquire_owned().await;
+            return 1;
+        }
+        let jobs = match queue::claim(&self.db, &self.worker, LEASE_MS, free.min(BATCH)).await {
+            Ok(jobs) => jobs,
+            Err(err) => {
+                tracing::warn!(error = %err, "could not claim jobs");
+                return 0;
+            }
+        };
+        let count = jobs.len();
+        for job in jobs {
+            let Ok(permit) = permits.clone().acquire_owned().await else { break };
+            let runner = self.clone();
+            tokio::spawn(async move {
+                runner.run_one(job).await;
+                drop(permit);
+            });
+        }
+        count
+    }
+
+    async fn run_one(&self, job: Job) {
+        let outcome = match self.handlers.get(job.kind.as_str()) {
+            Some(handler) => handler.run(&job).await,
+            None => Outcome::Failed {
+                error: format!("no handler for job kind {}", job.kind),
+            },
+        };
+        if let Outcome::Retry { error, .. } | Outcome::Failed { error } = &outcome {
+            tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts + 1, %error, "job did not succeed");
+        }
+        if let Err(err) = queue::finish(&self.db, &self.worker, &job.id, &outcome).await {
+            tracing::warn!(job = %job.id, error = %err, "could not record job outcome");
+        }
+    }
+}
+
+/// Capped exponential backoff with jitter, for transient failures.
+pub fn backoff_ms(attempts: i64, base_ms: i64, cap_ms: i64) -> i64 {
+    use rand::Rng;
+    let exp = base_ms.saturating_mul(1i64 << attempts.clamp(0, 20));
+    let capped = exp.min(cap_ms);
+    capped / 2 + rand::thread_rng().gen_range(0..=capped / 2)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff_ms;
+
+    #[test]
+    fn backoff_grows_and_stays_capped() {
+        for attempts in 0..40 {
+            let ms = backoff_ms(attempts, 1000, 300_000);
+            let ceiling = (1000i64 << attempts.min(20)).min(300_000);
+            assert!(ms >= ceiling / 2 && ms <= ceiling, "{attempts}: {ms}");
+        }
+    }
+}

@@ -1,0 +1,154 @@
+//! The `character_references` table.
+
+use crate::models::Character;
+use sqlx::{Any, Executor, Row};
+
+const COLUMNS: &str = "id, user_id, name, prompt, outfit_description, image_url, video_url, source,
+    gender, avatar_id, avatar_status, avatar_error, avatar_progress, training_started_at,
+    training_eta_at, preview_url, model_version, training_kind, continued, tags, created_at, updated_at";
+
+/// A new row, as the creation flow fills it.
+#[derive(Debug, Clone)]
+pub struct NewCharacter {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub prompt: String,
+    pub outfit_description: String,
+    pub image_url: Option<String>,
+    pub video_url: Option<String>,
+    pub source: &'static str,
+    pub gender: Option<String>,
+    pub model_version: String,
+    pub training_kind: &'static str,
+    pub tags: Vec<String>,
+}
+
+/// Where an avatar's training stands, as last seen at A2E.
+#[derive(Debug, Clone, Default)]
+pub struct AvatarState {
+    pub avatar_id: Option<String>,
+    pub status: String,
+    pub error: Option<String>,
+    pub progress: Option<i64>,
+    pub started_at: Option<i64>,
+    pub eta_at: Option<i64>,
+    pub preview_url: Option<String>,
+}
+
+fn from_row(row: &sqlx::any::AnyRow) -> Result<Character, sqlx::Error> {
+    let tags: String = row.try_get("tags")?;
+    let eta_at: Option<i64> = row.try_get("training_eta_at")?;
+    let status: String = row.try_get("avatar_status")?;
+    let eta_seconds = eta_at
+        .filter(|_| status == crate::models::AVATAR_TRAINING)
+        .map(|at| ((at - super::now_millis()) / 1000).max(0));
+    Ok(Character {
+        id: row.try_get("id")?,
+        user_id: row.try_get("user_id")?,
+        name: row.try_get("name")?,
+        prompt: row.try_get("prompt")?,
+        outfit_description: row.try_get("outfit_description")?,
+        image_url: row.try_get("image_url")?,
+        video_url: row.try_get("video_url")?,
+        source: row.try_get("source")?,
+        gender: row.try_get("gender")?,
+        avatar_id: row.try_get("avatar_id")?,
+        avatar_status: status,
+        avatar_error: row.try_get("avatar_error")?,
+        avatar_progress: row.try_get("avatar_progress")?,
+        eta_seconds,
+        preview_url: row.try_get("preview_url")?,
+        model_version: row.try_get("model_version")?,
+        training_kind: row.try_get("training_kind")?,
+        continued: row.try_get::<i64, _>("continued")? != 0,
+        tags: tags.split(',').filter(|t| !t.is_empty()).map(String::from).collect(),
+        created_at: row.try_get("created_at")?,
+        updated_at: row.try_get("updated_at")?,
+    })
+}
+
+pub async fn insert<'c>(exec: impl Executor<'c, Database = Any>, c: &NewCharacter, state: &AvatarState) -> Result<(), sqlx::Error> {
+    let now = super::now_millis();
+    sqlx::query(
+        "INSERT INTO character_references (id, user_id, name, prompt, outfit_description, image_url,
+             video_url, source, gender, avatar_id, avatar_status, avatar_error, avatar_progress,
+             training_started_at, training_eta_at, model_version, training_kind, tags, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+    )
+    .bind(&c.id)
+    .bind(&c.user_id)
+    .bind(&c.name)
+    .bind(&c.prompt)
+    .bind(&c.outfit_description)
+    .bind(&c.image_url)
+    .bind(&c.video_url)
+    .bind(c.source)
+    .bind(&c.gender)
+    .bind(&state.avatar_id)
+    .bind(&state.status)
+    .bind(&state.error)
+    .bind(state.progress)
+    .bind(state.started_at)
+    .bind(state.eta_at)
+    .bind(&c.model_version)
+    .bind(c.training_kind)
+    .bind(c.tags.join(","))
+    .bind(now)
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// One of the user's characters; someone else's answers `None`, like a missing one.
+pub async fn get<'c>(exec: impl Executor<'c, Database = Any>, user_id: &str, id: &str) -> Result<Option<Character>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM character_references WHERE id = $1 AND user_id = $2");
+    let row = sqlx::query(&sql).bind(id).bind(user_id).fetch_optional(exec).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn get_by_avatar<'c>(exec: impl Executor<'c, Database = Any>, user_id: &str, avatar_id: &str) -> Result<Option<Character>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM character_references WHERE avatar_id = $1 AND user_id = $2");
+    let row = sqlx::query(&sql).bind(avatar_id).bind(user_id).fetch_optional(exec).await?;
+    row.as_ref().map(from_row).transpose()
+}
+
+pub async fn list<'c>(exec: impl Executor<'c, Database = Any>, user_id: &str) -> Result<Vec<Character>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS} FROM character_references WHERE user_id = $1 ORDER BY created_at DESC, id");
+    let rows = sqlx::query(&sql).bind(user_id).fetch_all(exec).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Records the avatar's state; `continued` marks a continued training.
+pub async fn set_avatar_state<'c>(exec: impl Executor<'c, Database = Any>, id: &str, state: &AvatarState, continued: Option<bool>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE character_references SET avatar_id = COALESCE($2, avatar_id), avatar_status = $3,
+             avatar_error = $4, avatar_progress = $5, training_started_at = COALESCE($6, training_started_at),
+             training_eta_at = $7, preview_url = COALESCE($8, preview_url),
+             continued = COALESCE($9, continued), updated_at = $10
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(&state.avatar_id)
+    .bind(&state.status)
+    .bind(&state.error)
+    .bind(state.progress)
+    .bind(state.started_at)
+    .bind(state.eta_at)
+    .bind(&state.preview_url)
+    .bind(continued.map(i64::from))
+    .bind(super::now_millis())
+    .execute(exec)
+    .await?;
+    Ok(())
+}
+
+/// Deletes one of the user's characters; `false` when there is none of theirs.
+pub async fn delete<'c>(exec: impl Executor<'c, Database = Any>, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM character_references WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(exec)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
