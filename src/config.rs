@@ -77,6 +77,10 @@ pub struct Config {
     #[arg(long, env = "SIGNUP_CREDITS", default_value_t = 100)]
     pub signup_credits: i64,
 
+    /// How often the job runner looks for due work when idle, in milliseconds.
+    #[arg(long, env = "JOB_TICK_MS", default_value_t = 1000)]
+    pub job_tick_ms: u64,
+
     /// Mark the session cookie `Secure` (turn on behind HTTPS).
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -123,6 +127,7 @@ impl fmt::Debug for Config {
             .field("a2e_base_url", &self.a2e_base_url)
             .field("a2e_simulator_speedup", &self.a2e_simulator_speedup)
             .field("signup_credits", &self.signup_credits)
+            .field("job_tick_ms", &self.job_tick_ms)
             .field("secure_cookies", &self.secure_cookies)
             .finish()
     }

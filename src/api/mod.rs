@@ -1,6 +1,7 @@
 //! The JSON API: `{"error":{"code","message"}}` on every failure, snake_case out, camelCase accepted in.
 
 pub mod auth;
+pub mod events;
 pub mod json;
 
 use crate::error::AppError;
@@ -19,6 +20,7 @@ pub fn routes() -> Router<AppState> {
             post(auth::create_token).get(auth::list_tokens),
         )
         .route("/api/tokens/{id}", delete(auth::revoke_token))
+        .route("/api/events", get(events::stream))
         .route("/api", any(unknown_route))
         .route("/api/{*rest}", any(unknown_route))
 }

@@ -40,7 +40,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let (router, state) = router::build(config).await?;
+    let router::Built { router, state, runner } = router::build(config).await?;
     let mode = if state.config.demo_mode() {
         "demo mode: simulated A2E"
     } else {
@@ -48,10 +48,16 @@ async fn serve(config: Config) -> Result<(), String> {
     };
     println!("Avatar Studio is running at http://{addr} ({mode})");
     tracing::info!(config = ?state.config, "started");
+    let shutdown = state.shutdown.clone();
     axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            shutdown.cancel();
+        })
         .await
         .map_err(|e| format!("server error: {e}"))?;
+    // The runner finishes the steps it is in and hands its leased jobs back.
+    let _ = runner.await;
     tracing::info!("stopped");
     Ok(())
 }

@@ -3,6 +3,7 @@
 use super::state::AppState;
 use crate::app::{shell, App};
 use crate::config::Config;
+use crate::jobs::{EventHub, Runner};
 use crate::store::{sessions::Sessions, Db};
 use axum::extract::State;
 use axum::http::{Request, StatusCode};
@@ -10,6 +11,8 @@ use axum::routing::get;
 use axum::{Json, Router};
 use leptos_axum::{generate_route_list, LeptosRoutes};
 use std::sync::Arc;
+use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use tower_http::LatencyUnit;
 use tower_sessions::cookie::SameSite;
@@ -18,17 +21,34 @@ use tracing::Level;
 
 pub const SESSION_COOKIE: &str = "avatar_studio_session";
 
-/// Connects the database, runs migrations and assembles the router.
-pub async fn build(config: Config) -> Result<(Router, AppState), String> {
+/// A started server: its router, shared state, and the background job runner.
+pub struct Built {
+    pub router: Router,
+    pub state: AppState,
+    pub runner: tokio::task::JoinHandle<()>,
+}
+
+/// Connects the database, runs migrations, starts the job runner and assembles the router.
+pub async fn build(config: Config) -> Result<Built, String> {
     let db = Db::connect(&config.database_url).await?;
     let sessions = Sessions::open(&db).await?;
     sessions.spawn_cleanup();
+    let shutdown = CancellationToken::new();
+    let jobs = Runner::new(db.clone(), Duration::from_millis(config.job_tick_ms));
     let state = AppState {
         leptos_options: AppState::leptos_options(&config),
         config: Arc::new(config),
         db,
+        events: EventHub::new(),
+        jobs: jobs.clone(),
+        shutdown: shutdown.clone(),
     };
-    Ok((router(state.clone(), sessions), state))
+    let runner = jobs.spawn(shutdown.cancelled_owned());
+    Ok(Built {
+        router: router(state.clone(), sessions),
+        state,
+        runner,
+    })
 }
 
 pub fn router(state: AppState, sessions: Sessions) -> Router {

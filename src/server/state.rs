@@ -1,7 +1,9 @@
 //! What every request handler and server function can reach.
 
 use crate::config::Config;
+use crate::jobs::{EventHub, Runner};
 use crate::store::Db;
+use tokio_util::sync::CancellationToken;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -11,6 +13,10 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub db: Db,
     pub leptos_options: LeptosOptions,
+    pub events: EventHub,
+    pub jobs: Runner,
+    /// Cancelled when the server begins to shut down.
+    pub shutdown: CancellationToken,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -64,7 +64,8 @@ impl TestApp {
         let mut config = test_config(&url, &dir);
         config.site_addr = addr;
         adjust(&mut config);
-        let (app, state) = router::build(config).await.expect("server starts");
+        let built = router::build(config).await.expect("server starts");
+        let (app, state) = (built.router, built.state);
         tokio::spawn(async move {
             axum::serve(listener, app).await.unwrap();
         });
