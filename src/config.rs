@@ -77,6 +77,14 @@ pub struct Config {
     #[arg(long, env = "SIGNUP_CREDITS", default_value_t = 100)]
     pub signup_credits: i64,
 
+    /// How often running A2E work is polled, in milliseconds (divided by the simulator's speed-up).
+    #[arg(long, env = "A2E_POLL_MS", default_value_t = 10_000)]
+    pub a2e_poll_ms: u64,
+
+    /// Timeout of one A2E request, in seconds.
+    #[arg(long, env = "A2E_TIMEOUT_SECS", default_value_t = 30)]
+    pub a2e_timeout_secs: u64,
+
     /// How often the job runner looks for due work when idle, in milliseconds.
     #[arg(long, env = "JOB_TICK_MS", default_value_t = 1000)]
     pub job_tick_ms: u64,
@@ -128,6 +136,7 @@ impl fmt::Debug for Config {
             .field("a2e_simulator_speedup", &self.a2e_simulator_speedup)
             .field("signup_credits", &self.signup_credits)
             .field("job_tick_ms", &self.job_tick_ms)
+            .field("a2e_poll_ms", &self.a2e_poll_ms)
             .field("secure_cookies", &self.secure_cookies)
             .finish()
     }

@@ -6,6 +6,8 @@ pub mod models;
 pub mod server_fns;
 
 #[cfg(feature = "ssr")]
+pub mod a2e;
+#[cfg(feature = "ssr")]
 pub mod api;
 #[cfg(feature = "ssr")]
 pub mod config;
@@ -15,6 +17,8 @@ pub mod domain;
 pub mod jobs;
 #[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod simulator;
 #[cfg(feature = "ssr")]
 pub mod store;
 

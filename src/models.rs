@@ -19,6 +19,7 @@ pub struct Character {
     pub avatar_error: Option<String>,
     pub avatar_progress: Option<i64>,
     pub eta_seconds: Option<i64>,
+    pub training_started_at: Option<i64>,
     pub preview_url: Option<String>,
     pub model_version: String,
     pub training_kind: String,

@@ -18,7 +18,7 @@ async fn user_id(app: &TestApp, email: &str) -> String {
 async fn concurrent_reservations_never_overdraw(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = user_id(&app, "racer@example.com").await;
-    let db = app.state.db.clone();
+    let db = app.state.studio.db.clone();
     let attempts = (0..25).map(|i| {
         let (db, user) = (db.clone(), user.clone());
         tokio::spawn(
@@ -42,7 +42,7 @@ async fn concurrent_reservations_never_overdraw(backend: Backend) {
 async fn settle_and_refund_close_once(backend: Backend) {
     let app = TestApp::spawn(backend).await;
     let user = user_id(&app, "ledger@example.com").await;
-    let db = &app.state.db;
+    let db = &app.state.studio.db;
 
     credits::reserve(db, &user, 30, "job-1", "scene")
         .await

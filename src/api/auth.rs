@@ -25,7 +25,7 @@ pub struct Me {
 }
 
 async fn me_of(state: &AppState, user: accounts::User) -> Result<Json<Me>, AppError> {
-    let credits = credits::balance(&state.db, &user.id).await?;
+    let credits = credits::balance(&state.studio.db, &user.id).await?;
     Ok(Json(Me {
         id: user.id,
         email: user.email,
@@ -39,7 +39,7 @@ pub async fn signup(
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<(StatusCode, Json<Me>), AppError> {
     let user = accounts::sign_up(
-        &state.db,
+        &state.studio.db,
         &body.email,
         &body.password,
         state.config.signup_credits,
@@ -54,7 +54,7 @@ pub async fn login(
     session: Session,
     ApiJson(body): ApiJson<Credentials>,
 ) -> Result<Json<Me>, AppError> {
-    let user = accounts::log_in(&state.db, &body.email, &body.password).await?;
+    let user = accounts::log_in(&state.studio.db, &body.email, &body.password).await?;
     session::log_in(&session, &user.id).await?;
     me_of(&state, user).await
 }
@@ -65,7 +65,7 @@ pub async fn logout(session: Session) -> Result<Json<serde_json::Value>, AppErro
 }
 
 pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Me>, AppError> {
-    let user = accounts::find_user(&state.db, &user.id)
+    let user = accounts::find_user(&state.studio.db, &user.id)
         .await?
         .ok_or_else(AppError::unauthorized)?;
     me_of(&state, user).await
@@ -89,7 +89,7 @@ pub async fn create_token(
             AppError::bad_request("invalid_json", format!("The body is not valid JSON: {e}"))
         })?
     };
-    let token = tokens::create(&state.db, &user.id, body.name.as_deref()).await?;
+    let token = tokens::create(&state.studio.db, &user.id, body.name.as_deref()).await?;
     Ok((StatusCode::CREATED, Json(token)))
 }
 
@@ -97,7 +97,7 @@ pub async fn list_tokens(
     State(state): State<AppState>,
     user: CurrentUser,
 ) -> Result<Json<serde_json::Value>, AppError> {
-    let list = tokens::list(&state.db, &user.id).await?;
+    let list = tokens::list(&state.studio.db, &user.id).await?;
     Ok(Json(serde_json::json!({ "tokens": list })))
 }
 
@@ -106,6 +106,6 @@ pub async fn revoke_token(
     user: CurrentUser,
     Path(id): Path<String>,
 ) -> Result<StatusCode, AppError> {
-    tokens::revoke(&state.db, &user.id, &id).await?;
+    tokens::revoke(&state.studio.db, &user.id, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -12,6 +12,7 @@ pub async fn stream(
     user: CurrentUser,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let events = state
+        .studio
         .events
         .subscribe(user.id)
         .map(|event| {

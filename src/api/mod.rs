@@ -1,13 +1,18 @@
 //! The JSON API: `{"error":{"code","message"}}` on every failure, snake_case out, camelCase accepted in.
 
 pub mod auth;
+pub mod characters;
 pub mod events;
 pub mod json;
 
 use crate::error::AppError;
 use crate::server::state::AppState;
+use axum::extract::DefaultBodyLimit;
 use axum::routing::{any, delete, get, post};
 use axum::Router;
+
+/// The largest request body: a video upload.
+const UPLOAD_LIMIT: usize = 210 << 20;
 
 pub fn routes() -> Router<AppState> {
     Router::new()
@@ -21,6 +26,30 @@ pub fn routes() -> Router<AppState> {
         )
         .route("/api/tokens/{id}", delete(auth::revoke_token))
         .route("/api/events", get(events::stream))
+        .route("/api/a2e/character", post(characters::create))
+        .route(
+            "/api/a2e/avatar-status",
+            get(characters::status).post(characters::poll),
+        )
+        // Uploads (videos) may be far larger than the default body limit.
+        .route(
+            "/api/characters",
+            get(characters::list)
+                .post(characters::upload)
+                .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
+        .route(
+            "/api/characters/{id}",
+            get(characters::get).delete(characters::delete),
+        )
+        .route(
+            "/api/characters/{id}/continue-training",
+            post(characters::continue_training),
+        )
+        .route(
+            "/api/characters/{id}/retry-training",
+            post(characters::retry_training),
+        )
         .route("/api", any(unknown_route))
         .route("/api/{*rest}", any(unknown_route))
 }

@@ -1,8 +1,10 @@
 //! The Leptos UI: rendered on the server, hydrated in the browser.
 
 pub mod components;
+pub mod live;
 pub mod pages;
 pub mod session;
+pub mod upload;
 
 use components::header::Header;
 use leptos::prelude::*;

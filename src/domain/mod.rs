@@ -1,5 +1,8 @@
 //! Rules of the studio, free of HTTP: accounts, API tokens, credits.
 
 pub mod accounts;
+pub mod avatars;
+pub mod characters;
 pub mod credits;
+pub mod studio;
 pub mod tokens;

@@ -35,7 +35,10 @@ impl EventHub {
 
     /// The user's events from now on. A slow reader that falls behind skips ahead
     /// (the UI reloads its data on every event, so nothing is lost for good).
-    pub fn subscribe(&self, user_id: String) -> impl futures::Stream<Item = LiveEvent> + Send + 'static {
+    pub fn subscribe(
+        &self,
+        user_id: String,
+    ) -> impl futures::Stream<Item = LiveEvent> + Send + 'static {
         let rx = self.tx.subscribe();
         futures::stream::unfold((rx, user_id), |(mut rx, user_id)| async move {
             loop {
@@ -58,7 +61,11 @@ mod tests {
     async fn users_only_see_their_own_events() {
         let hub = EventHub::new();
         let mut ana = Box::pin(hub.subscribe("ana".into()));
-        let event = |id: &str| LiveEvent { kind: "character", id: id.into(), data: serde_json::json!({}) };
+        let event = |id: &str| LiveEvent {
+            kind: "character",
+            id: id.into(),
+            data: serde_json::json!({}),
+        };
         hub.publish("bob", event("b1"));
         hub.publish("ana", event("a1"));
         assert_eq!(ana.next().await.unwrap().id, "a1");

@@ -64,7 +64,12 @@ pub async fn enqueue(db: &Db, job: NewJob) -> Result<Option<String>, sqlx::Error
 
 /// Leases up to `limit` due jobs to `worker`. Jobs whose lease ran out (a crashed worker) are due
 /// again. On PostgreSQL, `SKIP LOCKED` lets several instances claim side by side.
-pub async fn claim(db: &Db, worker: &str, lease_ms: i64, limit: i64) -> Result<Vec<Job>, sqlx::Error> {
+pub async fn claim(
+    db: &Db,
+    worker: &str,
+    lease_ms: i64,
+    limit: i64,
+) -> Result<Vec<Job>, sqlx::Error> {
     let now = store::now_millis();
     let lock = match db.kind {
         DbKind::Postgres => "FOR UPDATE SKIP LOCKED",
@@ -103,12 +108,19 @@ fn job_from_row(row: &sqlx::any::AnyRow) -> Result<Job, sqlx::Error> {
 }
 
 /// Records a run's outcome, only if `worker` still holds the lease.
-pub async fn finish(db: &Db, worker: &str, job_id: &str, outcome: &Outcome) -> Result<(), sqlx::Error> {
+pub async fn finish(
+    db: &Db,
+    worker: &str,
+    job_id: &str,
+    outcome: &Outcome,
+) -> Result<(), sqlx::Error> {
     let now = store::now_millis();
     let (state, run_at, attempts_add, error, keep_key) = match outcome {
         Outcome::Done => ("done", now, 0, None, false),
         Outcome::Again { after_ms } => ("queued", now + after_ms, 0, None, true),
-        Outcome::Retry { after_ms, error } => ("queued", now + after_ms, 1, Some(error.as_str()), true),
+        Outcome::Retry { after_ms, error } => {
+            ("queued", now + after_ms, 1, Some(error.as_str()), true)
+        }
         Outcome::Failed { error } => ("failed", now, 1, Some(error.as_str()), false),
     };
     let key = if keep_key { "dedupe_key" } else { "NULL" };

@@ -3,7 +3,7 @@
 use super::queue::{self, Job, Outcome};
 use crate::store::Db;
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinHandle;
@@ -23,7 +23,7 @@ const CONCURRENCY: usize = 8;
 pub struct Runner {
     db: Db,
     worker: Arc<str>,
-    handlers: Arc<HashMap<&'static str, Arc<dyn JobHandler>>>,
+    handlers: Arc<RwLock<HashMap<&'static str, Arc<dyn JobHandler>>>>,
     wake: Arc<Notify>,
     idle: Duration,
 }
@@ -33,18 +33,18 @@ impl Runner {
         Self {
             db,
             worker: format!("worker-{}", crate::store::new_id()).into(),
-            handlers: Arc::new(HashMap::new()),
+            handlers: Arc::default(),
             wake: Arc::new(Notify::new()),
             idle,
         }
     }
 
-    /// Registers the handler of a job kind (before `spawn`).
-    pub fn handle(mut self, kind: &'static str, handler: Arc<dyn JobHandler>) -> Self {
-        Arc::get_mut(&mut self.handlers)
-            .expect("handlers are registered before the runner starts")
+    /// Registers the handler of a job kind (handlers may hold a clone of this runner).
+    pub fn handle(&self, kind: &'static str, handler: Arc<dyn JobHandler>) {
+        self.handlers
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
             .insert(kind, handler);
-        self
     }
 
     /// Wakes the runner now instead of at its next tick (after enqueueing urgent work).
@@ -53,7 +53,10 @@ impl Runner {
     }
 
     /// Runs until `shutdown` resolves, then hands leased jobs back to the queue.
-    pub fn spawn(self, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> JoinHandle<()> {
+    pub fn spawn(
+        self,
+        shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    ) -> JoinHandle<()> {
         tokio::spawn(async move {
             tokio::pin!(shutdown);
             let permits = Arc::new(Semaphore::new(CONCURRENCY));
@@ -92,7 +95,9 @@ impl Runner {
         };
         let count = jobs.len();
         for job in jobs {
-            let Ok(permit) = permits.clone().acquire_owned().await else { break };
+            let Ok(permit) = permits.clone().acquire_owned().await else {
+                break;
+            };
             let runner = self.clone();
             tokio::spawn(async move {
                 runner.run_one(job).await;
@@ -103,7 +108,13 @@ impl Runner {
     }
 
     async fn run_one(&self, job: Job) {
-        let outcome = match self.handlers.get(job.kind.as_str()) {
+        let handler = self
+            .handlers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(job.kind.as_str())
+            .cloned();
+        let outcome = match handler {
             Some(handler) => handler.run(&job).await,
             None => Outcome::Failed {
                 error: format!("no handler for job kind {}", job.kind),

@@ -40,7 +40,11 @@ async fn serve(config: Config) -> Result<(), String> {
     let listener = TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let router::Built { router, state, runner } = router::build(config).await?;
+    let router::Built {
+        router,
+        state,
+        runner,
+    } = router::build(config).await?;
     let mode = if state.config.demo_mode() {
         "demo mode: simulated A2E"
     } else {

@@ -1,9 +1,14 @@
 //! The one HTTP router: health, JSON API, server functions, pages and static files.
 
 use super::state::AppState;
+use crate::a2e::{A2eClient, A2eConfig};
 use crate::app::{shell, App};
 use crate::config::Config;
+use crate::domain::avatars;
+use crate::domain::studio::{Clock, Studio};
 use crate::jobs::{EventHub, Runner};
+use crate::simulator::{self, SimulatorConfig};
+use crate::store::media::{MediaLimits, MediaStore};
 use crate::store::{sessions::Sessions, Db};
 use axum::extract::State;
 use axum::http::{Request, StatusCode};
@@ -35,20 +40,82 @@ pub async fn build(config: Config) -> Result<Built, String> {
     sessions.spawn_cleanup();
     let shutdown = CancellationToken::new();
     let jobs = Runner::new(db.clone(), Duration::from_millis(config.job_tick_ms));
+    let media = MediaStore::local(
+        &config.media_dir,
+        &config.public_base_url(),
+        MediaLimits::default(),
+    )?;
+    let (a2e, simulator) = a2e_connection(&config)?;
+    let studio = Studio {
+        db,
+        a2e,
+        media,
+        events: EventHub::new(),
+        jobs: jobs.clone(),
+        http: reqwest::Client::builder()
+            .timeout(Duration::from_secs(120))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client: {e}"))?,
+        clock: Clock::new(
+            if config.demo_mode() {
+                config.a2e_simulator_speedup
+            } else {
+                1.0
+            },
+            config.a2e_poll_ms as i64,
+        ),
+    };
+    jobs.handle(
+        avatars::TRAINING_JOB,
+        Arc::new(avatars::TrainingTracker(studio.clone())),
+    );
+    jobs.handle(
+        avatars::REMOVAL_JOB,
+        Arc::new(avatars::AvatarRemover(studio.clone())),
+    );
     let state = AppState {
         leptos_options: AppState::leptos_options(&config),
         config: Arc::new(config),
-        db,
-        events: EventHub::new(),
-        jobs: jobs.clone(),
+        studio,
         shutdown: shutdown.clone(),
     };
     let runner = jobs.spawn(shutdown.cancelled_owned());
+    let mut router = router(state.clone(), sessions);
+    if let Some(simulator) = simulator {
+        router = router.nest("/a2e-sim", simulator);
+    }
     Ok(Built {
-        router: router(state.clone(), sessions),
+        router,
         state,
         runner,
     })
+}
+
+/// The A2E client: the real service with a key, else the built-in simulator on our own server.
+fn a2e_connection(config: &Config) -> Result<(A2eClient, Option<Router>), String> {
+    let (base_url, api_key, simulator) = match config.a2e_key() {
+        Some(key) => (config.a2e_base_url.clone(), key.to_string(), None),
+        None => {
+            let mut local = config.site_addr;
+            if local.ip().is_unspecified() {
+                local.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+            }
+            let base = format!("http://{local}/a2e-sim");
+            let simulator = simulator::router(SimulatorConfig {
+                speedup: config.a2e_simulator_speedup,
+                public_base_url: base.clone(),
+            });
+            (base, "sk_demo_simulator".to_string(), Some(simulator))
+        }
+    };
+    let client = A2eClient::new(A2eConfig {
+        base_url,
+        api_key,
+        timeout: Duration::from_secs(config.a2e_timeout_secs),
+        max_retries: 4,
+    })
+    .map_err(|e| format!("cannot set up the A2E client: {e}"))?;
+    Ok((client, simulator))
 }
 
 pub fn router(state: AppState, sessions: Sessions) -> Router {
@@ -62,6 +129,7 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(crate::api::routes())
+        .merge(crate::store::media::routes(state.studio.media.clone()))
         .leptos_routes(&state, generate_route_list(App), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(session_layer)
@@ -81,7 +149,7 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
 }
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
-    if state.db.ping().await {
+    if state.studio.db.ping().await {
         (StatusCode::OK, Json(serde_json::json!({ "status": "ok" })))
     } else {
         (

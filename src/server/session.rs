@@ -52,7 +52,7 @@ impl FromRequestParts<AppState> for CurrentUser {
             .await?
             .ok_or_else(AppError::unauthorized)?;
         // A session can outlive its account; treat that as logged out.
-        match accounts::find_user(&state.db, &id).await? {
+        match accounts::find_user(&state.studio.db, &id).await? {
             Some(user) => Ok(Self { id: user.id }),
             None => Err(AppError::unauthorized()),
         }
@@ -72,7 +72,7 @@ async fn bearer_user(header: &str, state: &AppState) -> Result<CurrentUser, AppE
         .or_else(|| header.strip_prefix("bearer "))
         .map(str::trim)
         .ok_or_else(invalid)?;
-    let id = tokens::authenticate(&state.db, token)
+    let id = tokens::authenticate(&state.studio.db, token)
         .await?
         .ok_or_else(invalid)?;
     Ok(CurrentUser { id })

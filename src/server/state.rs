@@ -1,20 +1,17 @@
 //! What every request handler and server function can reach.
 
 use crate::config::Config;
-use crate::jobs::{EventHub, Runner};
-use crate::store::Db;
-use tokio_util::sync::CancellationToken;
+use crate::domain::studio::Studio;
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
+use tokio_util::sync::CancellationToken;
 
 #[derive(Clone)]
 pub struct AppState {
     pub config: Arc<Config>,
-    pub db: Db,
+    pub studio: Studio,
     pub leptos_options: LeptosOptions,
-    pub events: EventHub,
-    pub jobs: Runner,
     /// Cancelled when the server begins to shut down.
     pub shutdown: CancellationToken,
 }

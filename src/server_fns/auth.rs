@@ -25,12 +25,12 @@ pub async fn load_session() -> Result<SessionInfo, AppError> {
     let state = context::state()?;
     let demo_mode = state.config.demo_mode();
     let user = match context::user_id().await {
-        Ok(id) => accounts::find_user(&state.db, &id).await?,
+        Ok(id) => accounts::find_user(&state.studio.db, &id).await?,
         Err(_) => None,
     };
     let user = match user {
         Some(u) => Some(UserSummary {
-            credits: credits::balance(&state.db, &u.id).await?,
+            credits: credits::balance(&state.studio.db, &u.id).await?,
             id: u.id,
             email: u.email,
         }),
@@ -44,7 +44,13 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     use super::context;
     use crate::domain::accounts;
     let state = context::state()?;
-    let user = accounts::sign_up(&state.db, &email, &password, state.config.signup_credits).await?;
+    let user = accounts::sign_up(
+        &state.studio.db,
+        &email,
+        &password,
+        state.config.signup_credits,
+    )
+    .await?;
     crate::server::session::log_in(&context::session().await?, &user.id).await
 }
 
@@ -55,7 +61,7 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
     context::answer(
         async {
             let state = context::state()?;
-            let user = accounts::log_in(&state.db, &email, &password).await?;
+            let user = accounts::log_in(&state.studio.db, &email, &password).await?;
             crate::server::session::log_in(&context::session().await?, &user.id).await
         }
         .await,
@@ -75,7 +81,8 @@ pub async fn create_api_token(name: String) -> Result<String, AppError> {
         async {
             let state = context::state()?;
             let user_id = context::user_id().await?;
-            let token = crate::domain::tokens::create(&state.db, &user_id, Some(&name)).await?;
+            let token =
+                crate::domain::tokens::create(&state.studio.db, &user_id, Some(&name)).await?;
             Ok(token.token)
         }
         .await,

@@ -58,17 +58,26 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Character, sqlx::Error> {
         avatar_error: row.try_get("avatar_error")?,
         avatar_progress: row.try_get("avatar_progress")?,
         eta_seconds,
+        training_started_at: row.try_get("training_started_at")?,
         preview_url: row.try_get("preview_url")?,
         model_version: row.try_get("model_version")?,
         training_kind: row.try_get("training_kind")?,
         continued: row.try_get::<i64, _>("continued")? != 0,
-        tags: tags.split(',').filter(|t| !t.is_empty()).map(String::from).collect(),
+        tags: tags
+            .split(',')
+            .filter(|t| !t.is_empty())
+            .map(String::from)
+            .collect(),
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
 }
 
-pub async fn insert<'c>(exec: impl Executor<'c, Database = Any>, c: &NewCharacter, state: &AvatarState) -> Result<(), sqlx::Error> {
+pub async fn insert<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    c: &NewCharacter,
+    state: &AvatarState,
+) -> Result<(), sqlx::Error> {
     let now = super::now_millis();
     sqlx::query(
         "INSERT INTO character_references (id, user_id, name, prompt, outfit_description, image_url,
@@ -101,26 +110,51 @@ pub async fn insert<'c>(exec: impl Executor<'c, Database = Any>, c: &NewCharacte
 }
 
 /// One of the user's characters; someone else's answers `None`, like a missing one.
-pub async fn get<'c>(exec: impl Executor<'c, Database = Any>, user_id: &str, id: &str) -> Result<Option<Character>, sqlx::Error> {
+pub async fn get<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    user_id: &str,
+    id: &str,
+) -> Result<Option<Character>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM character_references WHERE id = $1 AND user_id = $2");
-    let row = sqlx::query(&sql).bind(id).bind(user_id).fetch_optional(exec).await?;
+    let row = sqlx::query(&sql)
+        .bind(id)
+        .bind(user_id)
+        .fetch_optional(exec)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn get_by_avatar<'c>(exec: impl Executor<'c, Database = Any>, user_id: &str, avatar_id: &str) -> Result<Option<Character>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM character_references WHERE avatar_id = $1 AND user_id = $2");
-    let row = sqlx::query(&sql).bind(avatar_id).bind(user_id).fetch_optional(exec).await?;
+pub async fn get_by_avatar<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    user_id: &str,
+    avatar_id: &str,
+) -> Result<Option<Character>, sqlx::Error> {
+    let sql =
+        format!("SELECT {COLUMNS} FROM character_references WHERE avatar_id = $1 AND user_id = $2");
+    let row = sqlx::query(&sql)
+        .bind(avatar_id)
+        .bind(user_id)
+        .fetch_optional(exec)
+        .await?;
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn list<'c>(exec: impl Executor<'c, Database = Any>, user_id: &str) -> Result<Vec<Character>, sqlx::Error> {
+pub async fn list<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    user_id: &str,
+) -> Result<Vec<Character>, sqlx::Error> {
     let sql = format!("SELECT {COLUMNS} FROM character_references WHERE user_id = $1 ORDER BY created_at DESC, id");
     let rows = sqlx::query(&sql).bind(user_id).fetch_all(exec).await?;
     rows.iter().map(from_row).collect()
 }
 
 /// Records the avatar's state; `continued` marks a continued training.
-pub async fn set_avatar_state<'c>(exec: impl Executor<'c, Database = Any>, id: &str, state: &AvatarState, continued: Option<bool>) -> Result<(), sqlx::Error> {
+pub async fn set_avatar_state<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    id: &str,
+    state: &AvatarState,
+    continued: Option<bool>,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE character_references SET avatar_id = COALESCE($2, avatar_id), avatar_status = $3,
              avatar_error = $4, avatar_progress = $5, training_started_at = COALESCE($6, training_started_at),
@@ -144,7 +178,11 @@ pub async fn set_avatar_state<'c>(exec: impl Executor<'c, Database = Any>, id: &
 }
 
 /// Deletes one of the user's characters; `false` when there is none of theirs.
-pub async fn delete<'c>(exec: impl Executor<'c, Database = Any>, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    user_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
     let done = sqlx::query("DELETE FROM character_references WHERE id = $1 AND user_id = $2")
         .bind(id)
         .bind(user_id)

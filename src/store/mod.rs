@@ -3,6 +3,7 @@
 pub mod characters;
 pub mod db;
 pub mod ledger;
+pub mod media;
 pub mod sessions;
 pub mod tokens;
 pub mod users;

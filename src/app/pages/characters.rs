@@ -1,6 +1,11 @@
-//! The user's characters.
+//! The user's characters, each with the live state of its avatar training.
 
+use crate::app::components::character_card::CharacterCard;
+use crate::app::components::create_character::CreateCharacterPanel;
 use crate::app::components::require_login::RequireLogin;
+use crate::app::live::use_live_updates;
+use crate::app::session::use_session;
+use crate::server_fns::characters::list_characters;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -9,10 +14,48 @@ pub fn CharactersPage() -> impl IntoView {
     view! {
         <Title text="Characters"/>
         <RequireLogin>
-            <section class="card">
-                <h1>"Characters"</h1>
-                <p class="muted">"You have no characters yet."</p>
-            </section>
+            <CharactersList/>
         </RequireLogin>
+    }
+}
+
+#[component]
+fn CharactersList() -> impl IntoView {
+    let session = use_session();
+    let live = use_live_updates();
+    let reloads = RwSignal::new(0u32);
+    let characters = Resource::new(move || (live.get(), reloads.get()), |_| list_characters());
+    // Any change may have moved credits too, so the header reloads with the list.
+    let refresh = Callback::new(move |_| {
+        reloads.update(|n| *n += 1);
+        session.refresh();
+    });
+    Effect::new(move |previous: Option<u32>| {
+        let now = live.get();
+        if previous.is_some_and(|p| p != now) {
+            session.refresh();
+        }
+        now
+    });
+    view! {
+        <CreateCharacterPanel on_created=refresh/>
+        <section class="characters">
+            <h1>"Characters"</h1>
+            <Transition fallback=|| view! { <p class="muted">"Loading characters…"</p> }>
+                {move || characters.get().map(|answer| match answer {
+                    Ok(list) if list.is_empty() => view! {
+                        <p class="muted">"No characters yet. Describe one above, or upload a photo or video."</p>
+                    }.into_any(),
+                    Ok(list) => view! {
+                        <div class="character-grid">
+                            <For each=move || list.clone() key=|c| (c.id.clone(), c.updated_at) let:character>
+                                <CharacterCard character on_change=refresh/>
+                            </For>
+                        </div>
+                    }.into_any(),
+                    Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
     }
 }

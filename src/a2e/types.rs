@@ -1,0 +1,249 @@
+//! A2E's records, read leniently: unknown fields ignored, nulls and missing fields defaulted.
+
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// `current_status` of any A2E task (and the lipsync `status` words, mapped onto it).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum TaskStatus {
+    Initialized,
+    Sent,
+    Pending,
+    Processing,
+    Completed,
+    Failed,
+    #[default]
+    Unknown,
+}
+
+impl TaskStatus {
+    pub fn parse(raw: &str) -> Self {
+        match raw.trim().to_ascii_lowercase().as_str() {
+            "initialized" | "init" => Self::Initialized,
+            "sent" | "start" => Self::Sent,
+            "pending" => Self::Pending,
+            "processing" | "process" | "copy" => Self::Processing,
+            "completed" | "success" | "done" => Self::Completed,
+            "failed" | "fail" | "error" => Self::Failed,
+            _ => Self::Unknown,
+        }
+    }
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::Initialized => "initialized",
+            Self::Sent => "sent",
+            Self::Pending => "pending",
+            Self::Processing => "processing",
+            Self::Completed => "completed",
+            Self::Failed => "failed",
+            Self::Unknown => "unknown",
+        }
+    }
+
+    pub fn is_final(&self) -> bool {
+        matches!(self, Self::Completed | Self::Failed)
+    }
+}
+
+impl<'de> Deserialize<'de> for TaskStatus {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Option::<serde_json::Value>::deserialize(d)?;
+        Ok(match raw {
+            Some(serde_json::Value::String(s)) => Self::parse(&s),
+            _ => Self::Unknown,
+        })
+    }
+}
+
+impl Serialize for TaskStatus {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+/// `null` reads as the type's default, like a missing field.
+pub(crate) fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Default + Deserialize<'de>,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+/// Text that A2E sometimes sends as a number.
+pub(crate) fn loose_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(s)) => Some(s),
+        Some(serde_json::Value::Null) | None => None,
+        Some(other) => Some(other.to_string()),
+    })
+}
+
+/// Any A2E task record: images, avatars, scenes, videos. Each call fills the fields it has.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Record {
+    #[serde(rename = "_id", deserialize_with = "null_default")]
+    pub id: String,
+    #[serde(deserialize_with = "null_default")]
+    pub name: String,
+    pub current_status: TaskStatus,
+    #[serde(deserialize_with = "loose_text")]
+    pub failed_code: Option<String>,
+    #[serde(deserialize_with = "loose_text")]
+    pub failed_message: Option<String>,
+    #[serde(deserialize_with = "null_default")]
+    pub image_urls: Vec<String>,
+    pub result_url: Option<String>,
+    pub preview_result_url: Option<String>,
+    pub cover_url: Option<String>,
+    pub coins: Option<f64>,
+    #[serde(rename = "createdAt", deserialize_with = "loose_text")]
+    pub created_at: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Balance {
+    #[serde(deserialize_with = "null_default")]
+    pub coins: f64,
+    #[serde(deserialize_with = "null_default")]
+    pub diamonds: f64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Page {
+    #[serde(deserialize_with = "null_default")]
+    pub list: Vec<Record>,
+    #[serde(deserialize_with = "null_default")]
+    pub total: i64,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct Anchor {
+    #[serde(rename = "_id", deserialize_with = "null_default")]
+    pub id: String,
+    pub user_video_twin_id: Option<String>,
+    #[serde(rename = "type", deserialize_with = "loose_text")]
+    pub kind: Option<String>,
+    pub video_cover: Option<String>,
+    pub base_video: Option<String>,
+}
+
+/// Poll answer of an avatar lipsync video (`video/awsResult`).
+#[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
+#[serde(default)]
+pub struct LipsyncResult {
+    #[serde(rename = "_id", deserialize_with = "null_default")]
+    pub id: String,
+    pub status: TaskStatus,
+    /// Percent done.
+    #[serde(deserialize_with = "null_default")]
+    pub process: f64,
+    pub result: Option<String>,
+    #[serde(deserialize_with = "loose_text")]
+    pub failed_message: Option<String>,
+}
+
+// ---- Requests: strict in what we send ----
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Text2ImageRequest {
+    pub name: String,
+    pub prompt: String,
+    /// `high_aes_general_v21_L` or `high_aes`.
+    pub req_key: String,
+    pub width: u32,
+    pub height: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TrainingRequest {
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_url: Option<String>,
+    /// `male` or `female`.
+    pub gender: String,
+    /// `V2.1` (default), `V1.0` or `V2.0`.
+    pub model_version: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub prompt: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub negative_prompt: String,
+    /// A2E spells it `video_backgroud_color`; both spellings are sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_backgroud_color: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_background_color: Option<String>,
+    #[serde(rename = "skipPreview", skip_serializing_if = "Option::is_none")]
+    pub skip_preview: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NanoBananaRequest {
+    pub name: String,
+    pub prompt: String,
+    pub input_images: Vec<String>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub user_video_twin_ids: Vec<String>,
+    pub model: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub aspect_ratio: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_size: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct MotionTransferRequest {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_video_twin_id: Option<String>,
+    pub video_url: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub positive_prompt: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub negative_prompt: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Image2VideoRequest {
+    pub name: String,
+    pub image_url: String,
+    pub prompt: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub negative_prompt: String,
+    /// `GENERAL` or `FLF2V`.
+    pub model_type: String,
+    /// 5, 10, 15 or 20 seconds.
+    pub video_time: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TalkingPhotoRequest {
+    pub name: String,
+    pub image_url: String,
+    pub audio_url: String,
+    #[serde(skip_serializing_if = "String::is_empty")]
+    pub prompt: String,
+    pub duration: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct LipsyncRequest {
+    pub title: String,
+    pub anchor_id: String,
+    pub anchor_type: i64,
+    #[serde(rename = "audioSrc")]
+    pub audio_src: String,
+}
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TtsRequest {
+    pub msg: String,
+    pub tts_id: String,
+}

@@ -1,0 +1,141 @@
+//! Creating a character: from a prompt (a generated portrait), or from an uploaded image or video.
+
+use super::notice::ErrorNotice;
+use crate::error::AppError;
+use crate::models::{Character, CHARACTER_IMAGE_COST};
+use crate::server_fns::characters::CreateCharacter;
+use leptos::prelude::*;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Source {
+    Prompt,
+    Image,
+    Video,
+}
+
+#[component]
+pub fn CreateCharacterPanel(#[prop(into)] on_created: Callback<()>) -> impl IntoView {
+    let source = RwSignal::new(Source::Prompt);
+    let tab = move |which: Source, label: &'static str| {
+        view! {
+            <button type="button" role="tab" class="tab" aria-selected=move || (source.get() == which).to_string()
+                on:click=move |_| source.set(which)>{label}</button>
+        }
+    };
+    view! {
+        <section class="card create-character">
+            <h2>"New character"</h2>
+            <div class="tabs" role="tablist">
+                {tab(Source::Prompt, "Describe")}
+                {tab(Source::Image, "Upload image")}
+                {tab(Source::Video, "Upload video")}
+            </div>
+            {move || match source.get() {
+                Source::Prompt => view! { <PromptForm on_created/> }.into_any(),
+                Source::Image => view! { <UploadForm video=false on_created/> }.into_any(),
+                Source::Video => view! { <UploadForm video=true on_created/> }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn PromptForm(on_created: Callback<()>) -> impl IntoView {
+    let action = ServerAction::<CreateCharacter>::new();
+    Effect::new(move |_| {
+        if let Some(Ok(_)) = action.value().get() {
+            on_created.run(());
+        }
+    });
+    view! {
+        <ActionForm action=action attr:class="create-form">
+            <label>"Name"<input type="text" name="name" maxlength="100" placeholder="Captain Mira"/></label>
+            <label>
+                "Description"
+                <textarea name="prompt" required maxlength="2000" rows="3"
+                    placeholder="A confident space pilot with short silver hair and a scar over one eyebrow"></textarea>
+            </label>
+            <label>"Outfit"<input type="text" name="outfit_description" maxlength="500" placeholder="Navy flight suit with orange patches"/></label>
+            <ModelVersionSelect/>
+            <p class="muted small">{format!("Costs {CHARACTER_IMAGE_COST} credits. Training the avatar afterwards is free and starts by itself.")}</p>
+            <button type="submit" disabled=move || action.pending().get()>
+                {move || if action.pending().get() { "Creating portrait…" } else { "Create character" }}
+            </button>
+        </ActionForm>
+        <ErrorNotice result=action.value()/>
+    }
+}
+
+#[component]
+fn ModelVersionSelect() -> impl IntoView {
+    view! {
+        <label>
+            "Avatar model"
+            <select name="model_version">
+                <option value="V2.1" selected>"V2.1 (recommended)"</option>
+                <option value="V1.0">"V1.0"</option>
+            </select>
+        </label>
+    }
+}
+
+#[component]
+fn UploadForm(video: bool, on_created: Callback<()>) -> impl IntoView {
+    let result: RwSignal<Option<Result<Character, AppError>>> = RwSignal::new(None);
+    let pending = RwSignal::new(false);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = on_created;
+    let on_submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            pending.set(true);
+            leptos::task::spawn_local(async move {
+                let answer =
+                    crate::app::upload::post_form::<Character>("/api/characters", &form).await;
+                if answer.is_ok() {
+                    form.reset();
+                    on_created.run(());
+                }
+                result.set(Some(answer));
+                pending.set(false);
+            });
+        }
+    };
+    let (accept, hint) = if video {
+        ("video/mp4,video/webm,video/quicktime", "A short clip of one person facing the camera. Video-trained avatars lip-sync best. Free.")
+    } else {
+        (
+            "image/png,image/jpeg,image/webp",
+            "A clear photo showing exactly one face. Free.",
+        )
+    };
+    view! {
+        <form class="create-form" on:submit=on_submit>
+            <label>"Name"<input type="text" name="name" maxlength="100" required placeholder="Me, animated"/></label>
+            <label>{if video { "Video" } else { "Image" }}<input type="file" name="file" accept=accept required/></label>
+            <label>"Outfit"<input type="text" name="outfit_description" maxlength="500"/></label>
+            <label>
+                "Gender (helps A2E pick a voice)"
+                <select name="gender">
+                    <option value="">"Not set"</option>
+                    <option value="female">"Female"</option>
+                    <option value="male">"Male"</option>
+                </select>
+            </label>
+            <ModelVersionSelect/>
+            <p class="muted small">{hint}</p>
+            <button type="submit" disabled=move || pending.get()>
+                {move || if pending.get() { "Uploading…" } else { "Upload and train" }}
+            </button>
+        </form>
+        <ErrorNotice result=result/>
+    }
+}

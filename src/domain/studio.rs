@@ -1,0 +1,57 @@
+//! Everything the studio's rules work with, bundled once at start-up.
+
+use crate::a2e::A2eClient;
+use crate::jobs::{EventHub, LiveEvent, Runner};
+use crate::store::media::MediaStore;
+use crate::store::Db;
+
+#[derive(Clone)]
+pub struct Studio {
+    pub db: Db,
+    pub a2e: A2eClient,
+    pub media: MediaStore,
+    pub events: EventHub,
+    pub jobs: Runner,
+    /// Downloads of A2E results and reference images.
+    pub http: reqwest::Client,
+    pub clock: Clock,
+}
+
+/// How time at A2E relates to ours: 1 for the real service, the speed-up for the simulator.
+/// Estimates shown to users and the polling rhythm scale with it.
+#[derive(Clone, Copy, Debug)]
+pub struct Clock {
+    pub speedup: f64,
+    /// How often running work at A2E is looked at, in real milliseconds.
+    pub poll_ms: i64,
+}
+
+impl Clock {
+    pub fn new(speedup: f64, base_poll_ms: i64) -> Self {
+        let speedup = if speedup.is_finite() && speedup >= 1.0 {
+            speedup
+        } else {
+            1.0
+        };
+        let poll_ms = ((base_poll_ms as f64 / speedup) as i64).max(100);
+        Self { speedup, poll_ms }
+    }
+
+    /// A duration at A2E (seconds) as it will pass here (milliseconds).
+    pub fn local_ms(&self, a2e_seconds: i64) -> i64 {
+        (a2e_seconds as f64 * 1000.0 / self.speedup) as i64
+    }
+}
+
+impl Studio {
+    pub fn publish(&self, user_id: &str, kind: &'static str, id: &str, data: serde_json::Value) {
+        self.events.publish(
+            user_id,
+            LiveEvent {
+                kind,
+                id: id.to_string(),
+                data,
+            },
+        );
+    }
+}

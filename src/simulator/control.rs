@@ -1,0 +1,84 @@
+//! Test controls: faults, a failing next training, the request log, reset.
+
+use super::state::{Faults, Sim};
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{json, Value};
+use std::sync::Arc;
+
+const KINDS: [&str; 6] = [
+    "server_error",
+    "rate_limit",
+    "timeout",
+    "malformed",
+    "code_nonzero",
+    "moderation",
+];
+
+pub fn routes() -> Router<Arc<Sim>> {
+    Router::new()
+        .route("/_simulator/faults", post(set_faults).get(get_faults))
+        .route("/_simulator/fail-next-training", post(fail_next_training))
+        .route("/_simulator/requests", get(requests).delete(clear_requests))
+        .route("/_simulator/reset", post(reset))
+}
+
+async fn set_faults(State(sim): State<Arc<Sim>>, Json(faults): Json<Faults>) -> Response {
+    if !(0.0..=1.0).contains(&faults.rate) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "rate must be between 0 and 1" })),
+        )
+            .into_response();
+    }
+    if let Some(unknown) = faults.kinds.iter().find(|k| !KINDS.contains(&k.as_str())) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": format!("unknown fault kind {unknown}"), "kinds": KINDS })),
+        )
+            .into_response();
+    }
+    *sim.faults.lock().unwrap() = faults.clone();
+    Json(json!(faults)).into_response()
+}
+
+async fn get_faults(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(json!(*sim.faults.lock().unwrap()))
+}
+
+#[derive(serde::Deserialize)]
+struct FailNext {
+    reason: Option<String>,
+}
+
+async fn fail_next_training(
+    State(sim): State<Arc<Sim>>,
+    Json(body): Json<FailNext>,
+) -> Json<Value> {
+    let reason = body
+        .reason
+        .filter(|r| !r.trim().is_empty())
+        .unwrap_or_else(|| "Training failed (simulated)".into());
+    *sim.fail_next_training.lock().unwrap() = Some(reason.clone());
+    Json(json!({ "reason": reason }))
+}
+
+async fn requests(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    Json(json!({ "requests": *sim.requests.lock().unwrap() }))
+}
+
+async fn clear_requests(State(sim): State<Arc<Sim>>) -> StatusCode {
+    sim.requests.lock().unwrap().clear();
+    StatusCode::NO_CONTENT
+}
+
+async fn reset(State(sim): State<Arc<Sim>>) -> StatusCode {
+    sim.accounts.lock().unwrap().clear();
+    sim.requests.lock().unwrap().clear();
+    *sim.faults.lock().unwrap() = Faults::default();
+    *sim.fail_next_training.lock().unwrap() = None;
+    StatusCode::NO_CONTENT
+}

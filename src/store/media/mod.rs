@@ -1,0 +1,252 @@
+//! The studio's own media store: every kept result and upload, content-addressed on local disk
+//! (`MEDIA_DIR`) and served at `/media/…`. A2E's URLs expire; these do not.
+
+mod serve;
+mod sniff;
+
+pub use serve::routes;
+pub use sniff::{sniff, MediaKind};
+
+use bytes::Bytes;
+use sha2::{Digest, Sha256};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+#[derive(Debug, Clone)]
+pub struct MediaLimits {
+    pub image_bytes: u64,
+    pub video_bytes: u64,
+    pub audio_bytes: u64,
+}
+
+impl Default for MediaLimits {
+    fn default() -> Self {
+        Self {
+            image_bytes: 20 << 20,
+            video_bytes: 200 << 20,
+            audio_bytes: 50 << 20,
+        }
+    }
+}
+
+impl MediaLimits {
+    fn for_kind(&self, kind: MediaKind) -> u64 {
+        match kind {
+            MediaKind::Image => self.image_bytes,
+            MediaKind::Video => self.video_bytes,
+            MediaKind::Audio => self.audio_bytes,
+        }
+    }
+
+    fn largest(&self) -> u64 {
+        self.image_bytes.max(self.video_bytes).max(self.audio_bytes)
+    }
+}
+
+/// A file in the store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredMedia {
+    pub key: String,
+    pub content_type: String,
+    pub size: u64,
+    /// Public URL (from `PUBLIC_BASE_URL`), fetchable by A2E and browsers.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
+pub enum MediaError {
+    #[error("the file is empty")]
+    Empty,
+    #[error("{0}")]
+    Unsupported(String),
+    #[error("the file is larger than {limit_mb} MB")]
+    TooLarge { limit_mb: u64 },
+    #[error("could not fetch the media: {0}")]
+    Fetch(String),
+    #[error("the media store failed: {0}")]
+    Io(String),
+}
+
+impl From<MediaError> for crate::error::AppError {
+    fn from(err: MediaError) -> Self {
+        use crate::error::AppError;
+        match err {
+            MediaError::Empty => AppError::bad_request("empty_file", "The file is empty."),
+            MediaError::Unsupported(what) => AppError::new(415, "unsupported_media_type", what),
+            MediaError::TooLarge { limit_mb } => AppError::new(
+                413,
+                "too_large",
+                format!("The file is larger than the {limit_mb} MB allowed."),
+            ),
+            MediaError::Fetch(detail) => AppError::new(
+                502,
+                "media_fetch_failed",
+                format!("Could not fetch the media: {detail}"),
+            ),
+            MediaError::Io(detail) => {
+                tracing::error!(%detail, "media store failure");
+                AppError::internal()
+            }
+        }
+    }
+}
+
+#[derive(Clone)]
+pub struct MediaStore {
+    dir: Arc<PathBuf>,
+    public_base: Arc<str>,
+    limits: MediaLimits,
+}
+
+impl MediaStore {
+    pub fn local(dir: &Path, public_base_url: &str, limits: MediaLimits) -> Result<Self, String> {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| format!("cannot create MEDIA_DIR {}: {e}", dir.display()))?;
+        Ok(Self {
+            dir: Arc::new(dir.to_path_buf()),
+            public_base: public_base_url.trim_end_matches('/').into(),
+            limits,
+        })
+    }
+
+    pub fn public_url(&self, key: &str) -> String {
+        format!("{}/media/{key}", self.public_base)
+    }
+
+    /// The key of one of our own URLs, if it is one.
+    pub fn key_from_url(&self, url: &str) -> Option<String> {
+        let key = url
+            .strip_prefix(&*self.public_base)?
+            .strip_prefix("/media/")?;
+        serve::valid_key(key).then(|| key.to_string())
+    }
+
+    /// Stores bytes of any allowed kind (results copied from A2E).
+    pub async fn put(&self, bytes: Bytes) -> Result<StoredMedia, MediaError> {
+        let kind = self.check(&bytes, None)?;
+        self.write(bytes, kind).await
+    }
+
+    /// Stores a user's upload, which must be of the `expected` kind (or any kind when `None`).
+    pub async fn put_upload(
+        &self,
+        bytes: Bytes,
+        expected: impl Into<Option<MediaKind>>,
+    ) -> Result<StoredMedia, MediaError> {
+        let kind = self.check(&bytes, expected.into())?;
+        self.write(bytes, kind).await
+    }
+
+    fn check(
+        &self,
+        bytes: &[u8],
+        expected: Option<MediaKind>,
+    ) -> Result<(MediaKind, &'static str, &'static str), MediaError> {
+        if bytes.is_empty() {
+            return Err(MediaError::Empty);
+        }
+        let (kind, mime, ext) = sniff(bytes).ok_or_else(|| {
+            MediaError::Unsupported("This file type is not accepted: use PNG, JPEG, WebP or GIF images, MP4, WebM or MOV videos, or MP3, WAV, OGG, M4A or FLAC audio.".into())
+        })?;
+        if let Some(expected) = expected.filter(|e| *e != kind) {
+            return Err(MediaError::Unsupported(format!(
+                "Expected {}, got {}.",
+                expected.describe(),
+                kind.describe()
+            )));
+        }
+        let limit = self.limits.for_kind(kind);
+        if bytes.len() as u64 > limit {
+            return Err(MediaError::TooLarge {
+                limit_mb: limit >> 20,
+            });
+        }
+        Ok((kind, mime, ext))
+    }
+
+    async fn write(
+        &self,
+        bytes: Bytes,
+        (_, mime, ext): (MediaKind, &'static str, &'static str),
+    ) -> Result<StoredMedia, MediaError> {
+        let key = format!("{}.{ext}", hex::encode(Sha256::digest(&bytes)));
+        let path = self.dir.join(&key);
+        if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
+            // Write then rename, so a reader never sees half a file.
+            let tmp = self.dir.join(format!(".{key}.{}", crate::store::new_id()));
+            tokio::fs::write(&tmp, &bytes)
+                .await
+                .map_err(|e| MediaError::Io(e.to_string()))?;
+            tokio::fs::rename(&tmp, &path)
+                .await
+                .map_err(|e| MediaError::Io(e.to_string()))?;
+        }
+        Ok(StoredMedia {
+            url: self.public_url(&key),
+            key,
+            content_type: mime.to_string(),
+            size: bytes.len() as u64,
+        })
+    }
+
+    /// Downloads media (an A2E result, a reference image) and keeps it. Only http(s), with
+    /// a size cap and a timeout.
+    pub async fn copy_from_url(
+        &self,
+        http: &reqwest::Client,
+        url: &str,
+    ) -> Result<StoredMedia, MediaError> {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(MediaError::Fetch("only http(s) URLs can be fetched".into()));
+        }
+        let cap = self.limits.largest();
+        let mut response = http
+            .get(url)
+            .timeout(Duration::from_secs(120))
+            .send()
+            .await
+            .map_err(|e| {
+                MediaError::Fetch(if e.is_timeout() {
+                    "timed out".into()
+                } else {
+                    "could not connect".into()
+                })
+            })?;
+        if !response.status().is_success() {
+            return Err(MediaError::Fetch(format!(
+                "the server answered {}",
+                response.status()
+            )));
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response
+            .chunk()
+            .await
+            .map_err(|_| MediaError::Fetch("the download broke off".into()))?
+        {
+            if (body.len() + chunk.len()) as u64 > cap {
+                return Err(MediaError::TooLarge {
+                    limit_mb: cap >> 20,
+                });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        self.put(body.into()).await
+    }
+
+    /// Reads a stored file's bytes.
+    pub async fn read(&self, key: &str) -> Option<Bytes> {
+        if !serve::valid_key(key) {
+            return None;
+        }
+        tokio::fs::read(self.dir.join(key))
+            .await
+            .ok()
+            .map(Bytes::from)
+    }
+
+    pub(crate) fn path_of(&self, key: &str) -> Option<PathBuf> {
+        serve::valid_key(key).then(|| self.dir.join(key))
+    }
+}

@@ -1,0 +1,147 @@
+//! `GET|HEAD /media/{key}`: type, strong ETag (the key is the content hash), conditional
+//! requests and byte ranges, so videos seek.
+
+use super::sniff::mime_of_key;
+use super::MediaStore;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use std::io::SeekFrom;
+use tokio::io::{AsyncReadExt, AsyncSeekExt};
+
+pub fn routes<S: Clone + Send + Sync + 'static>(store: MediaStore) -> Router<S> {
+    Router::new()
+        .route("/media/{*key}", get(serve))
+        .with_state(store)
+}
+
+/// Keys are `<64 hex>.<ext>`: nothing else (no `..`, no slashes) reaches the disk.
+pub(crate) fn valid_key(key: &str) -> bool {
+    let Some((hash, ext)) = key.split_once('.') else {
+        return false;
+    };
+    hash.len() == 64
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        && !ext.is_empty()
+        && ext.len() <= 5
+        && ext.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+async fn serve(
+    State(store): State<MediaStore>,
+    Path(key): Path<String>,
+    method: Method,
+    headers: HeaderMap,
+) -> Response {
+    let Some(path) = store.path_of(&key) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Ok(mut file) = tokio::fs::File::open(&path).await else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let Ok(size) = file.metadata().await.map(|m| m.len()) else {
+        return StatusCode::NOT_FOUND.into_response();
+    };
+    let etag = format!("\"{}\"", key.split('.').next().unwrap_or_default());
+    let common = [
+        (header::ETAG, etag.clone()),
+        (header::ACCEPT_RANGES, "bytes".to_string()),
+        (
+            header::CACHE_CONTROL,
+            "public, max-age=31536000, immutable".to_string(),
+        ),
+        (header::CONTENT_TYPE, mime_of_key(&key).to_string()),
+    ];
+    if headers
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(',').any(|t| t.trim() == etag || t.trim() == "*"))
+    {
+        return (StatusCode::NOT_MODIFIED, common).into_response();
+    }
+    let range = headers
+        .get(header::RANGE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| parse_range(v, size));
+    let (status, start, len) = match range {
+        None => (StatusCode::OK, 0, size),
+        Some(Some((start, end))) => (StatusCode::PARTIAL_CONTENT, start, end - start + 1),
+        Some(None) => {
+            let mut res = (StatusCode::RANGE_NOT_SATISFIABLE, common).into_response();
+            res.headers_mut().insert(
+                header::CONTENT_RANGE,
+                format!("bytes */{size}").parse().unwrap(),
+            );
+            return res;
+        }
+    };
+    let body = if method == Method::HEAD {
+        Body::empty()
+    } else {
+        if file.seek(SeekFrom::Start(start)).await.is_err() {
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+        Body::from_stream(tokio_util::io::ReaderStream::new(file.take(len)))
+    };
+    let mut res = (status, common, body).into_response();
+    res.headers_mut().insert(header::CONTENT_LENGTH, len.into());
+    if status == StatusCode::PARTIAL_CONTENT {
+        let value = format!("bytes {start}-{}/{size}", start + len - 1);
+        res.headers_mut()
+            .insert(header::CONTENT_RANGE, value.parse().unwrap());
+    }
+    res
+}
+
+/// One range of `bytes=a-b`, `bytes=a-` or `bytes=-n`, clipped to the file; `None` when unsatisfiable.
+fn parse_range(value: &str, size: u64) -> Option<(u64, u64)> {
+    let spec = value.trim().strip_prefix("bytes=")?;
+    let (from, to) = spec.split(',').next()?.trim().split_once('-')?;
+    let (start, end) = match (from.trim(), to.trim()) {
+        ("", suffix) => {
+            let n: u64 = suffix.parse().ok()?;
+            if n == 0 {
+                return None;
+            }
+            (size.saturating_sub(n), size.checked_sub(1)?)
+        }
+        (a, "") => (a.parse().ok()?, size.checked_sub(1)?),
+        (a, b) => (
+            a.parse().ok()?,
+            b.parse::<u64>().ok()?.min(size.checked_sub(1)?),
+        ),
+    };
+    (start <= end && start < size).then_some((start, end))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_of_each_form() {
+        assert_eq!(parse_range("bytes=0-9", 100), Some((0, 9)));
+        assert_eq!(parse_range("bytes=90-", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=-10", 100), Some((90, 99)));
+        assert_eq!(parse_range("bytes=50-500", 100), Some((50, 99)));
+        assert_eq!(parse_range("bytes=100-", 100), None);
+        assert_eq!(parse_range("bytes=9-3", 100), None);
+        assert_eq!(parse_range("items=0-1", 100), None);
+        assert_eq!(parse_range("bytes=0-0", 0), None);
+    }
+
+    #[test]
+    fn keys_cannot_escape_the_folder() {
+        let hash = "a".repeat(64);
+        assert!(valid_key(&format!("{hash}.png")));
+        assert!(!valid_key(&format!("../{hash}.png")));
+        assert!(!valid_key(&format!("{hash}.png/../../x")));
+        assert!(!valid_key("x.png"));
+        assert!(!valid_key(&format!("{}.png", "A".repeat(64))));
+    }
+}
