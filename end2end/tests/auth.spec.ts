@@ -10,7 +10,7 @@ test('sign up, log out, log in again and see the shell with credits', async ({ p
   for (const link of ['Canvas', 'Characters', 'Account']) {
     await expect(header.getByRole('link', { name: link, exact: true })).toBeVisible();
   }
-  await expect(page.getByTestId('credits')).toHaveText('100 credits');
+  await expect(page.getByTestId('credits')).toHaveText('300 credits');
   await expect(page.getByRole('status')).toContainText('Demo mode: simulated A2E');
   await expect(header.getByText(email)).toBeVisible();
 
@@ -22,12 +22,12 @@ test('sign up, log out, log in again and see the shell with credits', async ({ p
   await page.getByLabel('Email').fill(email);
   await page.getByLabel('Password').fill(PASSWORD);
   await page.getByRole('button', { name: 'Log in' }).click();
-  await expect(page.getByTestId('credits')).toHaveText('100 credits');
+  await expect(page.getByTestId('credits')).toHaveText('300 credits');
   await expect(page).toHaveURL(/\/$/);
 
   // The session survives a full reload: it lives in the database, not in the page.
   await page.reload();
-  await expect(page.getByTestId('credits')).toHaveText('100 credits');
+  await expect(page.getByTestId('credits')).toHaveText('300 credits');
 });
 
 test('a wrong password shows an error and keeps the visitor logged out', async ({ page }) => {
@@ -68,7 +68,7 @@ test('account page makes an API token that works on the JSON API', async ({ page
 
   const me = await request.get('/api/me', { headers: { Authorization: `Bearer ${token}` } });
   expect(me.status()).toBe(200);
-  expect(await me.json()).toMatchObject({ email, credits: 100 });
+  expect(await me.json()).toMatchObject({ email, credits: 300 });
 });
 
 test('unknown pages answer 404 with a way back', async ({ page }) => {

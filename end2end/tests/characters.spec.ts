@@ -1,0 +1,85 @@
+import { expect, Page, test } from '@playwright/test';
+import { openHydrated, signUp, uniqueEmail } from './helpers';
+
+async function createByPrompt(page: Page, name: string, prompt: string) {
+  await page.getByLabel('Name').fill(name);
+  await page.getByLabel('Description').fill(prompt);
+  await page.getByLabel('Outfit').fill('a green travelling cloak');
+  await page.getByRole('button', { name: 'Create character' }).click();
+}
+
+function card(page: Page, name: string) {
+  return page.getByTestId('character-card').filter({ has: page.getByRole('heading', { name }) });
+}
+
+test('a character made from a prompt trains its avatar by itself, live', async ({ page }) => {
+  await signUp(page, uniqueEmail('chars'));
+  await openHydrated(page, '/characters');
+  await createByPrompt(page, 'Captain Mira', 'a confident space pilot with silver hair');
+
+  const mira = card(page, 'Captain Mira');
+  await expect(mira.getByRole('img', { name: 'Portrait of Captain Mira' })).toBeVisible();
+  await expect(mira.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'training');
+  await expect(mira.getByRole('progressbar')).toBeVisible();
+  await expect(page.getByTestId('credits')).toHaveText('298 credits');
+  // No reload: the badge moves on through the live event stream.
+  await expect(mira.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
+  await expect(mira.getByText('Avatar: trained')).toBeVisible();
+});
+
+test('a failed training shows A2E\'s reason, and Retry trains again', async ({ page, request }) => {
+  await signUp(page, uniqueEmail('fail'));
+  await openHydrated(page, '/characters');
+  const reason = 'The image must show exactly one face';
+  const armed = await request.post('/a2e-sim/_simulator/fail-next-training', { data: { reason } });
+  expect(armed.ok()).toBeTruthy();
+  await createByPrompt(page, 'Twin Trouble', 'two faces in one picture');
+
+  const twin = card(page, 'Twin Trouble');
+  await expect(twin.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'failed', { timeout: 60_000 });
+  await expect(twin.getByText(reason)).toBeVisible();
+
+  await twin.getByRole('button', { name: 'Retry training' }).click();
+  await expect(twin.getByTestId('avatar-badge')).toHaveAttribute('data-status', /training|completed/);
+  await expect(twin.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
+});
+
+test('continue training shows its price, charges 100 credits, and delete removes the card', async ({ page }) => {
+  await signUp(page, uniqueEmail('cont'));
+  await openHydrated(page, '/characters');
+  await createByPrompt(page, 'Old Sage', 'an old sage with a long white beard');
+  const sage = card(page, 'Old Sage');
+  await expect(sage.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
+  await expect(page.getByTestId('credits')).toHaveText('298 credits');
+
+  await sage.getByRole('button', { name: 'Continue training' }).click();
+  await expect(sage.getByRole('dialog')).toContainText('costs 100 credits');
+  await sage.getByRole('button', { name: 'Spend 100 credits' }).click();
+  await expect(sage.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'training');
+  await expect(sage.getByText('Avatar: continuing training')).toBeVisible();
+  await expect(page.getByTestId('credits')).toHaveText('198 credits');
+
+  await sage.getByRole('button', { name: 'Delete' }).click();
+  await expect(sage.getByRole('dialog')).toContainText('Delete Old Sage?');
+  await sage.getByRole('button', { name: 'Delete for good' }).click();
+  await expect(card(page, 'Old Sage')).toHaveCount(0);
+  await page.reload();
+  await expect(page.getByText('No characters yet')).toBeVisible();
+});
+
+test('an uploaded image becomes a character without a charge; a fake one is refused', async ({ page }) => {
+  await signUp(page, uniqueEmail('upload'));
+  await openHydrated(page, '/characters');
+  await page.getByRole('tab', { name: 'Upload image' }).click();
+  await page.getByLabel('Name').fill('Photo Me');
+  await page.getByLabel('Image').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: Buffer.from('text dressed up as a png') });
+  await page.getByRole('button', { name: 'Upload and train' }).click();
+  await expect(page.getByRole('alert')).toContainText('Upload a PNG, JPEG or WebP image');
+
+  const onePixelPng = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
+  await page.getByLabel('Image').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: onePixelPng });
+  await page.getByRole('button', { name: 'Upload and train' }).click();
+  const me = card(page, 'Photo Me');
+  await expect(me.getByTestId('avatar-badge')).toHaveAttribute('data-status', /training|completed/);
+  await expect(page.getByTestId('credits')).toHaveText('300 credits');
+});
