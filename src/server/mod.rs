@@ -66,10 +66,8 @@ async fn serve(config: Config) -> Result<(), String> {
     Ok(())
 }
 
-async fn simulate_a2e(addr: std::net::SocketAddr, _config: &Config) -> Result<(), String> {
-    Err(format!(
-        "the A2E simulator is not available in this build (asked for {addr})"
-    ))
+async fn simulate_a2e(addr: std::net::SocketAddr, config: &Config) -> Result<(), String> {
+    crate::simulator::serve(addr, config.a2e_simulator_speedup).await
 }
 
 /// Resolves on Ctrl-C or SIGTERM, letting in-flight requests finish.

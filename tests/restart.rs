@@ -1,0 +1,116 @@
+//! Durability: the server is killed mid-training and started again; against a standalone A2E
+//! simulator, the training still ends in the right state and nothing is charged twice.
+
+mod common;
+
+use common::{Backend, ThrowawayPg};
+use serde_json::{json, Value};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+const BIN: &str = env!("CARGO_BIN_EXE_avatar-studio");
+
+on_both_databases!(training_survives_a_killed_server);
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+struct Killed(Child);
+
+impl Drop for Killed {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn wait_healthy(url: &str) {
+    for _ in 0..300 {
+        if reqwest::get(url).await.is_ok_and(|r| r.status().is_success()) {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("{url} never became healthy");
+}
+
+fn start_app(port: u16, database_url: &str, media: &str, a2e: &str) -> Killed {
+    let child = Command::new(BIN)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_SITE_ROOT", "target/site")
+        .env("DATABASE_URL", database_url)
+        .env("MEDIA_DIR", media)
+        .env("A2E_BASE_URL", a2e)
+        .env("A2E_API_KEY", "sk_restart_test")
+        .env("A2E_POLL_MS", "200")
+        .env("JOB_TICK_MS", "100")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    Killed(child)
+}
+
+async fn training_survives_a_killed_server(backend: Backend) {
+    let dir = std::env::temp_dir().join(format!("avatar-studio-restart-{}", common::uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pg = match backend {
+        Backend::Postgres => Some(ThrowawayPg::create().await),
+        Backend::Sqlite => None,
+    };
+    let database_url = pg.as_ref().map(|p| p.url.clone()).unwrap_or_else(|| format!("sqlite://{}/app.db", dir.display()));
+    let media = dir.join("media").display().to_string();
+
+    let sim_port = free_port();
+    let _simulator = Killed(
+        Command::new(BIN)
+            .args(["simulate-a2e", "--addr", &format!("127.0.0.1:{sim_port}")])
+            .env("A2E_SIMULATOR_SPEEDUP", "40")
+            .stdout(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let a2e = format!("http://127.0.0.1:{sim_port}");
+    wait_healthy(&format!("{a2e}/_simulator/faults")).await;
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let app = start_app(port, &database_url, &media, &a2e);
+    wait_healthy(&format!("{base}/healthz")).await;
+    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let signup = json!({ "email": "durable@example.com", "password": "correct horse battery" });
+    assert_eq!(client.post(format!("{base}/api/auth/signup")).json(&signup).send().await.unwrap().status(), 201);
+    let created: Value = client
+        .post(format!("{base}/api/a2e/character"))
+        .json(&json!({ "prompt": "a stubborn mountain goat herder" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(created["avatar_status"], "training");
+    let id = created["id"].as_str().unwrap().to_string();
+
+    // Killed without warning, and down long enough for A2E to finish meanwhile.
+    drop(app);
+    tokio::time::sleep(Duration::from_secs(8)).await;
+
+    let _app = start_app(port, &database_url, &media, &a2e);
+    wait_healthy(&format!("{base}/healthz")).await;
+    let login = json!({ "email": "durable@example.com", "password": "correct horse battery" });
+    assert_eq!(client.post(format!("{base}/api/auth/login")).json(&login).send().await.unwrap().status(), 200);
+    let mut last = Value::Null;
+    for _ in 0..600 {
+        last = client.get(format!("{base}/api/characters/{id}")).send().await.unwrap().json().await.unwrap();
+        if last["avatar_status"] == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(last["avatar_status"], "completed", "{last}");
+    let me: Value = client.get(format!("{base}/api/me")).send().await.unwrap().json().await.unwrap();
+    assert_eq!(me["credits"], 98, "charged once");
+    let _ = std::fs::remove_dir_all(&dir);
+}
