@@ -34,12 +34,26 @@ async fn post(client: &Client, app: &TestApp, path: &str, body: Value) -> reqwes
 }
 
 async fn credits(client: &Client, app: &TestApp) -> i64 {
-    let me: Value = client.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = client
+        .get(app.url("/api/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     me["credits"].as_i64().unwrap()
 }
 
 async fn character(client: &Client, app: &TestApp, id: &str) -> Value {
-    client.get(app.url(&format!("/api/characters/{id}"))).send().await.unwrap().json().await.unwrap()
+    client
+        .get(app.url(&format!("/api/characters/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
 }
 
 /// Waits (bounded) for the background job to move the avatar to `status`.
@@ -51,25 +65,38 @@ async fn until_status(client: &Client, app: &TestApp, id: &str, status: &str) ->
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    panic!("character {id} never reached {status}: {}", character(client, app, id).await);
+    panic!(
+        "character {id} never reached {status}: {}",
+        character(client, app, id).await
+    );
 }
 
 async fn simulator_requests(app: &TestApp) -> Vec<Value> {
-    let log: Value = reqwest::get(app.url("/a2e-sim/_simulator/requests")).await.unwrap().json().await.unwrap();
+    let log: Value = reqwest::get(app.url("/a2e-sim/_simulator/requests"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     log["requests"].as_array().unwrap().clone()
 }
 
 async fn prompt_character_trains_by_itself(backend: Backend) {
     let app = spawn(backend).await;
     let (client, me) = app.user("maker@example.com").await;
-    let res = post(&client, &app, "/api/a2e/character", json!({
-        "prompt": "a cheerful baker with flour on her nose",
-        "name": "Baker Bea",
-        "outfitDescription": "white apron",
-        "model_version": "V1.0",
-        "gender": "female",
-        "userId": me["id"],
-    }))
+    let res = post(
+        &client,
+        &app,
+        "/api/a2e/character",
+        json!({
+            "prompt": "a cheerful baker with flour on her nose",
+            "name": "Baker Bea",
+            "outfitDescription": "white apron",
+            "model_version": "V1.0",
+            "gender": "female",
+            "userId": me["id"],
+        }),
+    )
     .await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
@@ -79,28 +106,55 @@ async fn prompt_character_trains_by_itself(backend: Backend) {
     let avatar_id = created["avatar_id"].as_str().unwrap();
     assert_eq!(avatar_id.len(), 24);
     let image_url = created["image_url"].as_str().unwrap();
-    assert!(image_url.starts_with(&format!("{}/media/", app.base)), "kept in our store: {image_url}");
+    assert!(
+        image_url.starts_with(&format!("{}/media/", app.base)),
+        "kept in our store: {image_url}"
+    );
     let image = reqwest::get(image_url).await.unwrap();
     assert_eq!(image.headers()["content-type"], "image/png");
-    assert_eq!(credits(&client, &app).await, 98, "the portrait costs 2 credits");
+    assert_eq!(
+        credits(&client, &app).await,
+        98,
+        "the portrait costs 2 credits"
+    );
 
     // The training was started with our copy of the image and the chosen settings.
     let log = simulator_requests(&app).await;
-    let training = log.iter().find(|r| r["path"] == "/api/v1/userVideoTwin/startTraining").unwrap();
+    let training = log
+        .iter()
+        .find(|r| r["path"] == "/api/v1/userVideoTwin/startTraining")
+        .unwrap();
     assert_eq!(training["body"]["image_url"], image_url);
     assert_eq!(training["body"]["model_version"], "V1.0");
     assert_eq!(training["body"]["gender"], "female");
-    assert!(log.iter().all(|r| !r.to_string().contains("sk_demo_simulator")), "no key in the log");
+    assert!(
+        log.iter()
+            .all(|r| !r.to_string().contains("sk_demo_simulator")),
+        "no key in the log"
+    );
 
     // No browser, no polling by the caller: the job runner finishes it.
     let done = until_status(&client, &app, created["id"].as_str().unwrap(), "completed").await;
     assert_eq!(done["avatar_progress"], 100);
-    let list: Vec<Value> = client.get(app.url("/api/characters")).send().await.unwrap().json().await.unwrap();
+    let list: Vec<Value> = client
+        .get(app.url("/api/characters"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["avatar_id"], avatar_id);
 
     // waitForAvatar answers with the final state.
-    let res = post(&client, &app, "/api/a2e/character", json!({ "prompt": "a tall lighthouse keeper", "waitForAvatar": true })).await;
+    let res = post(
+        &client,
+        &app,
+        "/api/a2e/character",
+        json!({ "prompt": "a tall lighthouse keeper", "waitForAvatar": true }),
+    )
+    .await;
     let waited: Value = res.json().await.unwrap();
     assert_eq!(waited["avatar_status"], "completed", "{waited}");
     assert_eq!(waited["name"], "a tall lighthouse keeper");
@@ -113,23 +167,61 @@ async fn bad_character_requests_are_refused_without_charge(backend: Backend) {
         (json!({ "name": "No prompt" }), 400, "missing_prompt"),
         (json!({ "prompt": "   " }), 400, "missing_prompt"),
         (json!({ "prompt": "x".repeat(2001) }), 400, "invalid_field"),
-        (json!({ "prompt": "ok", "name": "n".repeat(101) }), 400, "invalid_field"),
-        (json!({ "prompt": "ok", "model_version": "V9" }), 400, "invalid_model_version"),
-        (json!({ "prompt": "ok", "gender": "robot" }), 400, "invalid_gender"),
-        (json!({ "prompt": "ok", "userId": "someone-else" }), 403, "forbidden"),
+        (
+            json!({ "prompt": "ok", "name": "n".repeat(101) }),
+            400,
+            "invalid_field",
+        ),
+        (
+            json!({ "prompt": "ok", "model_version": "V9" }),
+            400,
+            "invalid_model_version",
+        ),
+        (
+            json!({ "prompt": "ok", "gender": "robot" }),
+            400,
+            "invalid_gender",
+        ),
+        (
+            json!({ "prompt": "ok", "userId": "someone-else" }),
+            403,
+            "forbidden",
+        ),
         (json!({ "prompt": 42 }), 400, "invalid_request"),
-        (json!({ "referenceImage": "ftp://example.com/x.png" }), 400, "invalid_reference_image"),
+        (
+            json!({ "referenceImage": "ftp://example.com/x.png" }),
+            400,
+            "invalid_reference_image",
+        ),
     ];
     for (body, status, code) in cases {
         let res = post(&client, &app, "/api/a2e/character", body.clone()).await;
         assert_eq!(error_code(res).await, (status, code.to_string()), "{body}");
     }
-    let res = client.post(app.url("/api/a2e/character")).header("content-type", "application/json").body("{oops").send().await.unwrap();
+    let res = client
+        .post(app.url("/api/a2e/character"))
+        .header("content-type", "application/json")
+        .body("{oops")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(res).await, (400, "invalid_json".into()));
-    let res = reqwest::Client::new().post(app.url("/api/a2e/character")).json(&json!({ "prompt": "x" })).send().await.unwrap();
+    let res = reqwest::Client::new()
+        .post(app.url("/api/a2e/character"))
+        .json(&json!({ "prompt": "x" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
     assert_eq!(credits(&client, &app).await, 100);
-    let list: Vec<Value> = client.get(app.url("/api/characters")).send().await.unwrap().json().await.unwrap();
+    let list: Vec<Value> = client
+        .get(app.url("/api/characters"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(list.is_empty(), "nothing half-saved");
 }
 
@@ -137,78 +229,201 @@ async fn ids_of_other_users_answer_404(backend: Backend) {
     let app = spawn(backend).await;
     let (owner, _) = app.user("owner@example.com").await;
     let (other, _) = app.user("other@example.com").await;
-    let created: Value = post(&owner, &app, "/api/a2e/character", json!({ "prompt": "a quiet librarian" })).await.json().await.unwrap();
+    let created: Value = post(
+        &owner,
+        &app,
+        "/api/a2e/character",
+        json!({ "prompt": "a quiet librarian" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let id = created["id"].as_str().unwrap();
     let avatar = created["avatar_id"].as_str().unwrap();
-    for path in [format!("/api/characters/{id}"), format!("/api/a2e/avatar-status?avatar_id={avatar}"), "/api/characters/nope".to_string()] {
+    for path in [
+        format!("/api/characters/{id}"),
+        format!("/api/a2e/avatar-status?avatar_id={avatar}"),
+        "/api/characters/nope".to_string(),
+    ] {
         let res = other.get(app.url(&path)).send().await.unwrap();
         assert_eq!(res.status(), 404, "{path}");
     }
-    for path in [format!("/api/characters/{id}/continue-training"), format!("/api/characters/{id}/retry-training")] {
-        assert_eq!(other.post(app.url(&path)).send().await.unwrap().status(), 404, "{path}");
+    for path in [
+        format!("/api/characters/{id}/continue-training"),
+        format!("/api/characters/{id}/retry-training"),
+    ] {
+        assert_eq!(
+            other.post(app.url(&path)).send().await.unwrap().status(),
+            404,
+            "{path}"
+        );
     }
-    assert_eq!(other.delete(app.url(&format!("/api/characters/{id}"))).send().await.unwrap().status(), 404);
-    let res = post(&other, &app, "/api/a2e/avatar-status", json!({ "avatar_id": avatar })).await;
+    assert_eq!(
+        other
+            .delete(app.url(&format!("/api/characters/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
+    let res = post(
+        &other,
+        &app,
+        "/api/a2e/avatar-status",
+        json!({ "avatar_id": avatar }),
+    )
+    .await;
     assert_eq!(res.status(), 404);
-    assert_eq!(character(&owner, &app, id).await["id"], id, "still there for its owner");
+    assert_eq!(
+        character(&owner, &app, id).await["id"],
+        id,
+        "still there for its owner"
+    );
 }
 
 async fn not_enough_credits_refuses_without_saving(backend: Backend) {
     let app = TestApp::spawn_with(backend, |c| c.signup_credits = 3).await;
     let (client, _) = app.user("poor@example.com").await;
-    let res = post(&client, &app, "/api/a2e/character", json!({ "prompt": "first" })).await;
+    let res = post(
+        &client,
+        &app,
+        "/api/a2e/character",
+        json!({ "prompt": "first" }),
+    )
+    .await;
     assert_eq!(res.status(), 201);
-    let res = post(&client, &app, "/api/a2e/character", json!({ "prompt": "second" })).await;
+    let res = post(
+        &client,
+        &app,
+        "/api/a2e/character",
+        json!({ "prompt": "second" }),
+    )
+    .await;
     assert_eq!(error_code(res).await, (402, "insufficient_credits".into()));
     assert_eq!(credits(&client, &app).await, 1);
-    let list: Vec<Value> = client.get(app.url("/api/characters")).send().await.unwrap().json().await.unwrap();
+    let list: Vec<Value> = client
+        .get(app.url("/api/characters"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list.len(), 1);
 }
 
 async fn set_faults(app: &TestApp, rate: f64, kinds: &[&str]) {
-    let res = reqwest::Client::new().post(app.url("/a2e-sim/_simulator/faults")).json(&json!({ "rate": rate, "kinds": kinds })).send().await.unwrap();
+    let res = reqwest::Client::new()
+        .post(app.url("/a2e-sim/_simulator/faults"))
+        .json(&json!({ "rate": rate, "kinds": kinds }))
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_success());
 }
 
 async fn a2e_refusals_refund_the_portrait(backend: Backend) {
     let app = spawn(backend).await;
     let (client, _) = app.user("refused@example.com").await;
-    for (kind, status, code) in [("moderation", 422, "a2e_moderation"), ("code_nonzero", 400, "a2e_bad_input"), ("malformed", 502, "a2e_malformed")] {
+    for (kind, status, code) in [
+        ("moderation", 422, "a2e_moderation"),
+        ("code_nonzero", 400, "a2e_bad_input"),
+        ("malformed", 502, "a2e_malformed"),
+    ] {
         set_faults(&app, 1.0, &[kind]).await;
-        let res = post(&client, &app, "/api/a2e/character", json!({ "prompt": "anything" })).await;
+        let res = post(
+            &client,
+            &app,
+            "/api/a2e/character",
+            json!({ "prompt": "anything" }),
+        )
+        .await;
         assert_eq!(error_code(res).await, (status, code.to_string()), "{kind}");
         assert_eq!(credits(&client, &app).await, 100, "{kind}: refunded");
     }
     // Transient faults are retried: a flaky A2E still gets the character made.
     set_faults(&app, 0.3, &["server_error", "rate_limit"]).await;
-    let res = post(&client, &app, "/api/a2e/character", json!({ "prompt": "persistent" })).await;
+    let res = post(
+        &client,
+        &app,
+        "/api/a2e/character",
+        json!({ "prompt": "persistent" }),
+    )
+    .await;
     let status = res.status().as_u16();
     set_faults(&app, 0.0, &[]).await;
     assert!(status == 201 || status == 503 || status == 429, "{status}");
-    let list: Vec<Value> = client.get(app.url("/api/characters")).send().await.unwrap().json().await.unwrap();
-    assert_eq!(credits(&client, &app).await, 100 - 2 * list.iter().filter(|c| c["source"] == "generated").count() as i64);
+    let list: Vec<Value> = client
+        .get(app.url("/api/characters"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        credits(&client, &app).await,
+        100 - 2 * list.iter().filter(|c| c["source"] == "generated").count() as i64
+    );
 }
 
 async fn failed_training_keeps_the_reason_and_can_be_retried(backend: Backend) {
     let app = spawn(backend).await;
     let (client, _) = app.user("unlucky@example.com").await;
     let reason = "No face could be found in the image";
-    reqwest::Client::new().post(app.url("/a2e-sim/_simulator/fail-next-training")).json(&json!({ "reason": reason })).send().await.unwrap();
-    let created: Value = post(&client, &app, "/api/a2e/character", json!({ "prompt": "a foggy landscape" })).await.json().await.unwrap();
+    reqwest::Client::new()
+        .post(app.url("/a2e-sim/_simulator/fail-next-training"))
+        .json(&json!({ "reason": reason }))
+        .send()
+        .await
+        .unwrap();
+    let created: Value = post(
+        &client,
+        &app,
+        "/api/a2e/character",
+        json!({ "prompt": "a foggy landscape" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let id = created["id"].as_str().unwrap();
     let failed = until_status(&client, &app, id, "failed").await;
     assert_eq!(failed["avatar_error"], reason);
-    let status: Value = client.get(app.url(&format!("/api/a2e/avatar-status?avatar_id={}", created["avatar_id"].as_str().unwrap()))).send().await.unwrap().json().await.unwrap();
+    let status: Value = client
+        .get(app.url(&format!(
+            "/api/a2e/avatar-status?avatar_id={}",
+            created["avatar_id"].as_str().unwrap()
+        )))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(status["status"], "failed");
     assert_eq!(status["is_complete"], true);
     assert_eq!(status["error"], reason);
 
-    let res = client.post(app.url(&format!("/api/characters/{id}/retry-training"))).send().await.unwrap();
+    let res = client
+        .post(app.url(&format!("/api/characters/{id}/retry-training")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     let retried: Value = res.json().await.unwrap();
-    assert_ne!(retried["avatar_id"], created["avatar_id"], "a fresh training");
+    assert_ne!(
+        retried["avatar_id"], created["avatar_id"],
+        "a fresh training"
+    );
     until_status(&client, &app, id, "completed").await;
-    let res = client.post(app.url(&format!("/api/characters/{id}/retry-training"))).send().await.unwrap();
+    let res = client
+        .post(app.url(&format!("/api/characters/{id}/retry-training")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(res).await, (409, "not_failed".into()));
     assert_eq!(credits(&client, &app).await, 98, "retrying is free");
 }
@@ -221,46 +436,104 @@ async fn continue_training_charges_once(backend: Backend) {
     })
     .await;
     let (client, _) = app.user("patient@example.com").await;
-    let created: Value = post(&client, &app, "/api/a2e/character", json!({ "prompt": "a marathon runner" })).await.json().await.unwrap();
+    let created: Value = post(
+        &client,
+        &app,
+        "/api/a2e/character",
+        json!({ "prompt": "a marathon runner" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let id = created["id"].as_str().unwrap();
     let path = format!("/api/characters/{id}/continue-training");
     let res = client.post(app.url(&path)).send().await.unwrap();
-    assert_eq!(error_code(res).await, (409, "not_trained".into()), "not before the first training ends");
+    assert_eq!(
+        error_code(res).await,
+        (409, "not_trained".into()),
+        "not before the first training ends"
+    );
     until_status(&client, &app, id, "completed").await;
 
-    let (a, b) = tokio::join!(client.post(app.url(&path)).send(), client.post(app.url(&path)).send());
+    let (a, b) = tokio::join!(
+        client.post(app.url(&path)).send(),
+        client.post(app.url(&path)).send()
+    );
     let statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
     assert!(statuses.contains(&200), "{statuses:?}");
-    assert_eq!(credits(&client, &app).await, 248 - 100, "a double click charges once");
+    assert_eq!(
+        credits(&client, &app).await,
+        248 - 100,
+        "a double click charges once"
+    );
     let continuing = character(&client, &app, id).await;
     assert_eq!(continuing["avatar_status"], "training");
     assert_eq!(continuing["continued"], true);
     let eta = continuing["eta_seconds"].as_i64().unwrap();
     assert!(eta >= 1, "about 30 A2E minutes, sped up: {eta}");
-    assert!(simulator_requests(&app).await.iter().any(|r| r["path"] == "/api/v1/userVideoTwin/continueTraining"));
+    assert!(simulator_requests(&app)
+        .await
+        .iter()
+        .any(|r| r["path"] == "/api/v1/userVideoTwin/continueTraining"));
 }
 
 async fn avatar_status_routes_poll_and_validate(backend: Backend) {
     let app = spawn(backend).await;
     let (client, _) = app.user("poller@example.com").await;
-    let created: Value = post(&client, &app, "/api/a2e/character", json!({ "prompt": "a jazz trumpeter" })).await.json().await.unwrap();
+    let created: Value = post(
+        &client,
+        &app,
+        "/api/a2e/character",
+        json!({ "prompt": "a jazz trumpeter" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let avatar = created["avatar_id"].as_str().unwrap();
     for (body, code) in [
-        (json!({ "avatar_id": avatar, "max_attempts": 0 }), "invalid_max_attempts"),
-        (json!({ "avatar_id": avatar, "max_attempts": 100000 }), "invalid_max_attempts"),
-        (json!({ "avatar_id": avatar, "interval_ms": 1 }), "invalid_interval_ms"),
-        (json!({ "avatar_id": avatar, "max_attempts": 120, "interval_ms": 60000 }), "invalid_interval_ms"),
+        (
+            json!({ "avatar_id": avatar, "max_attempts": 0 }),
+            "invalid_max_attempts",
+        ),
+        (
+            json!({ "avatar_id": avatar, "max_attempts": 100000 }),
+            "invalid_max_attempts",
+        ),
+        (
+            json!({ "avatar_id": avatar, "interval_ms": 1 }),
+            "invalid_interval_ms",
+        ),
+        (
+            json!({ "avatar_id": avatar, "max_attempts": 120, "interval_ms": 60000 }),
+            "invalid_interval_ms",
+        ),
     ] {
         let res = post(&client, &app, "/api/a2e/avatar-status", body.clone()).await;
         assert_eq!(error_code(res).await, (400, code.to_string()), "{body}");
     }
-    let res = client.get(app.url("/api/a2e/avatar-status")).send().await.unwrap();
+    let res = client
+        .get(app.url("/api/a2e/avatar-status"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(res).await, (400, "missing_avatar_id".into()));
-    let res = post(&client, &app, "/api/a2e/avatar-status", json!({ "avatarId": avatar, "maxAttempts": 100, "intervalMs": 100 })).await;
+    let res = post(
+        &client,
+        &app,
+        "/api/a2e/avatar-status",
+        json!({ "avatarId": avatar, "maxAttempts": 100, "intervalMs": 100 }),
+    )
+    .await;
     let status: Value = res.json().await.unwrap();
     assert_eq!(status["status"], "completed", "{status}");
     assert_eq!(status["is_complete"], true);
-    assert_eq!(character(&client, &app, created["id"].as_str().unwrap()).await["avatar_status"], "completed", "written to the database");
+    assert_eq!(
+        character(&client, &app, created["id"].as_str().unwrap()).await["avatar_status"],
+        "completed",
+        "written to the database"
+    );
 }
 
 fn tiny_png() -> Vec<u8> {
@@ -272,18 +545,35 @@ fn tiny_png() -> Vec<u8> {
 
 /// The smallest WebM header that content sniffing recognises as video.
 fn tiny_webm() -> Vec<u8> {
-    let mut v = vec![0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0xF7, 0x81, 0x01, 0x42, 0x82, 0x84];
+    let mut v = vec![
+        0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0xF7, 0x81, 0x01, 0x42, 0x82,
+        0x84,
+    ];
     v.extend_from_slice(b"webm");
     v.extend_from_slice(&[0u8; 64]);
     v
 }
 
-async fn upload(client: &Client, app: &TestApp, name: &str, file: Vec<u8>, filename: &str) -> reqwest::Response {
+async fn upload(
+    client: &Client,
+    app: &TestApp,
+    name: &str,
+    file: Vec<u8>,
+    filename: &str,
+) -> reqwest::Response {
     let form = reqwest::multipart::Form::new()
         .text("name", name.to_string())
         .text("gender", "male")
-        .part("file", reqwest::multipart::Part::bytes(file).file_name(filename.to_string()));
-    client.post(app.url("/api/characters")).multipart(form).send().await.unwrap()
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(file).file_name(filename.to_string()),
+        );
+    client
+        .post(app.url("/api/characters"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap()
 }
 
 async fn uploads_create_characters_from_images_and_videos(backend: Backend) {
@@ -302,30 +592,79 @@ async fn uploads_create_characters_from_images_and_videos(backend: Backend) {
     assert_eq!(clip["training_kind"], "video");
     assert!(clip["image_url"].is_null());
     let log = simulator_requests(&app).await;
-    assert!(log.iter().any(|r| r["path"] == "/api/v1/userVideoTwin/startTraining" && r["body"]["video_url"] == clip["video_url"]));
+    assert!(log
+        .iter()
+        .any(|r| r["path"] == "/api/v1/userVideoTwin/startTraining"
+            && r["body"]["video_url"] == clip["video_url"]));
     assert_eq!(credits(&client, &app).await, 100, "uploads are free");
 
-    let res = upload(&client, &app, "Fake", b"<html>not an image</html>".to_vec(), "fake.png").await;
-    assert_eq!(error_code(res).await, (415, "unsupported_media_type".into()));
+    let res = upload(
+        &client,
+        &app,
+        "Fake",
+        b"<html>not an image</html>".to_vec(),
+        "fake.png",
+    )
+    .await;
+    assert_eq!(
+        error_code(res).await,
+        (415, "unsupported_media_type".into())
+    );
     let form = reqwest::multipart::Form::new().text("name", "Nothing");
-    let res = client.post(app.url("/api/characters")).multipart(form).send().await.unwrap();
+    let res = client
+        .post(app.url("/api/characters"))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(res).await, (400, "missing_file".into()));
-    let list: Vec<Value> = client.get(app.url("/api/characters")).send().await.unwrap().json().await.unwrap();
+    let list: Vec<Value> = client
+        .get(app.url("/api/characters"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list.len(), 2);
 }
 
 async fn delete_removes_the_avatar_at_a2e(backend: Backend) {
     let app = spawn(backend).await;
     let (client, _) = app.user("deleter@example.com").await;
-    let created: Value = post(&client, &app, "/api/a2e/character", json!({ "prompt": "a fleeting idea" })).await.json().await.unwrap();
+    let created: Value = post(
+        &client,
+        &app,
+        "/api/a2e/character",
+        json!({ "prompt": "a fleeting idea" }),
+    )
+    .await
+    .json()
+    .await
+    .unwrap();
     let id = created["id"].as_str().unwrap();
-    let res = client.delete(app.url(&format!("/api/characters/{id}"))).send().await.unwrap();
+    let res = client
+        .delete(app.url(&format!("/api/characters/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
-    assert_eq!(client.get(app.url(&format!("/api/characters/{id}"))).send().await.unwrap().status(), 404);
+    assert_eq!(
+        client
+            .get(app.url(&format!("/api/characters/{id}")))
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        404
+    );
     let avatar = created["avatar_id"].as_str().unwrap();
     for _ in 0..100 {
         let log = simulator_requests(&app).await;
-        if log.iter().any(|r| r["path"] == "/api/v1/userVideoTwin/remove" && r["body"]["_id"] == avatar) {
+        if log
+            .iter()
+            .any(|r| r["path"] == "/api/v1/userVideoTwin/remove" && r["body"]["_id"] == avatar)
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

@@ -13,7 +13,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_avatar-studio");
 on_both_databases!(training_survives_a_killed_server);
 
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 struct Killed(Child);
@@ -27,7 +31,10 @@ impl Drop for Killed {
 
 async fn wait_healthy(url: &str) {
     for _ in 0..300 {
-        if reqwest::get(url).await.is_ok_and(|r| r.status().is_success()) {
+        if reqwest::get(url)
+            .await
+            .is_ok_and(|r| r.status().is_success())
+        {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
@@ -59,7 +66,10 @@ async fn training_survives_a_killed_server(backend: Backend) {
         Backend::Postgres => Some(ThrowawayPg::create().await),
         Backend::Sqlite => None,
     };
-    let database_url = pg.as_ref().map(|p| p.url.clone()).unwrap_or_else(|| format!("sqlite://{}/app.db", dir.display()));
+    let database_url = pg
+        .as_ref()
+        .map(|p| p.url.clone())
+        .unwrap_or_else(|| format!("sqlite://{}/app.db", dir.display()));
     let media = dir.join("media").display().to_string();
 
     let sim_port = free_port();
@@ -78,9 +88,21 @@ async fn training_survives_a_killed_server(backend: Backend) {
     let base = format!("http://127.0.0.1:{port}");
     let app = start_app(port, &database_url, &media, &a2e);
     wait_healthy(&format!("{base}/healthz")).await;
-    let client = reqwest::Client::builder().cookie_store(true).build().unwrap();
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
     let signup = json!({ "email": "durable@example.com", "password": "correct horse battery" });
-    assert_eq!(client.post(format!("{base}/api/auth/signup")).json(&signup).send().await.unwrap().status(), 201);
+    assert_eq!(
+        client
+            .post(format!("{base}/api/auth/signup"))
+            .json(&signup)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        201
+    );
     let created: Value = client
         .post(format!("{base}/api/a2e/character"))
         .json(&json!({ "prompt": "a stubborn mountain goat herder" }))
@@ -100,17 +122,40 @@ async fn training_survives_a_killed_server(backend: Backend) {
     let _app = start_app(port, &database_url, &media, &a2e);
     wait_healthy(&format!("{base}/healthz")).await;
     let login = json!({ "email": "durable@example.com", "password": "correct horse battery" });
-    assert_eq!(client.post(format!("{base}/api/auth/login")).json(&login).send().await.unwrap().status(), 200);
+    assert_eq!(
+        client
+            .post(format!("{base}/api/auth/login"))
+            .json(&login)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
     let mut last = Value::Null;
     for _ in 0..600 {
-        last = client.get(format!("{base}/api/characters/{id}")).send().await.unwrap().json().await.unwrap();
+        last = client
+            .get(format!("{base}/api/characters/{id}"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
         if last["avatar_status"] == "completed" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(last["avatar_status"], "completed", "{last}");
-    let me: Value = client.get(format!("{base}/api/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = client
+        .get(format!("{base}/api/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["credits"], 98, "charged once");
     let _ = std::fs::remove_dir_all(&dir);
 }

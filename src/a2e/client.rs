@@ -153,7 +153,7 @@ fn backoff(attempt: u32) -> Duration {
 }
 
 /// Checks the HTTP status and the `{code, msg|message, data}` envelope; returns `data`.
-pub(crate) fn read_envelope(
+pub fn read_envelope(
     status: StatusCode,
     text: &str,
     retry_after: Option<Duration>,

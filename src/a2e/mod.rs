@@ -9,6 +9,6 @@ mod images;
 pub mod types;
 mod video;
 
-pub use client::{A2eClient, A2eConfig};
+pub use client::{read_envelope, A2eClient, A2eConfig};
 pub use error::A2eError;
 pub use types::*;

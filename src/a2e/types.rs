@@ -79,6 +79,25 @@ pub(crate) fn loose_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Strin
     })
 }
 
+/// A number that A2E sometimes sends as text.
+pub(crate) fn loose_number<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::Number(n)) => n.as_f64().unwrap_or_default(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().unwrap_or_default(),
+        _ => 0.0,
+    })
+}
+
+pub(crate) fn loose_optional_number<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<f64>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::Number(n)) => n.as_f64(),
+        Some(serde_json::Value::String(s)) => s.trim().parse().ok(),
+        _ => None,
+    })
+}
+
 /// Any A2E task record: images, avatars, scenes, videos. Each call fills the fields it has.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
@@ -97,6 +116,7 @@ pub struct Record {
     pub result_url: Option<String>,
     pub preview_result_url: Option<String>,
     pub cover_url: Option<String>,
+    #[serde(deserialize_with = "loose_optional_number")]
     pub coins: Option<f64>,
     #[serde(rename = "createdAt", deserialize_with = "loose_text")]
     pub created_at: Option<String>,
@@ -105,9 +125,9 @@ pub struct Record {
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
 pub struct Balance {
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "loose_number")]
     pub coins: f64,
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "loose_number")]
     pub diamonds: f64,
 }
 
@@ -140,7 +160,7 @@ pub struct LipsyncResult {
     pub id: String,
     pub status: TaskStatus,
     /// Percent done.
-    #[serde(deserialize_with = "null_default")]
+    #[serde(deserialize_with = "loose_number")]
     pub process: f64,
     pub result: Option<String>,
     #[serde(deserialize_with = "loose_text")]
