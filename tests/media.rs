@@ -22,12 +22,21 @@ async fn stored_files_are_served_with_types_etags_and_ranges() {
     let app = TestApp::spawn(Backend::Sqlite).await;
     let media = &app.state.studio.media;
     let bytes = wav(500);
-    let stored = media.put_upload(Bytes::from(bytes.clone()), MediaKind::Audio).await.unwrap();
+    let stored = media
+        .put_upload(Bytes::from(bytes.clone()), MediaKind::Audio)
+        .await
+        .unwrap();
     assert_eq!(stored.content_type, "audio/wav");
     assert!(stored.url.starts_with(&app.url("/media/")));
-    assert_eq!(media.key_from_url(&stored.url).as_deref(), Some(stored.key.as_str()));
+    assert_eq!(
+        media.key_from_url(&stored.url).as_deref(),
+        Some(stored.key.as_str())
+    );
     let again = media.put(Bytes::from(bytes.clone())).await.unwrap();
-    assert_eq!(again.key, stored.key, "content-addressed: the same bytes are stored once");
+    assert_eq!(
+        again.key, stored.key,
+        "content-addressed: the same bytes are stored once"
+    );
 
     let http = reqwest::Client::new();
     let res = http.get(&stored.url).send().await.unwrap();
@@ -37,40 +46,112 @@ async fn stored_files_are_served_with_types_etags_and_ranges() {
     let etag = res.headers()[ETAG].to_str().unwrap().to_string();
     assert_eq!(res.bytes().await.unwrap().as_ref(), bytes.as_slice());
 
-    let res = http.get(&stored.url).header(IF_NONE_MATCH, &etag).send().await.unwrap();
+    let res = http
+        .get(&stored.url)
+        .header(IF_NONE_MATCH, &etag)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 304);
 
     let len = bytes.len();
-    for (range, from, to) in [("bytes=0-9", 0, 9), ("bytes=100-", 100, len - 1), ("bytes=-16", len - 16, len - 1)] {
-        let res = http.get(&stored.url).header(RANGE, range).send().await.unwrap();
+    for (range, from, to) in [
+        ("bytes=0-9", 0, 9),
+        ("bytes=100-", 100, len - 1),
+        ("bytes=-16", len - 16, len - 1),
+    ] {
+        let res = http
+            .get(&stored.url)
+            .header(RANGE, range)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(res.status(), 206, "{range}");
-        assert_eq!(res.headers()[CONTENT_RANGE].to_str().unwrap(), format!("bytes {from}-{to}/{len}"));
-        assert_eq!(res.bytes().await.unwrap().as_ref(), &bytes[from..=to], "{range}");
+        assert_eq!(
+            res.headers()[CONTENT_RANGE].to_str().unwrap(),
+            format!("bytes {from}-{to}/{len}")
+        );
+        assert_eq!(
+            res.bytes().await.unwrap().as_ref(),
+            &bytes[from..=to],
+            "{range}"
+        );
     }
-    let res = http.get(&stored.url).header(RANGE, format!("bytes={len}-")).send().await.unwrap();
+    let res = http
+        .get(&stored.url)
+        .header(RANGE, format!("bytes={len}-"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 416);
-    assert_eq!(res.headers()[CONTENT_RANGE].to_str().unwrap(), format!("bytes */{len}"));
+    assert_eq!(
+        res.headers()[CONTENT_RANGE].to_str().unwrap(),
+        format!("bytes */{len}")
+    );
 
     let res = http.head(&stored.url).send().await.unwrap();
     assert_eq!(res.status(), 200);
-    assert_eq!(res.headers()["content-length"].to_str().unwrap(), len.to_string());
+    assert_eq!(
+        res.headers()["content-length"].to_str().unwrap(),
+        len.to_string()
+    );
 
-    for path in ["/media/../Cargo.toml", "/media/%2e%2e%2fCargo.toml", "/media/nothing.png", &format!("/media/{}.png", "0".repeat(64))] {
-        assert_eq!(http.get(app.url(path)).send().await.unwrap().status(), 404, "{path}");
+    for path in [
+        "/media/../Cargo.toml",
+        "/media/%2e%2e%2fCargo.toml",
+        "/media/nothing.png",
+        &format!("/media/{}.png", "0".repeat(64)),
+    ] {
+        assert_eq!(
+            http.get(app.url(path)).send().await.unwrap().status(),
+            404,
+            "{path}"
+        );
     }
 }
 
 #[tokio::test]
 async fn uploads_are_checked_by_content_and_size() {
     let dir = std::env::temp_dir().join(format!("avatar-studio-media-{}", common::uuid_like()));
-    let limits = MediaLimits { image_bytes: 1024, video_bytes: 1024, audio_bytes: 2048 };
+    let limits = MediaLimits {
+        image_bytes: 1024,
+        video_bytes: 1024,
+        audio_bytes: 2048,
+    };
     let store = MediaStore::local(&dir, "http://studio.test", limits).unwrap();
-    let err = |r: Result<_, avatar_studio::store::media::MediaError>| avatar_studio::error::AppError::from(r.unwrap_err());
-    assert_eq!(err(store.put_upload(Bytes::new(), MediaKind::Image).await).status, 400);
-    assert_eq!(err(store.put_upload(Bytes::from_static(b"#!/bin/sh\necho hi"), MediaKind::Image).await).status, 415);
-    assert_eq!(err(store.put_upload(Bytes::from(wav(10)), MediaKind::Image).await).status, 415, "audio is not an image");
-    assert_eq!(err(store.put_upload(Bytes::from(wav(5000)), MediaKind::Audio).await).status, 413);
-    assert!(store.put_upload(Bytes::from(wav(10)), MediaKind::Audio).await.is_ok());
+    let err = |r: Result<_, avatar_studio::store::media::MediaError>| {
+        avatar_studio::error::AppError::from(r.unwrap_err())
+    };
+    assert_eq!(
+        err(store.put_upload(Bytes::new(), MediaKind::Image).await).status,
+        400
+    );
+    assert_eq!(
+        err(store
+            .put_upload(Bytes::from_static(b"#!/bin/sh\necho hi"), MediaKind::Image)
+            .await)
+        .status,
+        415
+    );
+    assert_eq!(
+        err(store
+            .put_upload(Bytes::from(wav(10)), MediaKind::Image)
+            .await)
+        .status,
+        415,
+        "audio is not an image"
+    );
+    assert_eq!(
+        err(store
+            .put_upload(Bytes::from(wav(5000)), MediaKind::Audio)
+            .await)
+        .status,
+        413
+    );
+    assert!(store
+        .put_upload(Bytes::from(wav(10)), MediaKind::Audio)
+        .await
+        .is_ok());
     assert_eq!(store.key_from_url("http://elsewhere.test/media/x"), None);
     let _ = std::fs::remove_dir_all(dir);
 }
@@ -89,16 +170,37 @@ async fn remote_copies_are_capped_and_checked() {
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
     let dir = std::env::temp_dir().join(format!("avatar-studio-copy-{}", common::uuid_like()));
-    let limits = MediaLimits { image_bytes: 1024, video_bytes: 1024, audio_bytes: 4096 };
+    let limits = MediaLimits {
+        image_bytes: 1024,
+        video_bytes: 1024,
+        audio_bytes: 4096,
+    };
     let store = MediaStore::local(&dir, "http://studio.test", limits).unwrap();
     let http = reqwest::Client::new();
-    let copied = store.copy_from_url(&http, &format!("{base}/small.wav")).await.unwrap();
+    let copied = store
+        .copy_from_url(&http, &format!("{base}/small.wav"))
+        .await
+        .unwrap();
     assert_eq!(copied.content_type, "audio/wav");
     assert_eq!(store.read(&copied.key).await.unwrap().len(), 244);
-    let status = |r: Result<_, avatar_studio::store::media::MediaError>| avatar_studio::error::AppError::from(r.unwrap_err()).status;
-    assert_eq!(status(store.copy_from_url(&http, &format!("{base}/big.wav")).await), 413);
-    assert_eq!(status(store.copy_from_url(&http, &format!("{base}/missing")).await), 502);
-    assert_eq!(status(store.copy_from_url(&http, &format!("{base}/page")).await), 415);
-    assert_eq!(status(store.copy_from_url(&http, "file:///etc/passwd").await), 502);
+    let status = |r: Result<_, avatar_studio::store::media::MediaError>| {
+        avatar_studio::error::AppError::from(r.unwrap_err()).status
+    };
+    assert_eq!(
+        status(store.copy_from_url(&http, &format!("{base}/big.wav")).await),
+        413
+    );
+    assert_eq!(
+        status(store.copy_from_url(&http, &format!("{base}/missing")).await),
+        502
+    );
+    assert_eq!(
+        status(store.copy_from_url(&http, &format!("{base}/page")).await),
+        415
+    );
+    assert_eq!(
+        status(store.copy_from_url(&http, "file:///etc/passwd").await),
+        502
+    );
     let _ = std::fs::remove_dir_all(dir);
 }

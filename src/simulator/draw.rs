@@ -175,6 +175,32 @@ pub fn scene(figure_seeds: &[u64], scene_seed: u64, wide: bool) -> Vec<u8> {
     canvas.png()
 }
 
+/// Raw RGB frames of figures moving in a scene (fighting, dancing, talking: they sway and bob).
+pub fn animation_frames(
+    figure_seeds: &[u64],
+    scene_seed: u64,
+    frames: usize,
+) -> (usize, usize, Vec<Vec<u8>>) {
+    let (w, h) = (240, 160);
+    let (top, bottom) = background(scene_seed);
+    let n = figure_seeds.len().max(1);
+    let scale = (0.9 / n as f32).clamp(0.4, 0.75);
+    let rendered = (0..frames)
+        .map(|f| {
+            let phase = f as f32 / frames as f32 * std::f32::consts::TAU;
+            let mut canvas = Canvas::new(w, h, top, bottom);
+            for (i, seed) in figure_seeds.iter().enumerate() {
+                let direction = if i % 2 == 0 { 1.0 } else { -1.0 };
+                let cx = w as f32 * (i as f32 + 0.5) / n as f32 + direction * 14.0 * phase.sin();
+                let base = h as f32 + 4.0 * (phase * 2.0).cos();
+                canvas.figure(cx, base, scale, palette(*seed), *seed);
+            }
+            canvas.px
+        })
+        .collect();
+    (w, h, rendered)
+}
+
 /// A short tone as 16-bit mono WAV, pitched by the seed: a stand-in for speech.
 pub fn speech_wav(seed: u64, seconds: f32) -> Vec<u8> {
     let rate = 16_000u32;

@@ -1,7 +1,7 @@
 //! Media the simulator hands out: `/files/{kind}/{id}.{ext}`, drawn on first request, cached.
 
-use super::draw;
 use super::state::{Kind, Sim};
+use super::{draw, video};
 use axum::extract::{Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -29,6 +29,16 @@ async fn file(State(sim): State<Arc<Sim>>, Path((kind, file)): Path<(String, Str
             Kind::NanoBanana => draw::scene(&t.figure_seeds, t.scene_seed, true),
             _ => draw::portrait(t.figure_seeds[0], t.scene_seed),
         }),
+        (_, "webm") => match task_of(&sim, &kind, id) {
+            Some(t) => match video::webm(&t.figure_seeds, t.scene_seed).await {
+                Ok(bytes) => Some(bytes),
+                Err(err) => {
+                    tracing::error!(%err, "simulator could not make a video");
+                    return (StatusCode::SERVICE_UNAVAILABLE, err).into_response();
+                }
+            },
+            None => None,
+        },
         _ => None,
     };
     match bytes {

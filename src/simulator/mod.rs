@@ -7,6 +7,7 @@ mod control;
 mod draw;
 mod files;
 mod state;
+mod video;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
