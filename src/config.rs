@@ -77,6 +77,26 @@ pub struct Config {
     #[arg(long, env = "SIGNUP_CREDITS", default_value_t = 100)]
     pub signup_credits: i64,
 
+    /// Credits for a scene (NanoBanana image).
+    #[arg(long, env = "PRICE_SCENE", default_value_t = 4)]
+    pub price_scene: i64,
+
+    /// Credits for a motion transfer.
+    #[arg(long, env = "PRICE_MOTION_TRANSFER", default_value_t = 10)]
+    pub price_motion_transfer: i64,
+
+    /// Credits for an image-to-video clip.
+    #[arg(long, env = "PRICE_IMAGE_TO_VIDEO", default_value_t = 8)]
+    pub price_image_to_video: i64,
+
+    /// Credits for a lipsync video.
+    #[arg(long, env = "PRICE_LIPSYNC", default_value_t = 6)]
+    pub price_lipsync: i64,
+
+    /// Credits per move of a fight sequence (a scene and a clip each).
+    #[arg(long, env = "PRICE_FIGHT_MOVE", default_value_t = 12)]
+    pub price_fight_move: i64,
+
     /// How often running A2E work is polled, in milliseconds (divided by the simulator's speed-up).
     #[arg(long, env = "A2E_POLL_MS", default_value_t = 10_000)]
     pub a2e_poll_ms: u64,
@@ -95,6 +115,16 @@ pub struct Config {
 }
 
 impl Config {
+    pub fn prices(&self) -> crate::models::Prices {
+        crate::models::Prices {
+            scene: self.price_scene,
+            motion_transfer: self.price_motion_transfer,
+            image_to_video: self.price_image_to_video,
+            lipsync: self.price_lipsync,
+            fight_move: self.price_fight_move,
+        }
+    }
+
     /// The A2E key, preferring `A2E_API_KEY` over the older `A2E_API_TOKEN`.
     pub fn a2e_key(&self) -> Option<&str> {
         [&self.a2e_api_key, &self.a2e_api_token]

@@ -44,3 +44,54 @@ pub const AVATAR_FAILED: &str = "failed";
 pub const CHARACTER_IMAGE_COST: i64 = 2;
 /// Credits charged for continuing a trained avatar's training (about +30 minutes).
 pub const CONTINUE_TRAINING_COST: i64 = 100;
+
+/// How a character was sent to A2E for one generation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Reference {
+    pub name: String,
+    /// "avatar" (its trained avatar id) or "image" (its picture's URL).
+    pub via: String,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub character_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub avatar_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub image_url: Option<String>,
+}
+
+/// A generation as the API answers it and the UI shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generation {
+    pub id: String,
+    #[serde(skip_serializing)]
+    #[serde(default)]
+    pub user_id: String,
+    pub kind: String,
+    pub status: String,
+    pub progress: i64,
+    pub inputs: serde_json::Value,
+    pub references: Vec<Reference>,
+    /// A2E work in flight; for fight sequences, `steps` with each move's state.
+    pub work: serde_json::Value,
+    pub result_urls: Vec<String>,
+    pub error: Option<String>,
+    pub cost: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+}
+
+impl Generation {
+    pub fn is_finished(&self) -> bool {
+        matches!(self.status.as_str(), "completed" | "failed" | "cancelled")
+    }
+}
+
+/// Credits per kind of generation (fight sequences: per move), shown before submitting.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Prices {
+    pub scene: i64,
+    pub motion_transfer: i64,
+    pub image_to_video: i64,
+    pub lipsync: i64,
+    pub fight_move: i64,
+}

@@ -234,6 +234,9 @@ pub struct MotionTransferRequest {
 pub struct Image2VideoRequest {
     pub name: String,
     pub image_url: String,
+    /// Sent with a trained avatar, so A2E keeps its look (field unconfirmed in A2E's reference).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_video_twin_id: Option<String>,
     pub prompt: String,
     #[serde(skip_serializing_if = "String::is_empty")]
     pub negative_prompt: String,

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod characters;
 pub mod events;
+pub mod generations;
 pub mod json;
 
 use crate::error::AppError;
@@ -50,6 +51,19 @@ pub fn routes() -> Router<AppState> {
             "/api/characters/{id}/retry-training",
             post(characters::retry_training),
         )
+        .route("/api/a2e/nanobanana", post(generations::scene))
+        .route(
+            "/api/a2e/motion-transfer",
+            post(generations::motion_transfer),
+        )
+        .route("/api/a2e/i2v", post(generations::image_to_video))
+        .route("/api/a2e/lipsync", post(generations::lipsync))
+        .route("/api/a2e/fight-sequence", post(generations::fight_sequence))
+        .route("/api/generations", get(generations::list))
+        .route("/api/generations/{id}", get(generations::get))
+        .route("/api/generations/{id}/cancel", post(generations::cancel))
+        .route("/api/generations/{id}/retry", post(generations::retry))
+        .route("/api/prices", get(generations::prices))
         .route("/api", any(unknown_route))
         .route("/api/{*rest}", any(unknown_route))
 }

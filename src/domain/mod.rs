@@ -4,5 +4,7 @@ pub mod accounts;
 pub mod avatars;
 pub mod characters;
 pub mod credits;
+pub mod generation_worker;
+pub mod generations;
 pub mod studio;
 pub mod tokens;

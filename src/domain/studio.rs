@@ -15,6 +15,7 @@ pub struct Studio {
     /// Downloads of A2E results and reference images.
     pub http: reqwest::Client,
     pub clock: Clock,
+    pub prices: crate::models::Prices,
 }
 
 /// How time at A2E relates to ours: 1 for the real service, the speed-up for the simulator.

@@ -4,8 +4,9 @@ use super::state::AppState;
 use crate::a2e::{A2eClient, A2eConfig};
 use crate::app::{shell, App};
 use crate::config::Config;
-use crate::domain::avatars;
+use crate::domain::generation_worker::GenerationWorker;
 use crate::domain::studio::{Clock, Studio};
+use crate::domain::{avatars, generations};
 use crate::jobs::{EventHub, Runner};
 use crate::simulator::{self, SimulatorConfig};
 use crate::store::media::{MediaLimits, MediaStore};
@@ -56,6 +57,7 @@ pub async fn build(config: Config) -> Result<Built, String> {
             .timeout(Duration::from_secs(120))
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?,
+        prices: config.prices(),
         clock: Clock::new(
             if config.demo_mode() {
                 config.a2e_simulator_speedup
@@ -72,6 +74,10 @@ pub async fn build(config: Config) -> Result<Built, String> {
     jobs.handle(
         avatars::REMOVAL_JOB,
         Arc::new(avatars::AvatarRemover(studio.clone())),
+    );
+    jobs.handle(
+        generations::GENERATION_JOB,
+        Arc::new(GenerationWorker(studio.clone())),
     );
     let state = AppState {
         leptos_options: AppState::leptos_options(&config),

@@ -2,6 +2,7 @@
 
 pub mod characters;
 pub mod db;
+pub mod generations;
 pub mod ledger;
 pub mod media;
 pub mod sessions;
