@@ -1,3 +1,4 @@
+#![recursion_limit = "512"]
 //! Avatar Studio: one crate, compiled twice — `ssr` for the server binary, `hydrate` for the browser.
 
 pub mod app;

@@ -249,3 +249,27 @@ pub async fn upload(
     let character = characters::create_from_upload(&state.studio, &user.id, details, media).await?;
     Ok((StatusCode::CREATED, Json(character)))
 }
+
+/// `POST /api/media` (multipart `file`): keeps an image, video or audio for later use
+/// (a driving video, a voice), checked by content. Answers `{url, content_type, size}`.
+pub async fn upload_media(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+    mut form: Multipart,
+) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
+    let bad_form = |e: axum::extract::multipart::MultipartError| {
+        AppError::new(e.status().as_u16(), "invalid_form", e.body_text())
+    };
+    while let Some(field) = form.next_field().await.map_err(bad_form)? {
+        if field.name() == Some("file") {
+            let bytes = field.bytes().await.map_err(bad_form)?;
+            let media = state.studio.media.put_upload(bytes, None).await?;
+            let body = serde_json::json!({ "url": media.url, "content_type": media.content_type, "size": media.size });
+            return Ok((StatusCode::CREATED, Json(body)));
+        }
+    }
+    Err(AppError::bad_request(
+        "missing_file",
+        "Attach the file as `file`.",
+    ))
+}

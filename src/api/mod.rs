@@ -64,6 +64,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/generations/{id}/cancel", post(generations::cancel))
         .route("/api/generations/{id}/retry", post(generations::retry))
         .route("/api/prices", get(generations::prices))
+        .route(
+            "/api/media",
+            post(characters::upload_media).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        )
         .route("/api", any(unknown_route))
         .route("/api/{*rest}", any(unknown_route))
 }

@@ -1,6 +1,7 @@
 //! Server functions the UI calls. Thin: they find the caller and call the domain.
 
 pub mod auth;
+pub mod canvas;
 pub mod characters;
 
 #[cfg(feature = "ssr")]

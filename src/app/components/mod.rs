@@ -2,7 +2,11 @@
 
 pub mod avatar_badge;
 pub mod character_card;
+pub mod character_picker;
 pub mod create_character;
+pub mod generation_card;
 pub mod header;
 pub mod notice;
 pub mod require_login;
+pub mod sketch;
+pub mod subject_actions;

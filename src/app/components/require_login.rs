@@ -8,10 +8,17 @@ use leptos_router::components::A;
 pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
     let session = use_session();
     let children = StoredValue::new(children);
+    // Only logging in or out re-renders the page: a credits refresh must not reset its state.
+    let logged_in = Memo::new(move |_| {
+        session
+            .info
+            .get()
+            .map(|info| info.ok().and_then(|i| i.user).is_some())
+    });
     view! {
         <Transition fallback=|| ()>
-            {move || session.info.get().map(|info| {
-                if info.ok().and_then(|i| i.user).is_some() {
+            {move || logged_in.get().map(|logged_in| {
+                if logged_in {
                     children.read_value()().into_any()
                 } else {
                     view! {

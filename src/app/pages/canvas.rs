@@ -1,23 +1,219 @@
-//! The canvas: where characters are put into scenes.
+//! The canvas: pick characters, sketch, generate scenes, animate them, run fight sequences;
+//! every result keeps the characters' look because their trained avatars are used.
 
+use crate::app::components::character_picker::{waiting, CharacterPicker};
+use crate::app::components::generation_card::GenerationCard;
+use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
+use crate::app::components::sketch::SketchPad;
+use crate::app::components::subject_actions::SubjectActions;
+use crate::app::live::use_live_updates;
+use crate::app::session::use_session;
+use crate::models::Character;
+use crate::server_fns::canvas::{
+    list_generations, load_prices, Fight, GenerateScene, Pick, Subject,
+};
+use crate::server_fns::characters::list_characters;
 use leptos::prelude::*;
 use leptos_meta::Title;
-use leptos_router::components::A;
 
 #[component]
 pub fn CanvasPage() -> impl IntoView {
     view! {
         <Title text="Canvas"/>
         <RequireLogin>
-            <section class="card">
-                <h1>"Canvas"</h1>
-                <p>
-                    "Scenes use your characters' trained avatars so they look the same everywhere. "
-                    "Start by creating a character."
-                </p>
-                <A href="/characters" attr:class="button">"Go to Characters"</A>
-            </section>
+            <Canvas/>
         </RequireLogin>
+    }
+}
+
+#[component]
+fn Canvas() -> impl IntoView {
+    let session = use_session();
+    let live = use_live_updates();
+    let reloads = RwSignal::new(0u32);
+    let characters = Resource::new(move || (live.get(), reloads.get()), |_| list_characters());
+    let generations = Resource::new(move || (live.get(), reloads.get()), |_| list_generations());
+    let prices = Resource::new(|| (), |_| load_prices());
+    provide_context(prices);
+    let refresh = Callback::new(move |_| {
+        reloads.update(|n| *n += 1);
+        session.refresh();
+    });
+    Effect::new(move |previous: Option<u32>| {
+        let now = live.get();
+        if previous.is_some_and(|p| p != now) {
+            session.refresh();
+        }
+        now
+    });
+    let picked = RwSignal::new(Vec::<Pick>::new());
+    let known = move || characters.get().and_then(Result::ok).unwrap_or_default();
+    view! {
+        <section class="card">
+            <h1>"Canvas"</h1>
+            <h2>"Characters"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading characters…"</p> }>
+                {move || characters.get().map(|r| match r {
+                    Ok(list) => view! { <CharacterPicker characters=list picked/> }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                })}
+            </Transition>
+            <PickedActions picked known=Signal::derive(known) on_created=refresh/>
+        </section>
+        <SceneForm picked known=Signal::derive(known) on_created=refresh/>
+        <FightPanel picked known=Signal::derive(known) on_created=refresh/>
+        <section class="history">
+            <h2>"Your generations"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || generations.get().map(|r| match r {
+                    Ok(list) if list.is_empty() => view! { <p class="muted">"Nothing generated yet."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <div class="generation-strip" data-testid="history">
+                            <For each=move || list.clone() key=|g| (g.id.clone(), g.updated_at, g.status.clone()) let:g>
+                                <GenerationCard generation=g on_change=refresh/>
+                            </For>
+                        </div>
+                    }.into_any(),
+                    Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+/// With exactly one character picked: animate it, transfer motion to it, or make it speak.
+#[component]
+fn PickedActions(
+    picked: RwSignal<Vec<Pick>>,
+    known: Signal<Vec<Character>>,
+    on_created: Callback<()>,
+) -> impl IntoView {
+    move || {
+        let picks = picked.get();
+        let [one] = picks.as_slice() else { return None };
+        let name = known
+            .get()
+            .into_iter()
+            .find(|c| c.id == one.character_id)
+            .map(|c| c.name)?;
+        Some(view! {
+            <div class="picked-actions">
+                <p class="small muted">{format!("With {name}:")}</p>
+                <SubjectActions subject=Subject::Character(one.character_id.clone()) on_created/>
+            </div>
+        })
+    }
+}
+
+#[component]
+fn SceneForm(
+    picked: RwSignal<Vec<Pick>>,
+    known: Signal<Vec<Character>>,
+    on_created: Callback<()>,
+) -> impl IntoView {
+    let prompt = RwSignal::new(String::new());
+    let aspect = RwSignal::new("16:9".to_string());
+    let sketch = RwSignal::new(None::<String>);
+    let action = ServerAction::<GenerateScene>::new();
+    Effect::new(move |_| {
+        if action.value().get().is_some_and(|r| r.is_ok()) {
+            on_created.run(());
+        }
+    });
+    let prices =
+        expect_context::<Resource<Result<crate::models::Prices, crate::error::AppError>>>();
+    let cost = move || {
+        prices
+            .get()
+            .and_then(Result::ok)
+            .map(|p| p.scene)
+            .unwrap_or_default()
+    };
+    let blocked = move || known.with(|k| waiting(&picked.get(), k));
+    view! {
+        <section class="card">
+            <h2>"Scene"</h2>
+            <label>"Prompt"<textarea rows="2" maxlength="2000" placeholder="The two of them face off on a rainy rooftop"
+                prop:value=prompt on:input=move |ev| prompt.set(event_target_value(&ev))></textarea></label>
+            <SketchPad sketch/>
+            <div class="row-form">
+                <label>"Aspect ratio"
+                    <select on:change=move |ev| aspect.set(event_target_value(&ev))>
+                        {["16:9", "1:1", "9:16", "4:3", "3:4"].into_iter().map(|a| view! { <option value=a>{a}</option> }).collect_view()}
+                    </select>
+                </label>
+            </div>
+            <p class="muted small">{move || format!("Costs {} credits.", cost())}</p>
+            {move || blocked().then(|| view! { <p class="notice small">"Waiting for a picked character's avatar to finish training…"</p> })}
+            <button type="button" disabled=move || action.pending().get() || blocked() || prompt.get().trim().is_empty()
+                on:click=move |_| {
+                    action.dispatch(GenerateScene { prompt: prompt.get(), picks: picked.get(), sketch: sketch.get(), aspect_ratio: aspect.get() });
+                }>
+                {move || if action.pending().get() { "Submitting…".to_string() } else { format!("Generate ({} credits)", cost()) }}
+            </button>
+            <ErrorNotice result=action.value()/>
+        </section>
+    }
+}
+
+#[component]
+fn FightPanel(
+    picked: RwSignal<Vec<Pick>>,
+    known: Signal<Vec<Character>>,
+    on_created: Callback<()>,
+) -> impl IntoView {
+    let moves = RwSignal::new(vec![String::new()]);
+    let action = ServerAction::<Fight>::new();
+    Effect::new(move |_| {
+        if action.value().get().is_some_and(|r| r.is_ok()) {
+            on_created.run(());
+        }
+    });
+    let prices =
+        expect_context::<Resource<Result<crate::models::Prices, crate::error::AppError>>>();
+    let cost = move || {
+        prices
+            .get()
+            .and_then(Result::ok)
+            .map(|p| p.fight_move)
+            .unwrap_or_default()
+            * moves.with(|m| m.len()) as i64
+    };
+    let blocked = move || known.with(|k| waiting(&picked.get(), k));
+    let edit = move |i: usize, f: &dyn Fn(&mut Vec<String>)| {
+        moves.update(|m| {
+            if i < m.len() {
+                f(m)
+            }
+        })
+    };
+    view! {
+        <section class="card">
+            <h2>"Fight sequence"</h2>
+            <p class="muted small">"Each move is a scene of the picked characters, animated; the moves play in order."</p>
+            <ol class="moves" data-testid="moves">
+                {move || (0..moves.with(|m| m.len())).map(|i| view! {
+                    <li class="move-row">
+                        <input type="text" maxlength="2000" aria-label=format!("Move {}", i + 1) placeholder="a flying kick"
+                            prop:value=move || moves.with(|m| m.get(i).cloned().unwrap_or_default())
+                            on:input=move |ev| { let v = event_target_value(&ev); edit(i, &|m| m[i] = v.clone()); }/>
+                        <button type="button" class="secondary small" aria-label=format!("Move {} up", i + 1) disabled=i == 0
+                            on:click=move |_| edit(i, &|m| m.swap(i - 1, i))>"↑"</button>
+                        <button type="button" class="secondary small" aria-label=format!("Move {} down", i + 1)
+                            on:click=move |_| edit(i, &|m| if i + 1 < m.len() { m.swap(i, i + 1) })>"↓"</button>
+                        <button type="button" class="secondary small" aria-label=format!("Remove move {}", i + 1)
+                            on:click=move |_| edit(i, &|m| { m.remove(i); })>"✕"</button>
+                    </li>
+                }).collect_view()}
+            </ol>
+            <button type="button" class="secondary small" on:click=move |_| moves.update(|m| m.push(String::new()))>"Add move"</button>
+            <p class="muted small">{move || format!("Costs {} credits.", cost())}</p>
+            <button type="button" disabled=move || action.pending().get() || blocked() || picked.with(|p| p.is_empty())
+                on:click=move |_| { action.dispatch(Fight { picks: picked.get(), moves: moves.get() }); }>
+                {move || format!("Start fight ({} credits)", cost())}
+            </button>
+            <ErrorNotice result=action.value()/>
+        </section>
     }
 }

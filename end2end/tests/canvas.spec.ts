@@ -1,0 +1,91 @@
+import { expect, Page, test } from '@playwright/test';
+import { openHydrated, signUp, uniqueEmail } from './helpers';
+
+async function trainedCharacter(page: Page, name: string, prompt: string) {
+  const res = await page.request.post('/api/a2e/character', { data: { name, prompt, waitForAvatar: true } });
+  expect(res.status()).toBe(201);
+  const character = await res.json();
+  expect(character.avatar_status).toBe('completed');
+  return character;
+}
+
+async function sketch(page: Page) {
+  const canvas = page.getByTestId('sketch-canvas');
+  const box = (await canvas.boundingBox())!;
+  await page.mouse.move(box.x + 40, box.y + 40);
+  await page.mouse.down();
+  await page.mouse.move(box.x + 200, box.y + 120, { steps: 8 });
+  await page.mouse.move(box.x + 300, box.y + 60, { steps: 8 });
+  await page.mouse.up();
+}
+
+test('two trained characters: sketch a scene, animate it, fight in three moves and watch it play', async ({ page }) => {
+  await signUp(page, uniqueEmail('canvas'));
+  await trainedCharacter(page, 'Red Ronin', 'a samurai in red armour');
+  await trainedCharacter(page, 'Blue Monk', 'a calm monk in blue robes');
+  await openHydrated(page, '/');
+
+  const picker = page.getByTestId('character-picker');
+  await expect(picker.getByTestId('avatar-badge')).toHaveCount(2);
+  await picker.getByLabel('Use Red Ronin').check();
+  await picker.getByLabel('Use Blue Monk').check();
+
+  await page.getByLabel('Prompt').fill('the two face each other in a bamboo forest');
+  await sketch(page);
+  await expect(page.getByTestId('sketch-used')).toBeVisible();
+  await page.getByRole('button', { name: /^Generate \(4 credits\)$/ }).click();
+
+  const scene = page.locator('[data-testid="generation"][data-kind="scene"]');
+  await expect(scene).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
+  await expect(scene.getByRole('img', { name: 'Generated scene' })).toBeVisible();
+  await expect(scene.getByTestId('references')).toHaveText('With Red Ronin (avatar), Blue Monk (avatar)');
+
+  await scene.getByRole('button', { name: 'Animate' }).click();
+  await scene.getByLabel('What happens').fill('they bow to each other');
+  await scene.getByRole('button', { name: /Animate \(8 credits\)/ }).click();
+  const clip = page.locator('[data-testid="generation"][data-kind="image_to_video"]');
+  await expect(clip).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
+  // The clip is a real video Chromium can decode.
+  await expect.poll(() => clip.locator('video').evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+  expect(await clip.locator('video').evaluate((v: HTMLVideoElement) => v.duration)).toBeGreaterThan(0);
+
+  const moves = ['a high kick', 'a sweeping staff strike', 'both leap into the air'];
+  for (const [i, move] of moves.entries()) {
+    if (i > 0) await page.getByRole('button', { name: 'Add move' }).click();
+    await page.getByLabel(`Move ${i + 1}`, { exact: true }).fill(move);
+  }
+  await page.getByRole('button', { name: 'Start fight (36 credits)' }).click();
+  const fight = page.locator('[data-testid="generation"][data-kind="fight_sequence"]');
+  await expect(fight).toHaveAttribute('data-status', 'completed', { timeout: 90_000 });
+  const player = fight.getByTestId('sequence-video');
+  // It plays: time moves within a clip, and the next move's clip follows the first.
+  await expect.poll(() => player.evaluate((v: HTMLVideoElement) => v.currentTime), { timeout: 20_000 }).toBeGreaterThan(0);
+  await expect(player).toHaveAttribute('data-clip', '1', { timeout: 20_000 });
+  await expect(fight.getByRole('button', { name: 'Move 3' })).toBeVisible();
+
+  const credits = 300 - 2 * 2 - 4 - 8 - 36;
+  await expect(page.getByTestId('credits')).toHaveText(`${credits} credits`);
+});
+
+test('a character without a trained avatar can be used by its image; failures show the reason and Retry works', async ({ page, request }) => {
+  await signUp(page, uniqueEmail('canvas2'));
+  // Make the next training fail, so this character stays without an avatar.
+  await request.post('/a2e-sim/_simulator/fail-next-training', { data: { reason: 'Blurry face' } });
+  const res = await page.request.post('/api/a2e/character', { data: { name: 'Blurry Bob', prompt: 'a man in the fog' } });
+  expect(res.status()).toBe(201);
+  await openHydrated(page, '/');
+  await page.getByTestId('character-picker').getByLabel('Use Blurry Bob').check();
+  await page.getByRole('button', { name: 'Use the image now' }).click();
+  await page.getByLabel('Prompt').fill('Bob walks through the fog');
+
+  await request.post('/a2e-sim/_simulator/faults', { data: { rate: 1.0, kinds: ['moderation'] } });
+  await page.getByRole('button', { name: /^Generate/ }).click();
+  const failed = page.locator('[data-testid="generation"][data-status="failed"]');
+  await expect(failed).toBeVisible({ timeout: 60_000 });
+  await expect(failed).toContainText("A2E's content rules refused this request");
+  await expect(failed.getByTestId('references')).toHaveText('With Blurry Bob (image)');
+  await request.post('/a2e-sim/_simulator/faults', { data: { rate: 0, kinds: [] } });
+
+  await failed.getByRole('button', { name: /Retry/ }).click();
+  await expect(page.locator('[data-testid="generation"][data-kind="scene"][data-status="completed"]')).toBeVisible({ timeout: 60_000 });
+});

@@ -1,0 +1,91 @@
+//! Picking characters for a generation, each with its avatar badge. A character still training
+//! asks whether to wait for its avatar or to use its image now.
+
+use super::avatar_badge::AvatarBadge;
+use crate::models::{Character, AVATAR_COMPLETED};
+use crate::server_fns::canvas::Pick;
+use leptos::prelude::*;
+
+/// The picked characters, in picking order; `use_image` when the user chose not to wait.
+pub type Picked = RwSignal<Vec<Pick>>;
+
+/// True when a pick waits for an avatar that is not trained yet.
+pub fn waiting(picks: &[Pick], characters: &[Character]) -> bool {
+    picks.iter().any(|p| {
+        !p.use_image
+            && characters
+                .iter()
+                .any(|c| c.id == p.character_id && c.avatar_status != AVATAR_COMPLETED)
+    })
+}
+
+#[component]
+pub fn CharacterPicker(characters: Vec<Character>, picked: Picked) -> impl IntoView {
+    if characters.is_empty() {
+        return view! {
+            <p class="muted">"No characters yet: "<a href="/characters">"create one"</a>" to use it here."</p>
+        }
+        .into_any();
+    }
+    view! {
+        <ul class="picker" data-testid="character-picker">
+            {characters.into_iter().map(|c| view! { <PickerItem character=c picked/> }).collect_view()}
+        </ul>
+    }
+    .into_any()
+}
+
+#[component]
+fn PickerItem(character: Character, picked: Picked) -> impl IntoView {
+    let id = StoredValue::new(character.id.clone());
+    let trained = character.avatar_status == AVATAR_COMPLETED;
+    let is_picked = move || picked.with(|p| p.iter().any(|x| x.character_id == id.get_value()));
+    let uses_image = move || {
+        picked.with(|p| {
+            p.iter()
+                .any(|x| x.character_id == id.get_value() && x.use_image)
+        })
+    };
+    let toggle = move |_| {
+        picked.update(|p| {
+            let me = id.get_value();
+            if let Some(i) = p.iter().position(|x| x.character_id == me) {
+                p.remove(i);
+            } else {
+                p.push(Pick {
+                    character_id: me,
+                    use_image: false,
+                });
+            }
+        })
+    };
+    let set_image = move |use_image: bool| {
+        picked.update(|p| {
+            for x in p.iter_mut().filter(|x| x.character_id == id.get_value()) {
+                x.use_image = use_image;
+            }
+        })
+    };
+    let label = format!("Use {}", character.name);
+    view! {
+        <li class="picker-item" class:picked=is_picked data-testid="pick" data-name=character.name.clone()>
+            <label class="pick-label">
+                <input type="checkbox" prop:checked=is_picked on:change=toggle aria-label=label/>
+                {character.image_url.clone().map(|src| view! { <img src=src alt="" class="thumb"/> })}
+                <span class="pick-name">{character.name.clone()}</span>
+            </label>
+            <AvatarBadge character=character.clone()/>
+            {(!trained).then(|| view! {
+                <Show when=is_picked>
+                    <div class="pick-choice" role="group" aria-label="Avatar not ready">
+                        <small>"Its avatar is still training."</small>
+                        <button type="button" class="secondary small" aria-pressed=move || (!uses_image()).to_string()
+                            on:click=move |_| set_image(false)>"Wait for the avatar"</button>
+                        <button type="button" class="secondary small" aria-pressed=move || uses_image().to_string()
+                            on:click=move |_| set_image(true)>"Use the image now"</button>
+                    </div>
+                </Show>
+            })}
+        </li>
+    }
+}

@@ -1,0 +1,146 @@
+//! What can be made from a scene or a character: an animation, a motion transfer, a lipsync.
+
+use super::notice::ErrorNotice;
+use crate::error::AppError;
+use crate::models::{Generation, Prices};
+use crate::server_fns::canvas::{Animate, Lipsync, Subject, TransferMotion};
+use leptos::prelude::*;
+
+#[derive(Clone, Copy, PartialEq)]
+enum Mode {
+    None,
+    Animate,
+    Motion,
+    Lipsync,
+}
+
+fn use_prices() -> Option<Prices> {
+    use_context::<Resource<Result<Prices, AppError>>>()
+        .and_then(|r| r.get())
+        .and_then(Result::ok)
+}
+
+#[component]
+pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) -> impl IntoView {
+    let mode = RwSignal::new(Mode::None);
+    let subject = StoredValue::new(subject);
+    let animate = ServerAction::<Animate>::new();
+    let motion = ServerAction::<TransferMotion>::new();
+    let lipsync = ServerAction::<Lipsync>::new();
+    let done = move |v: Option<Result<Generation, AppError>>| v.is_some_and(|r| r.is_ok());
+    Effect::new(move |_| {
+        if done(animate.value().get()) || done(motion.value().get()) || done(lipsync.value().get())
+        {
+            mode.set(Mode::None);
+            on_created.run(());
+        }
+    });
+    let toggle = move |m: Mode, label: &'static str| {
+        view! {
+            <button type="button" class="secondary small" aria-pressed=move || (mode.get() == m).to_string()
+                on:click=move |_| mode.update(|now| *now = if *now == m { Mode::None } else { m })>{label}</button>
+        }
+    };
+    let (prompt, duration) = (RwSignal::new(String::new()), RwSignal::new(5u32));
+    let (video_url, speech) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let uploading = RwSignal::new(None::<Result<String, AppError>>);
+    view! {
+        <div class="subject-actions">
+            <div class="row-form">
+                {toggle(Mode::Animate, "Animate")}
+                {toggle(Mode::Motion, "Motion transfer")}
+                {toggle(Mode::Lipsync, "Lipsync")}
+            </div>
+            <Show when=move || mode.get() == Mode::Animate>
+                <div class="action-form">
+                    <label>"What happens"<input type="text" maxlength="2000" placeholder="turns to the camera and smiles"
+                        prop:value=prompt on:input=move |ev| prompt.set(event_target_value(&ev))/></label>
+                    <label>"Length"
+                        <select on:change=move |ev| duration.set(event_target_value(&ev).parse().unwrap_or(5))>
+                            <option value="5">"5 s"</option><option value="10">"10 s"</option>
+                            <option value="15">"15 s"</option><option value="20">"20 s"</option>
+                        </select>
+                    </label>
+                    <button type="button" disabled=move || animate.pending().get()
+                        on:click=move |_| { animate.dispatch(Animate { subject: subject.get_value(), prompt: prompt.get(), duration: duration.get() }); }>
+                        {move || format!("Animate ({} credits)", use_prices().map(|p| p.image_to_video).unwrap_or_default())}
+                    </button>
+                    <ErrorNotice result=animate.value()/>
+                </div>
+            </Show>
+            <Show when=move || mode.get() == Mode::Motion>
+                <div class="action-form">
+                    <UploadField label="Driving video (upload)" accept="video/mp4,video/webm,video/quicktime" target=video_url status=uploading/>
+                    <label>"…or its URL"<input type="url" placeholder="https://…/dance.mp4"
+                        prop:value=video_url on:input=move |ev| video_url.set(event_target_value(&ev))/></label>
+                    <button type="button" disabled=move || motion.pending().get() || video_url.get().is_empty()
+                        on:click=move |_| { motion.dispatch(TransferMotion { subject: subject.get_value(), video_url: video_url.get(), prompt: String::new() }); }>
+                        {move || format!("Transfer motion ({} credits)", use_prices().map(|p| p.motion_transfer).unwrap_or_default())}
+                    </button>
+                    <ErrorNotice result=motion.value()/>
+                </div>
+            </Show>
+            <Show when=move || mode.get() == Mode::Lipsync>
+                <div class="action-form">
+                    <label>"Text to speak"<textarea rows="2" maxlength="1000" prop:value=speech
+                        on:input=move |ev| speech.set(event_target_value(&ev))></textarea></label>
+                    <UploadField label="…or upload audio" accept="audio/*" target=video_url status=uploading/>
+                    <button type="button" disabled=move || lipsync.pending().get()
+                        on:click=move |_| {
+                            let text = Some(speech.get()).filter(|t| !t.trim().is_empty());
+                            let audio_url = if text.is_none() { Some(video_url.get()).filter(|u| !u.is_empty()) } else { None };
+                            lipsync.dispatch(Lipsync { subject: subject.get_value(), text, audio_url });
+                        }>
+                        {move || format!("Make it speak ({} credits)", use_prices().map(|p| p.lipsync).unwrap_or_default())}
+                    </button>
+                    <ErrorNotice result=lipsync.value()/>
+                </div>
+            </Show>
+            <ErrorNotice result=uploading/>
+        </div>
+    }
+}
+
+/// A file input that uploads at once to the media store and puts the stored URL in `target`.
+#[component]
+fn UploadField(
+    label: &'static str,
+    accept: &'static str,
+    target: RwSignal<String>,
+    status: RwSignal<Option<Result<String, AppError>>>,
+) -> impl IntoView {
+    let on_change = move |ev: leptos::ev::Event| {
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            let Some(form) = ev
+                .target()
+                .and_then(|t| t.dyn_into::<web_sys::HtmlElement>().ok())
+                .and_then(|input| input.closest("form").ok().flatten())
+                .and_then(|f| f.dyn_into::<web_sys::HtmlFormElement>().ok())
+            else {
+                return;
+            };
+            leptos::task::spawn_local(async move {
+                #[derive(serde::Deserialize)]
+                struct Stored {
+                    url: String,
+                }
+                let answer = crate::app::upload::post_form::<Stored>("/api/media", &form)
+                    .await
+                    .map(|s| s.url);
+                if let Ok(url) = &answer {
+                    target.set(url.clone());
+                }
+                status.set(Some(answer));
+            });
+        }
+        #[cfg(not(feature = "hydrate"))]
+        let _ = (ev, target, status);
+    };
+    view! {
+        <form class="upload-field" on:submit=|ev| ev.prevent_default()>
+            <label>{label}<input type="file" name="file" accept=accept on:change=on_change/></label>
+        </form>
+    }
+}

@@ -1,0 +1,243 @@
+//! The canvas's server functions: generations with characters, their history, prices.
+
+use crate::error::AppError;
+use crate::models::{Generation, Prices};
+use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
+use serde::{Deserialize, Serialize};
+
+/// Who a video is made of: one of the user's characters, or an image (a scene result).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum Subject {
+    Character(String),
+    Image(String),
+}
+
+/// A picked character: by its id (its avatar when trained), or forced to use its image.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Pick {
+    pub character_id: String,
+    pub use_image: bool,
+}
+
+#[cfg(feature = "ssr")]
+mod convert {
+    use super::*;
+    use crate::domain::generations::{RefInput, SubjectInput};
+
+    pub async fn refs(
+        studio: &crate::domain::studio::Studio,
+        user: &str,
+        picks: Vec<Pick>,
+    ) -> Result<Vec<RefInput>, AppError> {
+        let mut out = Vec::new();
+        for pick in picks {
+            let c = crate::domain::characters::get(studio, user, &pick.character_id).await?;
+            out.push(if pick.use_image {
+                RefInput {
+                    image_url: c.image_url.clone(),
+                    name: Some(c.name.clone()),
+                    ..Default::default()
+                }
+            } else {
+                RefInput {
+                    id: Some(c.id),
+                    ..Default::default()
+                }
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn subject(s: Subject) -> SubjectInput {
+        match s {
+            Subject::Character(id) => SubjectInput {
+                character_id: Some(id),
+                ..Default::default()
+            },
+            Subject::Image(url) => SubjectInput {
+                image: Some(url),
+                ..Default::default()
+            },
+        }
+    }
+}
+
+#[server(prefix = "/sfn")]
+pub async fn list_generations() -> Result<Vec<Generation>, AppError> {
+    use super::context;
+    context::answer(
+        async {
+            crate::domain::generations::list(&context::state()?.studio, &context::user_id().await?)
+                .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/sfn")]
+pub async fn load_prices() -> Result<Prices, AppError> {
+    Ok(super::context::state()?.studio.prices)
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn generate_scene(
+    prompt: String,
+    picks: Vec<Pick>,
+    sketch: Option<String>,
+    aspect_ratio: String,
+) -> Result<Generation, AppError> {
+    use super::context;
+    use crate::domain::generations::{create_scene, SceneInput};
+    context::answer(
+        async {
+            let (studio, user) = (context::state()?.studio, context::user_id().await?);
+            let character_refs = convert::refs(&studio, &user, picks).await?;
+            create_scene(
+                &studio,
+                &user,
+                SceneInput {
+                    prompt,
+                    character_refs,
+                    sketch,
+                    aspect_ratio: Some(aspect_ratio),
+                },
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn animate(
+    subject: Subject,
+    prompt: String,
+    duration: u32,
+) -> Result<Generation, AppError> {
+    use super::context;
+    use crate::domain::generations::{create_image_to_video, VideoInput};
+    context::answer(
+        async {
+            let (studio, user) = (context::state()?.studio, context::user_id().await?);
+            create_image_to_video(
+                &studio,
+                &user,
+                VideoInput {
+                    subject: convert::subject(subject),
+                    prompt,
+                    duration: Some(duration),
+                },
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn transfer_motion(
+    subject: Subject,
+    video_url: String,
+    prompt: String,
+) -> Result<Generation, AppError> {
+    use super::context;
+    use crate::domain::generations::{create_motion_transfer, MotionInput};
+    context::answer(
+        async {
+            let (studio, user) = (context::state()?.studio, context::user_id().await?);
+            create_motion_transfer(
+                &studio,
+                &user,
+                MotionInput {
+                    subject: convert::subject(subject),
+                    video_url,
+                    prompt,
+                },
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn lipsync(
+    subject: Subject,
+    text: Option<String>,
+    audio_url: Option<String>,
+) -> Result<Generation, AppError> {
+    use super::context;
+    use crate::domain::generations::{create_lipsync, LipsyncInput};
+    context::answer(
+        async {
+            let (studio, user) = (context::state()?.studio, context::user_id().await?);
+            create_lipsync(
+                &studio,
+                &user,
+                LipsyncInput {
+                    subject: convert::subject(subject),
+                    audio_url,
+                    text,
+                },
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/sfn", input = Json)]
+pub async fn fight(picks: Vec<Pick>, moves: Vec<String>) -> Result<Generation, AppError> {
+    use super::context;
+    use crate::domain::generations::{create_fight_sequence, FightInput};
+    context::answer(
+        async {
+            let (studio, user) = (context::state()?.studio, context::user_id().await?);
+            let character_refs = convert::refs(&studio, &user, picks).await?;
+            create_fight_sequence(
+                &studio,
+                &user,
+                FightInput {
+                    character_refs,
+                    moves,
+                    ..Default::default()
+                },
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/sfn")]
+pub async fn cancel_generation(id: String) -> Result<Generation, AppError> {
+    use super::context;
+    context::answer(
+        async {
+            crate::domain::generations::cancel(
+                &context::state()?.studio,
+                &context::user_id().await?,
+                &id,
+            )
+            .await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/sfn")]
+pub async fn retry_generation(id: String) -> Result<Generation, AppError> {
+    use super::context;
+    context::answer(
+        async {
+            crate::domain::generations::retry(
+                &context::state()?.studio,
+                &context::user_id().await?,
+                &id,
+            )
+            .await
+        }
+        .await,
+    )
+}
