@@ -300,7 +300,8 @@ async fn bad_input_and_failed_trainings_come_back_as_such() {
 async fn each_fault_kind_maps_to_its_error() {
     let sim = simulator(1000.0).await;
     let a2e = client(&sim, "sk_faults");
-    let cases: [(&str, fn(&A2eError) -> bool); 6] = [
+    type Check = fn(&A2eError) -> bool;
+    let cases: [(&str, Check); 6] = [
         ("server_error", |e| {
             matches!(e, A2eError::Unavailable { .. })
         }),

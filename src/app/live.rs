@@ -29,5 +29,5 @@ fn subscribe(set_count: WriteSignal<u32>) {
         let _ = source.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
     }
     let guard = SendWrapper::new((source, on_event));
-    on_cleanup(move || (*guard).0.close());
+    on_cleanup(move || guard.0.close());
 }

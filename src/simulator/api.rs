@@ -1,4 +1,6 @@
 //! The `/api/v1/…` calls, answered in A2E's envelope and error shapes.
+// Handlers here refuse with ready A2E error responses; boxing them would only add noise.
+#![allow(clippy::result_large_err)]
 
 use super::draw::seed_of;
 use super::state::{Kind, Sim, Task};
@@ -132,8 +134,7 @@ fn started(
     scene: u64,
     coins: f64,
 ) -> Response {
-    let name = text(body, "name").to_string();
-    match sim.start(key, kind, name, body.clone(), figures, scene, coins) {
+    match sim.start(key, kind, body.clone(), figures, scene, coins) {
         Ok(task) => ok(sim.record(&task)),
         Err(()) => fail(StatusCode::PAYMENT_REQUIRED, 402, "Insufficient coins"),
     }
@@ -283,7 +284,7 @@ async fn list_avatars(
     if let Some(status) = q.get("status").filter(|s| !s.is_empty()) {
         avatars.retain(|t| sim.status(t) == status);
     }
-    avatars.sort_by(|a, b| b.started.cmp(&a.started));
+    avatars.sort_by_key(|t| std::cmp::Reverse(t.started));
     let total = avatars.len();
     let list: Vec<Value> = avatars
         .into_iter()

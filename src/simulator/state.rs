@@ -135,13 +135,17 @@ impl Sim {
         &self,
         key: &str,
         kind: Kind,
-        name: String,
         input: Value,
         figure_seeds: Vec<u64>,
         scene_seed: u64,
         coins: f64,
     ) -> Result<Task, ()> {
         let video = input.get("video_url").is_some_and(|v| v.is_string()) && kind == Kind::Avatar;
+        let name = input
+            .get("name")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_string();
         let fail_message = if kind == Kind::Avatar {
             self.fail_next_training.lock().unwrap().take()
         } else {
