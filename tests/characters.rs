@@ -21,30 +21,6 @@ on_both_databases!(
     delete_removes_the_avatar_at_a2e,
 );
 
-async fn spawn(backend: Backend) -> TestApp {
-    TestApp::spawn_with(backend, |c| {
-        c.a2e_simulator_speedup = 600.0;
-        c.job_tick_ms = 50;
-    })
-    .await
-}
-
-async fn post(client: &Client, app: &TestApp, path: &str, body: Value) -> reqwest::Response {
-    client.post(app.url(path)).json(&body).send().await.unwrap()
-}
-
-async fn credits(client: &Client, app: &TestApp) -> i64 {
-    let me: Value = client
-        .get(app.url("/api/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    me["credits"].as_i64().unwrap()
-}
-
 async fn character(client: &Client, app: &TestApp, id: &str) -> Value {
     client
         .get(app.url(&format!("/api/characters/{id}")))
@@ -71,33 +47,23 @@ async fn until_status(client: &Client, app: &TestApp, id: &str, status: &str) ->
     );
 }
 
-async fn simulator_requests(app: &TestApp) -> Vec<Value> {
-    let log: Value = reqwest::get(app.url("/a2e-sim/_simulator/requests"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    log["requests"].as_array().unwrap().clone()
-}
-
 async fn prompt_character_trains_by_itself(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = TestApp::fast(backend, 100).await;
     let (client, me) = app.user("maker@example.com").await;
-    let res = post(
-        &client,
-        &app,
-        "/api/a2e/character",
-        json!({
-            "prompt": "a cheerful baker with flour on her nose",
-            "name": "Baker Bea",
-            "outfitDescription": "white apron",
-            "model_version": "V1.0",
-            "gender": "female",
-            "userId": me["id"],
-        }),
-    )
-    .await;
+    let res = app
+        .post(
+            &client,
+            "/api/a2e/character",
+            json!({
+                "prompt": "a cheerful baker with flour on her nose",
+                "name": "Baker Bea",
+                "outfitDescription": "white apron",
+                "model_version": "V1.0",
+                "gender": "female",
+                "userId": me["id"],
+            }),
+        )
+        .await;
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
     assert_eq!(created["avatar_status"], "training");
@@ -113,13 +79,13 @@ async fn prompt_character_trains_by_itself(backend: Backend) {
     let image = reqwest::get(image_url).await.unwrap();
     assert_eq!(image.headers()["content-type"], "image/png");
     assert_eq!(
-        credits(&client, &app).await,
+        app.credits(&client).await,
         98,
         "the portrait costs 2 credits"
     );
 
     // The training was started with our copy of the image and the chosen settings.
-    let log = simulator_requests(&app).await;
+    let log = app.simulator_requests().await;
     let training = log
         .iter()
         .find(|r| r["path"] == "/api/v1/userVideoTwin/startTraining")
@@ -148,20 +114,20 @@ async fn prompt_character_trains_by_itself(backend: Backend) {
     assert_eq!(list[0]["avatar_id"], avatar_id);
 
     // waitForAvatar answers with the final state.
-    let res = post(
-        &client,
-        &app,
-        "/api/a2e/character",
-        json!({ "prompt": "a tall lighthouse keeper", "waitForAvatar": true }),
-    )
-    .await;
+    let res = app
+        .post(
+            &client,
+            "/api/a2e/character",
+            json!({ "prompt": "a tall lighthouse keeper", "waitForAvatar": true }),
+        )
+        .await;
     let waited: Value = res.json().await.unwrap();
     assert_eq!(waited["avatar_status"], "completed", "{waited}");
     assert_eq!(waited["name"], "a tall lighthouse keeper");
 }
 
 async fn bad_character_requests_are_refused_without_charge(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = TestApp::fast(backend, 100).await;
     let (client, _) = app.user("careful@example.com").await;
     let cases = [
         (json!({ "name": "No prompt" }), 400, "missing_prompt"),
@@ -195,7 +161,7 @@ async fn bad_character_requests_are_refused_without_charge(backend: Backend) {
         ),
     ];
     for (body, status, code) in cases {
-        let res = post(&client, &app, "/api/a2e/character", body.clone()).await;
+        let res = app.post(&client, "/api/a2e/character", body.clone()).await;
         assert_eq!(error_code(res).await, (status, code.to_string()), "{body}");
     }
     let res = client
@@ -213,7 +179,7 @@ async fn bad_character_requests_are_refused_without_charge(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
-    assert_eq!(credits(&client, &app).await, 100);
+    assert_eq!(app.credits(&client).await, 100);
     let list: Vec<Value> = client
         .get(app.url("/api/characters"))
         .send()
@@ -226,19 +192,19 @@ async fn bad_character_requests_are_refused_without_charge(backend: Backend) {
 }
 
 async fn ids_of_other_users_answer_404(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = TestApp::fast(backend, 100).await;
     let (owner, _) = app.user("owner@example.com").await;
     let (other, _) = app.user("other@example.com").await;
-    let created: Value = post(
-        &owner,
-        &app,
-        "/api/a2e/character",
-        json!({ "prompt": "a quiet librarian" }),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let created: Value = app
+        .post(
+            &owner,
+            "/api/a2e/character",
+            json!({ "prompt": "a quiet librarian" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = created["id"].as_str().unwrap();
     let avatar = created["avatar_id"].as_str().unwrap();
     for path in [
@@ -268,13 +234,13 @@ async fn ids_of_other_users_answer_404(backend: Backend) {
             .status(),
         404
     );
-    let res = post(
-        &other,
-        &app,
-        "/api/a2e/avatar-status",
-        json!({ "avatar_id": avatar }),
-    )
-    .await;
+    let res = app
+        .post(
+            &other,
+            "/api/a2e/avatar-status",
+            json!({ "avatar_id": avatar }),
+        )
+        .await;
     assert_eq!(res.status(), 404);
     assert_eq!(
         character(&owner, &app, id).await["id"],
@@ -286,23 +252,15 @@ async fn ids_of_other_users_answer_404(backend: Backend) {
 async fn not_enough_credits_refuses_without_saving(backend: Backend) {
     let app = TestApp::spawn_with(backend, |c| c.signup_credits = 3).await;
     let (client, _) = app.user("poor@example.com").await;
-    let res = post(
-        &client,
-        &app,
-        "/api/a2e/character",
-        json!({ "prompt": "first" }),
-    )
-    .await;
+    let res = app
+        .post(&client, "/api/a2e/character", json!({ "prompt": "first" }))
+        .await;
     assert_eq!(res.status(), 201);
-    let res = post(
-        &client,
-        &app,
-        "/api/a2e/character",
-        json!({ "prompt": "second" }),
-    )
-    .await;
+    let res = app
+        .post(&client, "/api/a2e/character", json!({ "prompt": "second" }))
+        .await;
     assert_eq!(error_code(res).await, (402, "insufficient_credits".into()));
-    assert_eq!(credits(&client, &app).await, 1);
+    assert_eq!(app.credits(&client).await, 1);
     let list: Vec<Value> = client
         .get(app.url("/api/characters"))
         .send()
@@ -314,46 +272,37 @@ async fn not_enough_credits_refuses_without_saving(backend: Backend) {
     assert_eq!(list.len(), 1);
 }
 
-async fn set_faults(app: &TestApp, rate: f64, kinds: &[&str]) {
-    let res = reqwest::Client::new()
-        .post(app.url("/a2e-sim/_simulator/faults"))
-        .json(&json!({ "rate": rate, "kinds": kinds }))
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success());
-}
-
 async fn a2e_refusals_refund_the_portrait(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = TestApp::fast(backend, 100).await;
     let (client, _) = app.user("refused@example.com").await;
     for (kind, status, code) in [
         ("moderation", 422, "a2e_moderation"),
         ("code_nonzero", 400, "a2e_bad_input"),
         ("malformed", 502, "a2e_malformed"),
     ] {
-        set_faults(&app, 1.0, &[kind]).await;
-        let res = post(
-            &client,
-            &app,
-            "/api/a2e/character",
-            json!({ "prompt": "anything" }),
-        )
-        .await;
+        app.simulator_faults(1.0, &[kind]).await;
+        let res = app
+            .post(
+                &client,
+                "/api/a2e/character",
+                json!({ "prompt": "anything" }),
+            )
+            .await;
         assert_eq!(error_code(res).await, (status, code.to_string()), "{kind}");
-        assert_eq!(credits(&client, &app).await, 100, "{kind}: refunded");
+        assert_eq!(app.credits(&client).await, 100, "{kind}: refunded");
     }
     // Transient faults are retried: a flaky A2E still gets the character made.
-    set_faults(&app, 0.3, &["server_error", "rate_limit"]).await;
-    let res = post(
-        &client,
-        &app,
-        "/api/a2e/character",
-        json!({ "prompt": "persistent" }),
-    )
-    .await;
+    app.simulator_faults(0.3, &["server_error", "rate_limit"])
+        .await;
+    let res = app
+        .post(
+            &client,
+            "/api/a2e/character",
+            json!({ "prompt": "persistent" }),
+        )
+        .await;
     let status = res.status().as_u16();
-    set_faults(&app, 0.0, &[]).await;
+    app.simulator_faults(0.0, &[]).await;
     assert!(status == 201 || status == 503 || status == 429, "{status}");
     let list: Vec<Value> = client
         .get(app.url("/api/characters"))
@@ -364,13 +313,13 @@ async fn a2e_refusals_refund_the_portrait(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        credits(&client, &app).await,
+        app.credits(&client).await,
         100 - 2 * list.iter().filter(|c| c["source"] == "generated").count() as i64
     );
 }
 
 async fn failed_training_keeps_the_reason_and_can_be_retried(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = TestApp::fast(backend, 100).await;
     let (client, _) = app.user("unlucky@example.com").await;
     let reason = "No face could be found in the image";
     reqwest::Client::new()
@@ -379,16 +328,16 @@ async fn failed_training_keeps_the_reason_and_can_be_retried(backend: Backend) {
         .send()
         .await
         .unwrap();
-    let created: Value = post(
-        &client,
-        &app,
-        "/api/a2e/character",
-        json!({ "prompt": "a foggy landscape" }),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let created: Value = app
+        .post(
+            &client,
+            "/api/a2e/character",
+            json!({ "prompt": "a foggy landscape" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = created["id"].as_str().unwrap();
     let failed = until_status(&client, &app, id, "failed").await;
     assert_eq!(failed["avatar_error"], reason);
@@ -425,27 +374,22 @@ async fn failed_training_keeps_the_reason_and_can_be_retried(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(error_code(res).await, (409, "not_failed".into()));
-    assert_eq!(credits(&client, &app).await, 98, "retrying is free");
+    assert_eq!(app.credits(&client).await, 98, "retrying is free");
 }
 
 async fn continue_training_charges_once(backend: Backend) {
-    let app = TestApp::spawn_with(backend, |c| {
-        c.a2e_simulator_speedup = 600.0;
-        c.job_tick_ms = 50;
-        c.signup_credits = 250;
-    })
-    .await;
+    let app = TestApp::fast(backend, 250).await;
     let (client, _) = app.user("patient@example.com").await;
-    let created: Value = post(
-        &client,
-        &app,
-        "/api/a2e/character",
-        json!({ "prompt": "a marathon runner" }),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let created: Value = app
+        .post(
+            &client,
+            "/api/a2e/character",
+            json!({ "prompt": "a marathon runner" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = created["id"].as_str().unwrap();
     let path = format!("/api/characters/{id}/continue-training");
     let res = client.post(app.url(&path)).send().await.unwrap();
@@ -463,7 +407,7 @@ async fn continue_training_charges_once(backend: Backend) {
     let statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
     assert!(statuses.contains(&200), "{statuses:?}");
     assert_eq!(
-        credits(&client, &app).await,
+        app.credits(&client).await,
         248 - 100,
         "a double click charges once"
     );
@@ -472,25 +416,26 @@ async fn continue_training_charges_once(backend: Backend) {
     assert_eq!(continuing["continued"], true);
     let eta = continuing["eta_seconds"].as_i64().unwrap();
     assert!(eta >= 1, "about 30 A2E minutes, sped up: {eta}");
-    assert!(simulator_requests(&app)
+    assert!(app
+        .simulator_requests()
         .await
         .iter()
         .any(|r| r["path"] == "/api/v1/userVideoTwin/continueTraining"));
 }
 
 async fn avatar_status_routes_poll_and_validate(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = TestApp::fast(backend, 100).await;
     let (client, _) = app.user("poller@example.com").await;
-    let created: Value = post(
-        &client,
-        &app,
-        "/api/a2e/character",
-        json!({ "prompt": "a jazz trumpeter" }),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let created: Value = app
+        .post(
+            &client,
+            "/api/a2e/character",
+            json!({ "prompt": "a jazz trumpeter" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let avatar = created["avatar_id"].as_str().unwrap();
     for (body, code) in [
         (
@@ -510,7 +455,9 @@ async fn avatar_status_routes_poll_and_validate(backend: Backend) {
             "invalid_interval_ms",
         ),
     ] {
-        let res = post(&client, &app, "/api/a2e/avatar-status", body.clone()).await;
+        let res = app
+            .post(&client, "/api/a2e/avatar-status", body.clone())
+            .await;
         assert_eq!(error_code(res).await, (400, code.to_string()), "{body}");
     }
     let res = client
@@ -519,13 +466,13 @@ async fn avatar_status_routes_poll_and_validate(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(error_code(res).await, (400, "missing_avatar_id".into()));
-    let res = post(
-        &client,
-        &app,
-        "/api/a2e/avatar-status",
-        json!({ "avatarId": avatar, "maxAttempts": 100, "intervalMs": 100 }),
-    )
-    .await;
+    let res = app
+        .post(
+            &client,
+            "/api/a2e/avatar-status",
+            json!({ "avatarId": avatar, "maxAttempts": 100, "intervalMs": 100 }),
+        )
+        .await;
     let status: Value = res.json().await.unwrap();
     assert_eq!(status["status"], "completed", "{status}");
     assert_eq!(status["is_complete"], true);
@@ -577,7 +524,7 @@ async fn upload(
 }
 
 async fn uploads_create_characters_from_images_and_videos(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = TestApp::fast(backend, 100).await;
     let (client, _) = app.user("uploader@example.com").await;
     let res = upload(&client, &app, "Photo", tiny_png(), "me.png").await;
     assert_eq!(res.status(), 201);
@@ -591,12 +538,12 @@ async fn uploads_create_characters_from_images_and_videos(backend: Backend) {
     assert_eq!(clip["source"], "uploaded_video");
     assert_eq!(clip["training_kind"], "video");
     assert!(clip["image_url"].is_null());
-    let log = simulator_requests(&app).await;
+    let log = app.simulator_requests().await;
     assert!(log
         .iter()
         .any(|r| r["path"] == "/api/v1/userVideoTwin/startTraining"
             && r["body"]["video_url"] == clip["video_url"]));
-    assert_eq!(credits(&client, &app).await, 100, "uploads are free");
+    assert_eq!(app.credits(&client).await, 100, "uploads are free");
 
     let res = upload(
         &client,
@@ -630,18 +577,18 @@ async fn uploads_create_characters_from_images_and_videos(backend: Backend) {
 }
 
 async fn delete_removes_the_avatar_at_a2e(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = TestApp::fast(backend, 100).await;
     let (client, _) = app.user("deleter@example.com").await;
-    let created: Value = post(
-        &client,
-        &app,
-        "/api/a2e/character",
-        json!({ "prompt": "a fleeting idea" }),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let created: Value = app
+        .post(
+            &client,
+            "/api/a2e/character",
+            json!({ "prompt": "a fleeting idea" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let id = created["id"].as_str().unwrap();
     let res = client
         .delete(app.url(&format!("/api/characters/{id}")))
@@ -660,7 +607,7 @@ async fn delete_removes_the_avatar_at_a2e(backend: Backend) {
     );
     let avatar = created["avatar_id"].as_str().unwrap();
     for _ in 0..100 {
-        let log = simulator_requests(&app).await;
+        let log = app.simulator_requests().await;
         if log
             .iter()
             .any(|r| r["path"] == "/api/v1/userVideoTwin/remove" && r["body"]["_id"] == avatar)

@@ -16,40 +16,9 @@ on_both_databases!(
     failures_refund_and_cancel_refunds,
 );
 
-async fn spawn(backend: Backend) -> TestApp {
-    TestApp::spawn_with(backend, |c| {
-        c.a2e_simulator_speedup = 600.0;
-        c.job_tick_ms = 50;
-        c.signup_credits = 500;
-    })
-    .await
-}
-
-async fn post(client: &Client, app: &TestApp, path: &str, body: Value) -> reqwest::Response {
-    client.post(app.url(path)).json(&body).send().await.unwrap()
-}
-
-async fn credits(client: &Client, app: &TestApp) -> i64 {
-    let me: Value = client
-        .get(app.url("/api/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    me["credits"].as_i64().unwrap()
-}
-
 async fn trained_character(client: &Client, app: &TestApp, prompt: &str) -> Value {
-    let res = post(
-        client,
-        app,
-        "/api/a2e/character",
-        json!({ "prompt": prompt, "waitForAvatar": true }),
-    )
-    .await;
-    let c: Value = res.json().await.unwrap();
+    let body = json!({ "prompt": prompt, "waitForAvatar": true });
+    let c = app.post_json(client, "/api/a2e/character", body).await;
     assert_eq!(c["avatar_status"], "completed", "{c}");
     c
 }
@@ -73,31 +42,15 @@ async fn finished(client: &Client, app: &TestApp, id: &str) -> Value {
     panic!("generation {id} never finished");
 }
 
-async fn simulator_requests(app: &TestApp, path: &str) -> Vec<Value> {
-    let log: Value = reqwest::get(app.url("/a2e-sim/_simulator/requests"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    log["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|r| r["path"] == path)
-        .cloned()
-        .collect()
-}
-
 async fn scenes_use_avatar_ids_for_trained_characters(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = TestApp::fast(backend, 500).await;
     let (client, _) = app.user("director@example.com").await;
     let hero = trained_character(&client, &app, "a hero with a blue cape").await;
     let rival = trained_character(&client, &app, "a rival with a red mask").await;
-    let before = credits(&client, &app).await;
+    let before = app.credits(&client).await;
     let sketch = format!("data:image/png;base64,{}", "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==");
     // References as full rows (as GET /api/characters returns them), by avatar id, and by image.
-    let res = post(&client, &app, "/api/a2e/nanobanana", json!({
+    let res = app.post(&client, "/api/a2e/nanobanana", json!({
         "prompt": "a standoff on a rooftop at night",
         "characterRefs": [hero.clone(), { "avatar_id": rival["avatar_id"] }, { "image_url": "https://example.com/cat.png", "name": "Cat" }],
         "sketch": sketch,
@@ -112,11 +65,7 @@ async fn scenes_use_avatar_ids_for_trained_characters(backend: Backend) {
     assert_eq!(refs[0]["avatar_id"], hero["avatar_id"]);
     assert_eq!(refs[1]["via"], "avatar");
     assert_eq!(refs[2]["via"], "image");
-    assert_eq!(
-        credits(&client, &app).await,
-        before - 4,
-        "reserved on submit"
-    );
+    assert_eq!(app.credits(&client).await, before - 4, "reserved on submit");
 
     let done = finished(&client, &app, submitted["id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "completed", "{done}");
@@ -126,10 +75,12 @@ async fn scenes_use_avatar_ids_for_trained_characters(backend: Backend) {
         reqwest::get(url).await.unwrap().headers()["content-type"],
         "image/png"
     );
-    assert_eq!(credits(&client, &app).await, before - 4, "settled");
+    assert_eq!(app.credits(&client).await, before - 4, "settled");
 
     // The simulator saw avatar ids for the trained two, and no image URL of theirs.
-    let sent = &simulator_requests(&app, "/api/v1/userNanoBanana/start").await[0]["body"];
+    let sent = &app
+        .simulator_requests_to("/api/v1/userNanoBanana/start")
+        .await[0]["body"];
     assert_eq!(
         sent["user_video_twin_ids"],
         json!([hero["avatar_id"], rival["avatar_id"]])
@@ -151,7 +102,7 @@ async fn scenes_use_avatar_ids_for_trained_characters(backend: Backend) {
 }
 
 async fn videos_lipsyncs_and_motion_transfers_complete(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = TestApp::fast(backend, 500).await;
     let (client, _) = app.user("animator@example.com").await;
     let hero = trained_character(&client, &app, "a dancer in yellow").await;
     let avatar = hero["avatar_id"].as_str().unwrap();
@@ -178,7 +129,7 @@ async fn videos_lipsyncs_and_motion_transfers_complete(backend: Backend) {
         ),
     ];
     for (path, body, kind) in jobs {
-        let res = post(&client, &app, path, body.clone()).await;
+        let res = app.post(&client, path, body.clone()).await;
         assert_eq!(res.status(), 202, "{path}");
         let submitted: Value = res.json().await.unwrap();
         let done = finished(&client, &app, submitted["id"].as_str().unwrap()).await;
@@ -196,28 +147,28 @@ async fn videos_lipsyncs_and_motion_transfers_complete(backend: Backend) {
         assert_eq!(video.headers()["content-type"], "video/webm", "{path}");
     }
     assert_eq!(
-        simulator_requests(&app, "/api/v1/motionTransfer/start").await[0]["body"]
-            ["user_video_twin_id"],
+        app.simulator_requests_to("/api/v1/motionTransfer/start")
+            .await[0]["body"]["user_video_twin_id"],
         avatar
     );
-    assert!(
-        simulator_requests(&app, "/api/v1/motionTransfer/start").await[0]["body"]
-            .get("image_url")
-            .is_none()
-    );
+    assert!(app
+        .simulator_requests_to("/api/v1/motionTransfer/start")
+        .await[0]["body"]
+        .get("image_url")
+        .is_none());
     assert_eq!(
-        simulator_requests(&app, "/api/v1/video/send_tts").await[0]["body"]["msg"],
+        app.simulator_requests_to("/api/v1/video/send_tts").await[0]["body"]["msg"],
         "Hello, I am a dancer."
     );
     assert_eq!(
-        simulator_requests(&app, "/api/v1/video/generate")
+        app.simulator_requests_to("/api/v1/video/generate")
             .await
             .len(),
         1,
         "the avatar spoke through its anchor"
     );
     assert_eq!(
-        simulator_requests(&app, "/api/v1/talkingPhoto/start")
+        app.simulator_requests_to("/api/v1/talkingPhoto/start")
             .await
             .len(),
         1,
@@ -226,19 +177,19 @@ async fn videos_lipsyncs_and_motion_transfers_complete(backend: Backend) {
 }
 
 async fn fight_sequences_run_every_move_with_the_same_avatars(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = TestApp::fast(backend, 500).await;
     let (client, _) = app.user("fighter@example.com").await;
     let a = trained_character(&client, &app, "a boxer").await;
     let b = trained_character(&client, &app, "a ninja").await;
-    let before = credits(&client, &app).await;
+    let before = app.credits(&client).await;
     let moves = ["jab", "roundhouse kick", "final bow"];
-    let res = post(
-        &client,
-        &app,
-        "/api/a2e/fight-sequence",
-        json!({ "characterRefs": [{ "id": a["id"] }, { "id": b["id"] }], "moves": moves }),
-    )
-    .await;
+    let res = app
+        .post(
+            &client,
+            "/api/a2e/fight-sequence",
+            json!({ "characterRefs": [{ "id": a["id"] }, { "id": b["id"] }], "moves": moves }),
+        )
+        .await;
     assert_eq!(res.status(), 202);
     let submitted: Value = res.json().await.unwrap();
     assert_eq!(submitted["cost"], 36);
@@ -257,7 +208,9 @@ async fn fight_sequences_run_every_move_with_the_same_avatars(backend: Backend) 
             .collect::<Vec<_>>(),
         moves
     );
-    let scenes = simulator_requests(&app, "/api/v1/userNanoBanana/start").await;
+    let scenes = app
+        .simulator_requests_to("/api/v1/userNanoBanana/start")
+        .await;
     assert_eq!(scenes.len(), 3);
     for scene in &scenes {
         assert_eq!(
@@ -271,11 +224,11 @@ async fn fight_sequences_run_every_move_with_the_same_avatars(backend: Backend) 
         scenes[1]["body"]["input_images"],
         json!([steps[0]["scene_url"]])
     );
-    assert_eq!(credits(&client, &app).await, before - 36);
+    assert_eq!(app.credits(&client).await, before - 36);
 }
 
 async fn bad_generation_requests_are_refused_without_charge(backend: Backend) {
-    let app = spawn(backend).await;
+    let app = TestApp::fast(backend, 500).await;
     let (client, _) = app.user("strict@example.com").await;
     let (other, _) = app.user("stranger@example.com").await;
     let theirs = trained_character(&other, &app, "someone else's hero").await;
@@ -384,7 +337,7 @@ async fn bad_generation_requests_are_refused_without_charge(backend: Backend) {
         ),
     ];
     for (path, body, status, code) in cases {
-        let res = post(&client, &app, path, body.clone()).await;
+        let res = app.post(&client, path, body.clone()).await;
         assert_eq!(
             error_code(res).await,
             (status, code.to_string()),
@@ -397,7 +350,7 @@ async fn bad_generation_requests_are_refused_without_charge(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 404);
-    assert_eq!(credits(&client, &app).await, 500);
+    assert_eq!(app.credits(&client).await, 500);
     let list: Vec<Value> = client
         .get(app.url("/api/generations"))
         .send()
@@ -410,13 +363,9 @@ async fn bad_generation_requests_are_refused_without_charge(backend: Backend) {
 
     let poor = TestApp::spawn_with(Backend::Sqlite, |c| c.signup_credits = 3).await;
     let (broke, _) = poor.user("broke@example.com").await;
-    let res = post(
-        &broke,
-        &poor,
-        "/api/a2e/nanobanana",
-        json!({ "prompt": "x" }),
-    )
-    .await;
+    let res = poor
+        .post(&broke, "/api/a2e/nanobanana", json!({ "prompt": "x" }))
+        .await;
     assert_eq!(error_code(res).await, (402, "insufficient_credits".into()));
 }
 
@@ -435,16 +384,16 @@ async fn failures_refund_and_cancel_refunds(backend: Backend) {
         .send()
         .await
         .unwrap();
-    let submitted: Value = post(
-        &client,
-        &app,
-        "/api/a2e/nanobanana",
-        json!({ "prompt": "something forbidden" }),
-    )
-    .await
-    .json()
-    .await
-    .unwrap();
+    let submitted: Value = app
+        .post(
+            &client,
+            "/api/a2e/nanobanana",
+            json!({ "prompt": "something forbidden" }),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
     let failed = finished(&client, &app, submitted["id"].as_str().unwrap()).await;
     reqwest::Client::new()
         .post(app.url("/a2e-sim/_simulator/faults"))
@@ -457,7 +406,7 @@ async fn failures_refund_and_cancel_refunds(backend: Backend) {
         failed["error"].as_str().unwrap().contains("content rules"),
         "{failed}"
     );
-    assert_eq!(credits(&client, &app).await, 500);
+    assert_eq!(app.credits(&client).await, 500);
 
     // Retry makes a new generation; a slow one can be cancelled and is refunded.
     let res = client
@@ -471,7 +420,7 @@ async fn failures_refund_and_cancel_refunds(backend: Backend) {
     assert_eq!(res.status(), 202);
     let retried: Value = res.json().await.unwrap();
     assert_ne!(retried["id"], failed["id"]);
-    assert_eq!(credits(&client, &app).await, 496);
+    assert_eq!(app.credits(&client).await, 496);
     let res = client
         .post(app.url(&format!(
             "/api/generations/{}/cancel",
@@ -483,7 +432,7 @@ async fn failures_refund_and_cancel_refunds(backend: Backend) {
     assert_eq!(res.status(), 200);
     let cancelled: Value = res.json().await.unwrap();
     assert_eq!(cancelled["status"], "cancelled");
-    assert_eq!(credits(&client, &app).await, 500);
+    assert_eq!(app.credits(&client).await, 500);
     let res = client
         .post(app.url(&format!(
             "/api/generations/{}/cancel",

@@ -104,6 +104,86 @@ impl TestApp {
     }
 }
 
+/// Shortcuts the API tests share.
+impl TestApp {
+    /// A server whose simulated A2E runs 600× faster and whose job runner ticks quickly.
+    pub async fn fast(backend: Backend, signup_credits: i64) -> Self {
+        Self::spawn_with(backend, |c| {
+            c.a2e_simulator_speedup = 600.0;
+            c.job_tick_ms = 50;
+            c.signup_credits = signup_credits;
+        })
+        .await
+    }
+
+    pub async fn post(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+        body: Value,
+    ) -> reqwest::Response {
+        client
+            .post(self.url(path))
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+    }
+
+    /// POSTs and reads the JSON answer, whatever its status.
+    pub async fn post_json(&self, client: &reqwest::Client, path: &str, body: Value) -> Value {
+        self.post(client, path, body).await.json().await.unwrap()
+    }
+
+    pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> Value {
+        client
+            .get(self.url(path))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    pub async fn credits(&self, client: &reqwest::Client) -> i64 {
+        self.get_json(client, "/api/me").await["credits"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// The calls the built-in A2E simulator received.
+    pub async fn simulator_requests(&self) -> Vec<Value> {
+        let log: Value = reqwest::get(self.url("/a2e-sim/_simulator/requests"))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        log["requests"].as_array().unwrap().clone()
+    }
+
+    /// The calls the simulator received at one path.
+    pub async fn simulator_requests_to(&self, path: &str) -> Vec<Value> {
+        self.simulator_requests()
+            .await
+            .into_iter()
+            .filter(|r| r["path"] == path)
+            .collect()
+    }
+
+    pub async fn simulator_faults(&self, rate: f64, kinds: &[&str]) {
+        let body = serde_json::json!({ "rate": rate, "kinds": kinds });
+        let res = reqwest::Client::new()
+            .post(self.url("/a2e-sim/_simulator/faults"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+}
+
 impl Drop for TestApp {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.dir);
