@@ -2,6 +2,26 @@
 
 use leptos::prelude::*;
 
+/// What a page's resources reload on: every live event, and every `refresh` after the user's
+/// own actions. Both may move credits, so the session (header) reloads with them.
+pub fn use_live_reload() -> (Signal<(u32, u32)>, Callback<()>) {
+    let session = crate::app::session::use_session();
+    let live = use_live_updates();
+    let reloads = RwSignal::new(0u32);
+    let refresh = Callback::new(move |_| {
+        reloads.update(|n| *n += 1);
+        session.refresh();
+    });
+    Effect::new(move |previous: Option<u32>| {
+        let now = live.get();
+        if previous.is_some_and(|p| p != now) {
+            session.refresh();
+        }
+        now
+    });
+    (Signal::derive(move || (live.get(), reloads.get())), refresh)
+}
+
 /// Counts the live events received while the calling component is mounted; resources that
 /// read it reload on every change of the user's characters, generations or credits.
 pub fn use_live_updates() -> ReadSignal<u32> {

@@ -388,28 +388,8 @@ async fn advance_fight(studio: &Studio, g: &mut Generation) -> Result<Step, Stop
                 .id
         );
     } else if step["scene_url"].is_null() {
-        let (status, urls) = poll(
-            studio,
-            "scene",
-            step["scene_task"].as_str().unwrap_or_default(),
-        )
-        .await?;
-        match status {
-            TaskStatus::Completed => {
-                updated["scene_url"] = json!(keep_all(studio, &urls).await?[0])
-            }
-            TaskStatus::Failed => {
-                return Err(final_stop_app(AppError::new(
-                    422,
-                    "a2e_generation_failed",
-                    format!(
-                        "Move {}: {}",
-                        index + 1,
-                        urls.first().cloned().unwrap_or_default()
-                    ),
-                )))
-            }
-            _ => {}
+        if let Some(url) = poll_move(studio, "scene", &step["scene_task"], index).await? {
+            updated["scene_url"] = json!(url);
         }
     } else if step["video_task"].is_null() {
         let request = a2e::Image2VideoRequest {
@@ -427,30 +407,8 @@ async fn advance_fight(studio: &Studio, g: &mut Generation) -> Result<Step, Stop
                 .map_err(|e| final_stop(e.into()))?
                 .id
         );
-    } else {
-        let (status, urls) = poll(
-            studio,
-            "i2v",
-            step["video_task"].as_str().unwrap_or_default(),
-        )
-        .await?;
-        match status {
-            TaskStatus::Completed => {
-                updated["video_url"] = json!(keep_all(studio, &urls).await?[0])
-            }
-            TaskStatus::Failed => {
-                return Err(final_stop_app(AppError::new(
-                    422,
-                    "a2e_generation_failed",
-                    format!(
-                        "Move {}: {}",
-                        index + 1,
-                        urls.first().cloned().unwrap_or_default()
-                    ),
-                )))
-            }
-            _ => {}
-        }
+    } else if let Some(url) = poll_move(studio, "i2v", &step["video_task"], index).await? {
+        updated["video_url"] = json!(url);
     }
     let done_parts: usize = steps
         .iter()
@@ -467,4 +425,26 @@ async fn advance_fight(studio: &Studio, g: &mut Generation) -> Result<Step, Stop
     g.work["steps"][index] = updated;
     g.work["current_step"] = Value::from(index + 1);
     Ok(Step::Waiting)
+}
+
+/// Polls one task of a fight move: its result, kept in our store, once done.
+async fn poll_move(
+    studio: &Studio,
+    api: &str,
+    task: &Value,
+    index: usize,
+) -> Result<Option<String>, Stop> {
+    let (status, urls) = poll(studio, api, task.as_str().unwrap_or_default()).await?;
+    match status {
+        TaskStatus::Completed => Ok(keep_all(studio, &urls).await?.into_iter().next()),
+        TaskStatus::Failed => {
+            let reason = urls.first().cloned().unwrap_or_default();
+            Err(final_stop_app(AppError::new(
+                422,
+                "a2e_generation_failed",
+                format!("Move {}: {reason}", index + 1),
+            )))
+        }
+        _ => Ok(None),
+    }
 }

@@ -7,8 +7,7 @@ use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
 use crate::app::components::sketch::SketchPad;
 use crate::app::components::subject_actions::SubjectActions;
-use crate::app::live::use_live_updates;
-use crate::app::session::use_session;
+use crate::app::live::use_live_reload;
 use crate::models::Character;
 use crate::server_fns::canvas::{
     list_generations, load_prices, Fight, GenerateScene, Pick, Subject,
@@ -29,24 +28,11 @@ pub fn CanvasPage() -> impl IntoView {
 
 #[component]
 fn Canvas() -> impl IntoView {
-    let session = use_session();
-    let live = use_live_updates();
-    let reloads = RwSignal::new(0u32);
-    let characters = Resource::new(move || (live.get(), reloads.get()), |_| list_characters());
-    let generations = Resource::new(move || (live.get(), reloads.get()), |_| list_generations());
+    let (reload, refresh) = use_live_reload();
+    let characters = Resource::new(move || reload.get(), |_| list_characters());
+    let generations = Resource::new(move || reload.get(), |_| list_generations());
     let prices = Resource::new(|| (), |_| load_prices());
     provide_context(prices);
-    let refresh = Callback::new(move |_| {
-        reloads.update(|n| *n += 1);
-        session.refresh();
-    });
-    Effect::new(move |previous: Option<u32>| {
-        let now = live.get();
-        if previous.is_some_and(|p| p != now) {
-            session.refresh();
-        }
-        now
-    });
     let picked = RwSignal::new(Vec::<Pick>::new());
     let known = move || characters.get().and_then(Result::ok).unwrap_or_default();
     view! {

@@ -3,8 +3,7 @@
 use crate::app::components::character_card::CharacterCard;
 use crate::app::components::create_character::CreateCharacterPanel;
 use crate::app::components::require_login::RequireLogin;
-use crate::app::live::use_live_updates;
-use crate::app::session::use_session;
+use crate::app::live::use_live_reload;
 use crate::server_fns::characters::list_characters;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -21,22 +20,8 @@ pub fn CharactersPage() -> impl IntoView {
 
 #[component]
 fn CharactersList() -> impl IntoView {
-    let session = use_session();
-    let live = use_live_updates();
-    let reloads = RwSignal::new(0u32);
-    let characters = Resource::new(move || (live.get(), reloads.get()), |_| list_characters());
-    // Any change may have moved credits too, so the header reloads with the list.
-    let refresh = Callback::new(move |_| {
-        reloads.update(|n| *n += 1);
-        session.refresh();
-    });
-    Effect::new(move |previous: Option<u32>| {
-        let now = live.get();
-        if previous.is_some_and(|p| p != now) {
-            session.refresh();
-        }
-        now
-    });
+    let (reload, refresh) = use_live_reload();
+    let characters = Resource::new(move || reload.get(), |_| list_characters());
     view! {
         <CreateCharacterPanel on_created=refresh/>
         <section class="characters">
