@@ -53,6 +53,42 @@ pub struct Config {
     #[arg(long, env = "MEDIA_DIR", default_value = "data/media")]
     pub media_dir: PathBuf,
 
+    /// Where media is kept: `local` (MEDIA_DIR) or `s3` (an S3-compatible bucket, for several instances).
+    #[arg(long, env = "MEDIA_BACKEND", default_value = "local", value_parser = ["local", "s3"])]
+    pub media_backend: String,
+
+    /// S3 bucket (with MEDIA_BACKEND=s3).
+    #[arg(long, env = "S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+
+    /// S3 region.
+    #[arg(long, env = "S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+
+    /// S3 endpoint, for S3-compatible services (MinIO, R2, …).
+    #[arg(long, env = "S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+
+    /// S3 access key id (else the usual AWS environment and instance credentials).
+    #[arg(long, env = "S3_ACCESS_KEY_ID", hide_env_values = true)]
+    pub s3_access_key_id: Option<String>,
+
+    /// S3 secret access key.
+    #[arg(long, env = "S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+
+    /// Largest image upload, in MB.
+    #[arg(long, env = "MEDIA_MAX_IMAGE_MB", default_value_t = 20)]
+    pub media_max_image_mb: u64,
+
+    /// Largest video upload, in MB.
+    #[arg(long, env = "MEDIA_MAX_VIDEO_MB", default_value_t = 200)]
+    pub media_max_video_mb: u64,
+
+    /// Largest audio upload, in MB.
+    #[arg(long, env = "MEDIA_MAX_AUDIO_MB", default_value_t = 50)]
+    pub media_max_audio_mb: u64,
+
     /// Public URL of this server, used for links A2E must fetch [default: http://LEPTOS_SITE_ADDR].
     #[arg(long, env = "PUBLIC_BASE_URL")]
     pub public_base_url: Option<String>,
@@ -139,6 +175,38 @@ impl Config {
         self.a2e_key().is_none()
     }
 
+    /// The media store's backend, checked.
+    pub fn media_backend(&self) -> Result<crate::store::media::Backend, String> {
+        use crate::store::media::Backend;
+        if self.media_backend != "s3" {
+            return Ok(Backend::Local(self.media_dir.clone()));
+        }
+        let bucket = self
+            .s3_bucket
+            .clone()
+            .filter(|b| !b.is_empty())
+            .ok_or("MEDIA_BACKEND=s3 needs S3_BUCKET")?;
+        Ok(Backend::S3 {
+            bucket,
+            region: self.s3_region.clone(),
+            allow_http: self
+                .s3_endpoint
+                .as_deref()
+                .is_some_and(|e| e.starts_with("http://")),
+            endpoint: self.s3_endpoint.clone(),
+            access_key_id: self.s3_access_key_id.clone(),
+            secret_access_key: self.s3_secret_access_key.clone(),
+        })
+    }
+
+    pub fn media_limits(&self) -> crate::store::media::MediaLimits {
+        crate::store::media::MediaLimits {
+            image_bytes: self.media_max_image_mb << 20,
+            video_bytes: self.media_max_video_mb << 20,
+            audio_bytes: self.media_max_audio_mb << 20,
+        }
+    }
+
     pub fn public_base_url(&self) -> String {
         match &self.public_base_url {
             Some(url) if !url.trim().is_empty() => url.trim().trim_end_matches('/').to_string(),
@@ -160,6 +228,9 @@ impl fmt::Debug for Config {
             .field("site_addr", &self.site_addr)
             .field("site_root", &self.site_root)
             .field("media_dir", &self.media_dir)
+            .field("media_backend", &self.media_backend)
+            .field("s3_bucket", &self.s3_bucket)
+            .field("s3_endpoint", &self.s3_endpoint)
             .field("public_base_url", &self.public_base_url())
             .field("a2e_key", &self.a2e_key().map(|_| "<redacted>"))
             .field("a2e_base_url", &self.a2e_base_url)

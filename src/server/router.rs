@@ -9,7 +9,7 @@ use crate::domain::studio::{Clock, Studio};
 use crate::domain::{avatars, generations};
 use crate::jobs::{EventHub, Runner};
 use crate::simulator::{self, SimulatorConfig};
-use crate::store::media::{MediaLimits, MediaStore};
+use crate::store::media::MediaStore;
 use crate::store::{sessions::Sessions, Db};
 use axum::extract::State;
 use axum::http::{Request, StatusCode};
@@ -41,10 +41,10 @@ pub async fn build(config: Config) -> Result<Built, String> {
     sessions.spawn_cleanup();
     let shutdown = CancellationToken::new();
     let jobs = Runner::new(db.clone(), Duration::from_millis(config.job_tick_ms));
-    let media = MediaStore::local(
-        &config.media_dir,
+    let media = MediaStore::open(
+        &config.media_backend()?,
         &config.public_base_url(),
-        MediaLimits::default(),
+        config.media_limits(),
     )?;
     let (a2e, simulator) = a2e_connection(&config)?;
     let studio = Studio {

@@ -14,6 +14,26 @@ enum Mode {
     Lipsync,
 }
 
+/// The user's finished videos, newest first, as (label, URL).
+fn own_videos() -> Vec<(String, String)> {
+    let Some(list) = use_context::<Resource<Result<Vec<Generation>, AppError>>>()
+        .and_then(|r| r.get())
+        .and_then(Result::ok)
+    else {
+        return vec![];
+    };
+    list.into_iter()
+        .filter(|g| g.status == "completed" && g.kind != "scene")
+        .flat_map(|g| {
+            let label = super::generation_card::kind_label(&g.kind);
+            g.result_urls
+                .into_iter()
+                .enumerate()
+                .map(move |(i, url)| (format!("{label} {}", i + 1), url))
+        })
+        .collect()
+}
+
 fn use_prices() -> Option<Prices> {
     use_context::<Resource<Result<Prices, AppError>>>()
         .and_then(|r| r.get())
@@ -71,6 +91,12 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
             <Show when=move || mode.get() == Mode::Motion>
                 <div class="action-form">
                     <UploadField label="Driving video (upload)" accept="video/mp4,video/webm,video/quicktime" target=video_url status=uploading/>
+                    <label>"…or one of your videos"
+                        <select on:change=move |ev| video_url.set(event_target_value(&ev))>
+                            <option value="">"Choose…"</option>
+                            {move || own_videos().into_iter().map(|(label, url)| view! { <option value=url>{label}</option> }).collect_view()}
+                        </select>
+                    </label>
                     <label>"…or its URL"<input type="url" placeholder="https://…/dance.mp4"
                         prop:value=video_url on:input=move |ev| video_url.set(event_target_value(&ev))/></label>
                     <button type="button" disabled=move || motion.pending().get() || video_url.get().is_empty()

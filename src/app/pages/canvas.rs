@@ -33,6 +33,8 @@ fn Canvas() -> impl IntoView {
     let generations = Resource::new(move || reload.get(), |_| list_generations());
     let prices = Resource::new(|| (), |_| load_prices());
     provide_context(prices);
+    // Actions offer the user's own finished videos as driving videos.
+    provide_context(generations);
     let picked = RwSignal::new(Vec::<Pick>::new());
     let known = move || characters.get().and_then(Result::ok).unwrap_or_default();
     view! {

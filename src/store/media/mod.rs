@@ -1,5 +1,6 @@
-//! The studio's own media store: every kept result and upload, content-addressed on local disk
-//! (`MEDIA_DIR`) and served at `/media/…`. A2E's URLs expire; these do not.
+//! The studio's own media store: every kept result and upload, content-addressed, served at
+//! `/media/…`. On local disk (`MEDIA_DIR`) by default, or in an S3-compatible bucket so several
+//! instances share it. A2E's URLs expire; these do not.
 
 mod serve;
 mod sniff;
@@ -8,10 +9,26 @@ pub use serve::routes;
 pub use sniff::{sniff, MediaKind};
 
 use bytes::Bytes;
+use object_store::path::Path as ObjectPath;
+use object_store::ObjectStore;
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Where media lives: a local folder or an S3-compatible bucket.
+#[derive(Debug, Clone)]
+pub enum Backend {
+    Local(std::path::PathBuf),
+    S3 {
+        bucket: String,
+        region: String,
+        endpoint: Option<String>,
+        access_key_id: Option<String>,
+        secret_access_key: Option<String>,
+        allow_http: bool,
+    },
+}
 
 #[derive(Debug, Clone)]
 pub struct MediaLimits {
@@ -94,17 +111,62 @@ impl From<MediaError> for crate::error::AppError {
 
 #[derive(Clone)]
 pub struct MediaStore {
-    dir: Arc<PathBuf>,
+    objects: Arc<dyn ObjectStore>,
     public_base: Arc<str>,
     limits: MediaLimits,
 }
 
 impl MediaStore {
     pub fn local(dir: &Path, public_base_url: &str, limits: MediaLimits) -> Result<Self, String> {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| format!("cannot create MEDIA_DIR {}: {e}", dir.display()))?;
+        Self::open(&Backend::Local(dir.to_path_buf()), public_base_url, limits)
+    }
+
+    /// Opens the configured backend; errors are one line, fit to print at start-up.
+    pub fn open(
+        backend: &Backend,
+        public_base_url: &str,
+        limits: MediaLimits,
+    ) -> Result<Self, String> {
+        let objects: Arc<dyn ObjectStore> = match backend {
+            Backend::Local(dir) => {
+                let fail = |e: &dyn std::fmt::Display| {
+                    format!("cannot use MEDIA_DIR {}: {e}", dir.display())
+                };
+                std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
+                Arc::new(
+                    object_store::local::LocalFileSystem::new_with_prefix(dir)
+                        .map_err(|e| fail(&e))?,
+                )
+            }
+            Backend::S3 {
+                bucket,
+                region,
+                endpoint,
+                access_key_id,
+                secret_access_key,
+                allow_http,
+            } => {
+                let mut builder = object_store::aws::AmazonS3Builder::new()
+                    .with_bucket_name(bucket)
+                    .with_region(region)
+                    .with_allow_http(*allow_http);
+                if let Some(endpoint) = endpoint {
+                    builder = builder.with_endpoint(endpoint);
+                }
+                if let (Some(id), Some(secret)) = (access_key_id, secret_access_key) {
+                    builder = builder
+                        .with_access_key_id(id)
+                        .with_secret_access_key(secret);
+                }
+                Arc::new(
+                    builder
+                        .build()
+                        .map_err(|e| format!("cannot use the S3 bucket {bucket}: {e}"))?,
+                )
+            }
+        };
         Ok(Self {
-            dir: Arc::new(dir.to_path_buf()),
+            objects,
             public_base: public_base_url.trim_end_matches('/').into(),
             limits,
         })
@@ -170,23 +232,21 @@ impl MediaStore {
         bytes: Bytes,
         (_, mime, ext): (MediaKind, &'static str, &'static str),
     ) -> Result<StoredMedia, MediaError> {
+        let size = bytes.len() as u64;
         let key = format!("{}.{ext}", hex::encode(Sha256::digest(&bytes)));
-        let path = self.dir.join(&key);
-        if !tokio::fs::try_exists(&path).await.unwrap_or(false) {
-            // Write then rename, so a reader never sees half a file.
-            let tmp = self.dir.join(format!(".{key}.{}", crate::store::new_id()));
-            tokio::fs::write(&tmp, &bytes)
+        let path = ObjectPath::from(key.as_str());
+        // Same key, same bytes: a stored copy is already right. Both backends write atomically.
+        if self.objects.head(&path).await.is_err() {
+            self.objects
+                .put(&path, bytes.into())
                 .await
-                .map_err(|e| MediaError::Io(e.to_string()))?;
-            tokio::fs::rename(&tmp, &path)
-                .await
-                .map_err(|e| MediaError::Io(e.to_string()))?;
+                .map_err(|e| MediaError::Io(format!("storing {size} bytes: {e}")))?;
         }
         Ok(StoredMedia {
             url: self.public_url(&key),
             key,
             content_type: mime.to_string(),
-            size: bytes.len() as u64,
+            size,
         })
     }
 
@@ -237,16 +297,15 @@ impl MediaStore {
 
     /// Reads a stored file's bytes.
     pub async fn read(&self, key: &str) -> Option<Bytes> {
-        if !serve::valid_key(key) {
-            return None;
-        }
-        tokio::fs::read(self.dir.join(key))
-            .await
-            .ok()
-            .map(Bytes::from)
+        let path = self.path_of(key)?;
+        self.objects.get(&path).await.ok()?.bytes().await.ok()
     }
 
-    pub(crate) fn path_of(&self, key: &str) -> Option<PathBuf> {
-        serve::valid_key(key).then(|| self.dir.join(key))
+    pub(crate) fn path_of(&self, key: &str) -> Option<ObjectPath> {
+        serve::valid_key(key).then(|| ObjectPath::from(key))
+    }
+
+    pub(crate) fn objects(&self) -> &Arc<dyn ObjectStore> {
+        &self.objects
     }
 }

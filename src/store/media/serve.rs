@@ -9,8 +9,8 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use std::io::SeekFrom;
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use futures::TryStreamExt;
+use object_store::{GetOptions, GetRange};
 
 pub fn routes<S: Clone + Send + Sync + 'static>(store: MediaStore) -> Router<S> {
     Router::new()
@@ -41,12 +41,10 @@ async fn serve(
     let Some(path) = store.path_of(&key) else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let Ok(mut file) = tokio::fs::File::open(&path).await else {
+    let Ok(meta) = store.objects().head(&path).await else {
         return StatusCode::NOT_FOUND.into_response();
     };
-    let Ok(size) = file.metadata().await.map(|m| m.len()) else {
-        return StatusCode::NOT_FOUND.into_response();
-    };
+    let size = meta.size;
     let etag = format!("\"{}\"", key.split('.').next().unwrap_or_default());
     let common = [
         (header::ETAG, etag.clone()),
@@ -80,13 +78,18 @@ async fn serve(
             return res;
         }
     };
-    let body = if method == Method::HEAD {
+    let body = if method == Method::HEAD || len == 0 {
         Body::empty()
     } else {
-        if file.seek(SeekFrom::Start(start)).await.is_err() {
-            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        // Only the asked-for bytes are read, streamed: a large video is never held whole.
+        let options = GetOptions {
+            range: Some(GetRange::Bounded(start..start + len)),
+            ..Default::default()
+        };
+        match store.objects().get_opts(&path, options).await {
+            Ok(result) => Body::from_stream(result.into_stream().map_err(std::io::Error::other)),
+            Err(_) => return StatusCode::BAD_GATEWAY.into_response(),
         }
-        Body::from_stream(tokio_util::io::ReaderStream::new(file.take(len)))
     };
     let mut res = (status, common, body).into_response();
     res.headers_mut().insert(header::CONTENT_LENGTH, len.into());
