@@ -356,13 +356,33 @@ async fn failed_training_keeps_the_reason_and_can_be_retried(backend: Backend) {
     assert_eq!(status["is_complete"], true);
     assert_eq!(status["error"], reason);
 
-    let res = client
-        .post(app.url(&format!("/api/characters/{id}/retry-training")))
-        .send()
+    let retry = app.url(&format!("/api/characters/{id}/retry-training"));
+    app.simulator_faults(1.0, &["code_nonzero"]).await;
+    let res = client.post(&retry).send().await.unwrap();
+    assert!(!res.status().is_success());
+    app.simulator_faults(0.0, &[]).await;
+    let still = character(&client, &app, id).await;
+    assert_eq!(
+        (&still["avatar_status"], &still["avatar_error"]),
+        (&json!("failed"), &json!(reason)),
+        "a refused retry leaves the failure as it was"
+    );
+
+    let starts = app
+        .simulator_requests_to("/api/v1/userVideoTwin/startTraining")
         .await
-        .unwrap();
-    assert_eq!(res.status(), 200);
-    let retried: Value = res.json().await.unwrap();
+        .len();
+    let (a, b) = tokio::join!(client.post(&retry).send(), client.post(&retry).send());
+    let (a, b) = (a.unwrap(), b.unwrap());
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "a double click retries once");
+    let retried: Value = if a.status() == 200 { a } else { b }.json().await.unwrap();
+    let after = app
+        .simulator_requests_to("/api/v1/userVideoTwin/startTraining")
+        .await
+        .len();
+    assert_eq!(after, starts + 1, "one new training at A2E");
     assert_ne!(
         retried["avatar_id"], created["avatar_id"],
         "a fresh training"
@@ -400,12 +420,28 @@ async fn continue_training_charges_once(backend: Backend) {
     );
     until_status(&client, &app, id, "completed").await;
 
+    // A2E refusing leaves the avatar trained as it was, and nothing charged.
+    app.simulator_faults(1.0, &["code_nonzero"]).await;
+    let res = client.post(app.url(&path)).send().await.unwrap();
+    assert!(
+        res.status().is_client_error() || res.status() == 502,
+        "{}",
+        res.status()
+    );
+    app.simulator_faults(0.0, &[]).await;
+    assert_eq!(app.credits(&client).await, 248, "refunded");
+    assert_eq!(
+        character(&client, &app, id).await["avatar_status"],
+        "completed"
+    );
+
     let (a, b) = tokio::join!(
         client.post(app.url(&path)).send(),
         client.post(app.url(&path)).send()
     );
-    let statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
-    assert!(statuses.contains(&200), "{statuses:?}");
+    let mut statuses = [a.unwrap().status().as_u16(), b.unwrap().status().as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "one continues, the other is told so");
     assert_eq!(
         app.credits(&client).await,
         248 - 100,
@@ -416,11 +452,14 @@ async fn continue_training_charges_once(backend: Backend) {
     assert_eq!(continuing["continued"], true);
     let eta = continuing["eta_seconds"].as_i64().unwrap();
     assert!(eta >= 1, "about 30 A2E minutes, sped up: {eta}");
-    assert!(app
-        .simulator_requests()
-        .await
-        .iter()
-        .any(|r| r["path"] == "/api/v1/userVideoTwin/continueTraining"));
+    let asked = app
+        .simulator_requests_to("/api/v1/userVideoTwin/continueTraining")
+        .await;
+    assert_eq!(
+        asked.len(),
+        2,
+        "the refused call, then one for the double click: {asked:?}"
+    );
 }
 
 async fn avatar_status_routes_poll_and_validate(backend: Backend) {

@@ -89,3 +89,35 @@ test('a character without a trained avatar can be used by its image; failures sh
   await failed.getByRole('button', { name: /Retry/ }).click();
   await expect(page.locator('[data-testid="generation"][data-kind="scene"][data-status="completed"]')).toBeVisible({ timeout: 60_000 });
 });
+
+test('one picked character speaks typed text and moves like one of my own videos', async ({ page }) => {
+  await signUp(page, uniqueEmail('canvas3'));
+  await trainedCharacter(page, 'Singer', 'a singer with green hair');
+  // A finished video of the user's own, to drive the motion transfer from.
+  const clipRes = await page.request.post('/api/a2e/i2v', { data: { image: (await trainedCharacter(page, 'Dancer', 'a dancer in white')).image_url, prompt: 'spins around' } });
+  expect(clipRes.status()).toBe(202);
+  await openHydrated(page, '/');
+  await expect(page.locator('[data-testid="generation"][data-kind="image_to_video"]')).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
+
+  await page.getByTestId('character-picker').getByLabel('Use Singer').check();
+  const actions = page.locator('.picked-actions');
+  await expect(actions).toContainText('With Singer:');
+
+  await actions.getByRole('button', { name: 'Lipsync' }).click();
+  await actions.getByLabel('Text to speak').fill('Hello from the studio');
+  await actions.getByRole('button', { name: 'Make it speak (6 credits)' }).click();
+  const talk = page.locator('[data-testid="generation"][data-kind="lipsync"]');
+  await expect(talk).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
+  await expect(talk.getByTestId('references')).toHaveText('With Singer (avatar)');
+  await expect.poll(() => talk.locator('video').evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+
+  await actions.getByRole('button', { name: 'Motion transfer' }).click();
+  await actions.getByLabel('…or one of your videos').selectOption({ label: 'Animation 1' });
+  await actions.getByRole('button', { name: 'Transfer motion (10 credits)' }).click();
+  const moved = page.locator('[data-testid="generation"][data-kind="motion_transfer"]');
+  await expect(moved).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
+  await expect(moved.getByTestId('references')).toHaveText('With Singer (avatar)');
+  await expect.poll(() => moved.locator('video').evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+
+  await expect(page.getByTestId('credits')).toHaveText(`${300 - 2 * 2 - 8 - 6 - 10} credits`);
+});

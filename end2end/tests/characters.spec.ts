@@ -1,4 +1,5 @@
 import { expect, Page, test } from '@playwright/test';
+import { execFileSync } from 'node:child_process';
 import { openHydrated, signUp, uniqueEmail } from './helpers';
 
 async function createByPrompt(page: Page, name: string, prompt: string) {
@@ -81,5 +82,22 @@ test('an uploaded image becomes a character without a charge; a fake one is refu
   await page.getByRole('button', { name: 'Upload and train' }).click();
   const me = card(page, 'Photo Me');
   await expect(me.getByTestId('avatar-badge')).toHaveAttribute('data-status', /training|completed/);
+  await expect(page.getByTestId('credits')).toHaveText('300 credits');
+});
+
+test('an uploaded video becomes a video-trained character that trains to the end', async ({ page }) => {
+  await signUp(page, uniqueEmail('video'));
+  await openHydrated(page, '/characters');
+  await page.getByRole('tab', { name: 'Upload video' }).click();
+  await page.getByLabel('Name').fill('Clip Me');
+  // A real two-second WebM clip, made here with Debian's ffmpeg (the test command installs it).
+  const clip = execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=160x120:rate=10',
+    '-c:v', 'libvpx', '-f', 'webm', 'pipe:1']);
+  await page.getByLabel('Video').setInputFiles({ name: 'me.webm', mimeType: 'video/webm', buffer: clip });
+  await page.getByRole('button', { name: 'Upload and train' }).click();
+  const me = card(page, 'Clip Me');
+  await expect(me).toContainText('Trained from video');
+  await expect(me.locator('video.portrait, img.portrait')).toBeVisible();
+  await expect(me.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
   await expect(page.getByTestId('credits')).toHaveText('300 credits');
 });

@@ -330,29 +330,51 @@ pub async fn continue_training(
             "Only a trained avatar can continue training.",
         ));
     };
-    // One key per training cycle: a double click charges once.
-    let key = format!("continue-training:{id}:{}", character.updated_at);
-    credits::reserve(
-        &studio.db,
-        user_id,
-        CONTINUE_TRAINING_COST,
-        &key,
-        "Continue training",
-    )
-    .await?;
-    let state = match avatars::continue_training(studio, &avatar_id).await {
+    // Only one request moves a completed avatar on: a double click asks A2E, and charges, once.
+    let seen_at = character.updated_at;
+    let claimed = (AVATAR_COMPLETED, AVATAR_TRAINING);
+    let Some(claimed_at) = rows::claim_status(&studio.db.pool, id, claimed, seen_at).await? else {
+        return Err(AppError::conflict(
+            "already_continuing",
+            "This avatar's training is already being continued.",
+        ));
+    };
+    let key = format!("continue-training:{id}:{seen_at}");
+    let state = match charge_and_continue(studio, user_id, &avatar_id, &key).await {
         Ok(state) => state,
         Err(err) => {
-            credits::refund(&studio.db, user_id, &key).await?;
+            // The avatar is still trained as it was.
+            let back = (AVATAR_TRAINING, AVATAR_COMPLETED);
+            rows::claim_status(&studio.db.pool, id, back, claimed_at).await?;
             return Err(err);
         }
     };
-    credits::settle(&studio.db, user_id, &key).await?;
     rows::set_avatar_state(&studio.db.pool, id, &state, Some(true)).await?;
     avatars::track(studio, user_id, id).await?;
     let character = get(studio, user_id, id).await?;
     announce(studio, &character);
     Ok(character)
+}
+
+/// Holds the price, asks A2E to continue, then settles, or refunds when A2E refuses.
+async fn charge_and_continue(
+    studio: &Studio,
+    user_id: &str,
+    avatar_id: &str,
+    key: &str,
+) -> Result<AvatarState, AppError> {
+    let price = CONTINUE_TRAINING_COST;
+    credits::reserve(&studio.db, user_id, price, key, "Continue training").await?;
+    match avatars::continue_training(studio, avatar_id).await {
+        Ok(state) => {
+            credits::settle(&studio.db, user_id, key).await?;
+            Ok(state)
+        }
+        Err(err) => {
+            credits::refund(&studio.db, user_id, key).await?;
+            Err(err)
+        }
+    }
 }
 
 /// Starts a fresh training after a failure, from the same image or video; free.
@@ -369,8 +391,18 @@ pub async fn retry_training(
         ));
     }
     let source = TrainingSource::of_character(&character)?;
+    // Only one request restarts it: a double click starts one training at A2E.
+    let claimed = (AVATAR_FAILED, AVATAR_PENDING);
+    let Some(claimed_at) =
+        rows::claim_status(&studio.db.pool, id, claimed, character.updated_at).await?
+    else {
+        return Err(AppError::conflict(
+            "already_retrying",
+            "This training is already being retried.",
+        ));
+    };
     let gender = character.gender.as_deref();
-    let state = avatars::start_training(
+    let started = avatars::start_training(
         studio,
         &source,
         &character.name,
@@ -378,7 +410,15 @@ pub async fn retry_training(
         gender,
         &character.model_version,
     )
-    .await?;
+    .await;
+    let state = match started {
+        Ok(state) => state,
+        Err(err) => {
+            let back = (AVATAR_PENDING, AVATAR_FAILED);
+            rows::claim_status(&studio.db.pool, id, back, claimed_at).await?;
+            return Err(err);
+        }
+    };
     if let Some(old) = &character.avatar_id {
         avatars::schedule_removal(studio, user_id, old).await?;
     }

@@ -203,8 +203,14 @@ async fn start_training(
     if !matches!(text(&body, "model_version"), "" | "V2.1" | "V1.0" | "V2.0") {
         return bad("model_version must be V2.1, V2.0 or V1.0");
     }
-    // The avatar's look follows what it was trained from.
-    let seed = seed_of(&source);
+    // The avatar's look follows what it was trained from: the face in a picture drawn here,
+    // else a look of its own.
+    let seed = match body.get("image_url") {
+        Some(_) => seed_in_picture(&source)
+            .await
+            .unwrap_or_else(|| seed_of(&source)),
+        None => seed_of(&source),
+    };
     started(
         &sim,
         &key,
@@ -214,6 +220,16 @@ async fn start_training(
         seed.rotate_left(29),
         0.0,
     )
+}
+
+/// Reads the figure seed of a picture drawn by this simulator (kept in the studio's own store).
+async fn seed_in_picture(url: &str) -> Option<u64> {
+    let client = reqwest::Client::builder()
+        .timeout(std::time::Duration::from_secs(2))
+        .build()
+        .ok()?;
+    let bytes = client.get(url).send().await.ok()?.bytes().await.ok()?;
+    super::draw::seed_in_png(&bytes)
 }
 
 fn id_of(body: &Value) -> String {

@@ -3,6 +3,27 @@
 
 use std::hash::{Hash, Hasher};
 
+const SEED_KEYWORD: &str = "a2e-sim-seed";
+
+/// The figure seed noted in a PNG drawn here, if it is one.
+pub fn seed_in_png(bytes: &[u8]) -> Option<u64> {
+    let mut rest = bytes.strip_prefix(b"\x89PNG\r\n\x1a\n".as_slice())?;
+    while rest.len() >= 12 {
+        let len = u32::from_be_bytes(rest[..4].try_into().ok()?) as usize;
+        let (kind, data) = (&rest[4..8], rest.get(8..8 + len)?);
+        if kind == b"tEXt" {
+            if let Some(value) = data
+                .strip_prefix(SEED_KEYWORD.as_bytes())
+                .and_then(|d| d.strip_prefix(b"\0"))
+            {
+                return std::str::from_utf8(value).ok()?.parse().ok();
+            }
+        }
+        rest = rest.get(12 + len..)?;
+    }
+    None
+}
+
 pub fn seed_of(text: &str) -> u64 {
     let mut h = std::collections::hash_map::DefaultHasher::new();
     text.hash(&mut h);
@@ -124,12 +145,15 @@ impl Canvas {
         );
     }
 
-    fn png(&self) -> Vec<u8> {
+    /// Encodes the picture, noting the main figure's seed in a text chunk: an avatar trained
+    /// from this picture later reads it back and keeps the same face.
+    fn png(&self, figure_seed: u64) -> Vec<u8> {
         let mut out = Vec::new();
         {
             let mut encoder = png::Encoder::new(&mut out, self.w as u32, self.h as u32);
             encoder.set_color(png::ColorType::Rgb);
             encoder.set_depth(png::BitDepth::Eight);
+            let _ = encoder.add_text_chunk(SEED_KEYWORD.into(), figure_seed.to_string());
             let mut writer = encoder.write_header().expect("in-memory PNG header");
             writer
                 .write_image_data(&self.px)
@@ -158,7 +182,7 @@ pub fn portrait(figure_seed: u64, scene_seed: u64) -> Vec<u8> {
     let (top, bottom) = background(scene_seed);
     let mut canvas = Canvas::new(240, 300, top, bottom);
     canvas.figure(120.0, 300.0, 1.2, palette(figure_seed), figure_seed);
-    canvas.png()
+    canvas.png(figure_seed)
 }
 
 /// Several people side by side in one scene, each drawn from their own seed.
@@ -172,7 +196,7 @@ pub fn scene(figure_seeds: &[u64], scene_seed: u64, wide: bool) -> Vec<u8> {
         let cx = w as f32 * (i as f32 + 0.5) / n as f32;
         canvas.figure(cx, h as f32, scale * 1.1, palette(*seed), *seed);
     }
-    canvas.png()
+    canvas.png(figure_seeds.first().copied().unwrap_or(scene_seed))
 }
 
 /// Raw RGB frames of figures moving in a scene (fighting, dancing, talking: they sway and bob).
@@ -238,6 +262,12 @@ mod tests {
         assert_eq!(&a[..8], b"\x89PNG\r\n\x1a\n");
         assert_eq!(a, portrait(1, 10), "same seed, same picture");
         assert_ne!(a, portrait(2, 10), "another face");
+        assert_eq!(
+            seed_in_png(&a),
+            Some(1),
+            "the face's seed travels with the picture"
+        );
+        assert_eq!(seed_in_png(b"not a png"), None);
         assert_ne!(scene(&[1, 2], 5, true), scene(&[1, 3], 5, true));
         let wav = speech_wav(3, 0.5);
         assert_eq!(&wav[..4], b"RIFF");

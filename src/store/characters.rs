@@ -177,6 +177,30 @@ pub async fn set_avatar_state<'c>(
     Ok(())
 }
 
+/// Moves the avatar from status `from` to `to` only if no one else changed the row since
+/// `seen_at` (its `updated_at` when read). Answers the row's new `updated_at`, or `None` when
+/// another request got there first.
+pub async fn claim_status<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    id: &str,
+    (from, to): (&str, &str),
+    seen_at: i64,
+) -> Result<Option<i64>, sqlx::Error> {
+    let stamp = super::now_millis().max(seen_at + 1);
+    let done = sqlx::query(
+        "UPDATE character_references SET avatar_status = $3, updated_at = $4
+         WHERE id = $1 AND avatar_status = $2 AND updated_at = $5",
+    )
+    .bind(id)
+    .bind(from)
+    .bind(to)
+    .bind(stamp)
+    .bind(seen_at)
+    .execute(exec)
+    .await?;
+    Ok((done.rows_affected() == 1).then_some(stamp))
+}
+
 /// Deletes one of the user's characters; `false` when there is none of theirs.
 pub async fn delete<'c>(
     exec: impl Executor<'c, Database = Any>,

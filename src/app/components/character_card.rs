@@ -40,13 +40,14 @@ pub fn CharacterCard(character: Character, #[prop(into)] on_change: Callback<()>
     };
     view! {
         <article class="character-card card" data-testid="character-card" data-character-id=character.id.clone()>
-            {character.image_url.clone().map(|src| view! {
-                <img class="portrait" src=src alt=format!("Portrait of {}", character.name) loading="lazy"/>
-            })}
+            <Likeness character=character.clone()/>
             <div class="card-body">
                 <h3>{character.name.clone()}</h3>
                 {(!character.outfit_description.is_empty()).then(|| view! {
                     <p class="muted small">{format!("Outfit: {}", character.outfit_description)}</p>
+                })}
+                {(character.training_kind == "video").then(|| view! {
+                    <p class="muted small">"Trained from video"</p>
                 })}
                 <AvatarBadge character=character.clone()/>
                 <div class="card-actions">
@@ -90,5 +91,19 @@ pub fn CharacterCard(character: Character, #[prop(into)] on_change: Callback<()>
                 <ErrorNotice result=delete_action.value()/>
             </div>
         </article>
+    }
+}
+
+/// The portrait; for a character made from a video, the avatar's preview or else the clip itself.
+#[component]
+fn Likeness(character: Character) -> impl IntoView {
+    let alt = format!("Portrait of {}", character.name);
+    match (character.image_url.or(character.preview_url), character.video_url) {
+        (Some(src), _) => view! { <img class="portrait" src=src alt=alt loading="lazy"/> }.into_any(),
+        (None, Some(src)) => view! {
+            <video class="portrait" src=src aria-label=alt muted loop playsinline controls preload="metadata"></video>
+        }
+        .into_any(),
+        (None, None) => ().into_any(),
     }
 }
