@@ -76,6 +76,17 @@ async fn scenes_use_avatar_ids_for_trained_characters(backend: Backend) {
         "image/png"
     );
     assert_eq!(app.credits(&client).await, before - 4, "settled");
+    // The scene's first figure wears the hero's face: the look came through the trained avatar.
+    let face = |url: String| async move {
+        let png = reqwest::get(url).await.unwrap().bytes().await.unwrap();
+        avatar_studio::simulator::face_in_picture(&png).expect("a simulated picture")
+    };
+    let portrait = face(hero["image_url"].as_str().unwrap().to_string()).await;
+    assert_eq!(
+        face(url.to_string()).await,
+        portrait,
+        "same face as the portrait"
+    );
 
     // The simulator saw avatar ids for the trained two, and no image URL of theirs.
     let sent = &app

@@ -9,6 +9,9 @@ mod files;
 mod state;
 mod video;
 
+/// The face a simulated picture was drawn with: tests use it to see a look carried through.
+pub use draw::seed_in_png as face_in_picture;
+
 use axum::body::Body;
 use axum::extract::{Request, State};
 use axum::http::{header, StatusCode};
