@@ -52,14 +52,7 @@ async fn signup_starts_a_session_with_starting_credits(backend: Backend) {
     assert_eq!(created["credits"], 100);
     assert!(created.get("password_hash").is_none());
 
-    let me: Value = client
-        .get(app.url("/api/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let me: Value = app.get_json(&client, "/api/me").await;
     assert_eq!(me, created);
 
     // A second browser without the cookie is not logged in.
@@ -180,14 +173,7 @@ async fn login_and_logout(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 200);
-    let again: Value = client
-        .get(app.url("/api/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let again: Value = app.get_json(&client, "/api/me").await;
     assert_eq!(again["id"], me["id"]);
 }
 
@@ -217,14 +203,7 @@ async fn api_tokens_authenticate_scripts(backend: Backend) {
     assert_eq!(seen["id"], me["id"]);
 
     // Listing never shows the secret again; an empty POST makes a token with a default name.
-    let list: Value = browser
-        .get(app.url("/api/tokens"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = app.get_json(&browser, "/api/tokens").await;
     assert_eq!(list["tokens"][0]["name"], "ci");
     assert!(list["tokens"][0].get("token").is_none());
     assert!(!list.to_string().contains(&token));

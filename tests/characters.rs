@@ -22,14 +22,7 @@ on_both_databases!(
 );
 
 async fn character(client: &Client, app: &TestApp, id: &str) -> Value {
-    client
-        .get(app.url(&format!("/api/characters/{id}")))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    app.get_json(client, &format!("/api/characters/{id}")).await
 }
 
 /// Waits (bounded) for the background job to move the avatar to `status`.
@@ -102,14 +95,7 @@ async fn prompt_character_trains_by_itself(backend: Backend) {
     // No browser, no polling by the caller: the job runner finishes it.
     let done = until_status(&client, &app, created["id"].as_str().unwrap(), "completed").await;
     assert_eq!(done["avatar_progress"], 100);
-    let list: Vec<Value> = client
-        .get(app.url("/api/characters"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get_json(&client, "/api/characters").await;
     assert_eq!(list.len(), 1);
     assert_eq!(list[0]["avatar_id"], avatar_id);
 
@@ -180,14 +166,7 @@ async fn bad_character_requests_are_refused_without_charge(backend: Backend) {
         .unwrap();
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
     assert_eq!(app.credits(&client).await, 100);
-    let list: Vec<Value> = client
-        .get(app.url("/api/characters"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get_json(&client, "/api/characters").await;
     assert!(list.is_empty(), "nothing half-saved");
 }
 
@@ -261,14 +240,7 @@ async fn not_enough_credits_refuses_without_saving(backend: Backend) {
         .await;
     assert_eq!(error_code(res).await, (402, "insufficient_credits".into()));
     assert_eq!(app.credits(&client).await, 1);
-    let list: Vec<Value> = client
-        .get(app.url("/api/characters"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get_json(&client, "/api/characters").await;
     assert_eq!(list.len(), 1);
 }
 
@@ -304,14 +276,7 @@ async fn a2e_refusals_refund_the_portrait(backend: Backend) {
     let status = res.status().as_u16();
     app.simulator_faults(0.0, &[]).await;
     assert!(status == 201 || status == 503 || status == 429, "{status}");
-    let list: Vec<Value> = client
-        .get(app.url("/api/characters"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get_json(&client, "/api/characters").await;
     assert_eq!(
         app.credits(&client).await,
         100 - 2 * list.iter().filter(|c| c["source"] == "generated").count() as i64
@@ -604,14 +569,7 @@ async fn uploads_create_characters_from_images_and_videos(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(error_code(res).await, (400, "missing_file".into()));
-    let list: Vec<Value> = client
-        .get(app.url("/api/characters"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get_json(&client, "/api/characters").await;
     assert_eq!(list.len(), 2);
 }
 

@@ -25,14 +25,9 @@ async fn trained_character(client: &Client, app: &TestApp, prompt: &str) -> Valu
 
 async fn finished(client: &Client, app: &TestApp, id: &str) -> Value {
     for _ in 0..400 {
-        let g: Value = client
-            .get(app.url(&format!("/api/generations/{id}")))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+        let g: Value = app
+            .get_json(client, &format!("/api/generations/{id}"))
+            .await;
         if ["completed", "failed", "cancelled"].contains(&g["status"].as_str().unwrap_or_default())
         {
             return g;
@@ -101,14 +96,7 @@ async fn scenes_use_avatar_ids_for_trained_characters(backend: Backend) {
     assert!(!images.contains(&hero["image_url"]) && !images.contains(&rival["image_url"]));
     assert_eq!(images.len(), 2, "the cat and the sketch");
 
-    let list: Vec<Value> = client
-        .get(app.url("/api/generations"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get_json(&client, "/api/generations").await;
     assert_eq!(list.len(), 1);
 }
 
@@ -362,14 +350,7 @@ async fn bad_generation_requests_are_refused_without_charge(backend: Backend) {
         .unwrap();
     assert_eq!(res.status(), 404);
     assert_eq!(app.credits(&client).await, 500);
-    let list: Vec<Value> = client
-        .get(app.url("/api/generations"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Vec<Value> = app.get_json(&client, "/api/generations").await;
     assert!(list.is_empty(), "nothing half-saved");
 
     let poor = TestApp::spawn_with(Backend::Sqlite, |c| c.signup_credits = 3).await;

@@ -7,7 +7,7 @@ use super::state::{Kind, Sim, Task};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{get, post, MethodRouter};
 use axum::{Extension, Json, Router};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -21,14 +21,7 @@ pub fn routes() -> Router<Arc<Sim>> {
     Router::new()
         .route("/api/v1/user/remainingCoins", get(balance))
         .route("/api/v1/userText2image/start", post(text_to_image))
-        .route(
-            "/api/v1/userText2image/{id}",
-            get(
-                |s: State<Arc<Sim>>, k: Extension<ApiKey>, p: Path<String>| {
-                    status(s, k, p, Kind::Text2Image)
-                },
-            ),
-        )
+        .route("/api/v1/userText2image/{id}", status_of(Kind::Text2Image))
         .route("/api/v1/userVideoTwin/startTraining", post(start_training))
         .route(
             "/api/v1/userVideoTwin/continueTraining",
@@ -40,54 +33,27 @@ pub fn routes() -> Router<Arc<Sim>> {
         )
         .route("/api/v1/userVideoTwin/remove", post(remove_avatar))
         .route("/api/v1/userVideoTwin/records", get(list_avatars))
-        .route(
-            "/api/v1/userVideoTwin/{id}",
-            get(
-                |s: State<Arc<Sim>>, k: Extension<ApiKey>, p: Path<String>| {
-                    status(s, k, p, Kind::Avatar)
-                },
-            ),
-        )
+        .route("/api/v1/userVideoTwin/{id}", status_of(Kind::Avatar))
         .route("/api/v1/anchor/character_list", get(anchors))
         .route("/api/v1/userNanoBanana/start", post(nano_banana))
         .route(
             "/api/v1/userNanoBanana/detail/{id}",
-            get(
-                |s: State<Arc<Sim>>, k: Extension<ApiKey>, p: Path<String>| {
-                    status(s, k, p, Kind::NanoBanana)
-                },
-            ),
+            status_of(Kind::NanoBanana),
         )
         .route("/api/v1/motionTransfer/start", post(motion_transfer))
-        .route(
-            "/api/v1/motionTransfer/{id}",
-            get(
-                |s: State<Arc<Sim>>, k: Extension<ApiKey>, p: Path<String>| {
-                    status(s, k, p, Kind::Motion)
-                },
-            ),
-        )
+        .route("/api/v1/motionTransfer/{id}", status_of(Kind::Motion))
         .route("/api/v1/userImage2Video/start", post(image_to_video))
-        .route(
-            "/api/v1/userImage2Video/{id}",
-            get(
-                |s: State<Arc<Sim>>, k: Extension<ApiKey>, p: Path<String>| {
-                    status(s, k, p, Kind::Image2Video)
-                },
-            ),
-        )
+        .route("/api/v1/userImage2Video/{id}", status_of(Kind::Image2Video))
         .route("/api/v1/talkingPhoto/start", post(talking_photo))
-        .route(
-            "/api/v1/talkingPhoto/{id}",
-            get(
-                |s: State<Arc<Sim>>, k: Extension<ApiKey>, p: Path<String>| {
-                    status(s, k, p, Kind::TalkingPhoto)
-                },
-            ),
-        )
+        .route("/api/v1/talkingPhoto/{id}", status_of(Kind::TalkingPhoto))
         .route("/api/v1/video/generate", post(lipsync))
         .route("/api/v1/video/awsResult", post(lipsync_result))
         .route("/api/v1/video/send_tts", post(tts))
+}
+
+/// The status route of one kind of task.
+fn status_of(kind: Kind) -> MethodRouter<Arc<Sim>> {
+    get(move |s: State<Arc<Sim>>, k: Extension<ApiKey>, p: Path<String>| status(s, k, p, kind))
 }
 
 pub fn ok(data: Value) -> Response {

@@ -29,20 +29,32 @@ pub async fn insert<'c>(
     Ok(())
 }
 
-/// The owner of a token, recording its use.
-pub async fn user_for_hash<'c>(
-    exec: impl Executor<'c, Database = Any>,
+const LAST_USED_PRECISION_MS: i64 = 60_000;
+
+/// The owner of a token, noting when it was last used.
+pub async fn user_for_hash(
+    pool: &sqlx::AnyPool,
     token_hash: &str,
     now: i64,
 ) -> Result<Option<String>, sqlx::Error> {
-    let row = sqlx::query(
-        "UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1 RETURNING user_id",
-    )
-    .bind(token_hash)
-    .bind(now)
-    .fetch_optional(exec)
-    .await?;
-    row.map(|r| r.try_get("user_id")).transpose()
+    let Some(row) =
+        sqlx::query("SELECT user_id, last_used_at FROM api_tokens WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(pool)
+            .await?
+    else {
+        return Ok(None);
+    };
+    // "Last used" to the minute: a script's every call must not become a write.
+    let last_used: Option<i64> = row.try_get("last_used_at")?;
+    if last_used.is_none_or(|at| now - at >= LAST_USED_PRECISION_MS) {
+        sqlx::query("UPDATE api_tokens SET last_used_at = $2 WHERE token_hash = $1")
+            .bind(token_hash)
+            .bind(now)
+            .execute(pool)
+            .await?;
+    }
+    row.try_get("user_id").map(Some)
 }
 
 pub async fn list<'c>(

@@ -135,7 +135,11 @@ impl TestApp {
         self.post(client, path, body).await.json().await.unwrap()
     }
 
-    pub async fn get_json(&self, client: &reqwest::Client, path: &str) -> Value {
+    pub async fn get_json<T: serde::de::DeserializeOwned>(
+        &self,
+        client: &reqwest::Client,
+        path: &str,
+    ) -> T {
         client
             .get(self.url(path))
             .send()
@@ -147,7 +151,7 @@ impl TestApp {
     }
 
     pub async fn credits(&self, client: &reqwest::Client) -> i64 {
-        self.get_json(client, "/api/me").await["credits"]
+        self.get_json::<Value>(client, "/api/me").await["credits"]
             .as_i64()
             .unwrap()
     }

@@ -1,5 +1,6 @@
 //! One character: portrait, name, avatar badge, and its actions.
 
+use super::actions::succeeded;
 use super::avatar_badge::AvatarBadge;
 use super::notice::ErrorNotice;
 use crate::models::{Character, AVATAR_COMPLETED, AVATAR_FAILED, CONTINUE_TRAINING_COST};
@@ -21,10 +22,7 @@ pub fn CharacterCard(character: Character, #[prop(into)] on_change: Callback<()>
     let retry_action = ServerAction::<RetryTraining>::new();
     let delete_action = ServerAction::<DeleteCharacter>::new();
     Effect::new(move |_| {
-        let succeeded = continue_action.value().get().is_some_and(|r| r.is_ok())
-            || retry_action.value().get().is_some_and(|r| r.is_ok())
-            || delete_action.value().get().is_some_and(|r| r.is_ok());
-        if succeeded {
+        if succeeded(continue_action) || succeeded(retry_action) || succeeded(delete_action) {
             confirm.set(Confirm::None);
             on_change.run(());
         }

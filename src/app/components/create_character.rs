@@ -1,5 +1,6 @@
 //! Creating a character: from a prompt (a generated portrait), or from an uploaded image or video.
 
+use super::actions::succeeded;
 use super::notice::ErrorNotice;
 use crate::error::AppError;
 use crate::models::{Character, CHARACTER_IMAGE_COST};
@@ -43,7 +44,7 @@ pub fn CreateCharacterPanel(#[prop(into)] on_created: Callback<()>) -> impl Into
 fn PromptForm(on_created: Callback<()>) -> impl IntoView {
     let action = ServerAction::<CreateCharacter>::new();
     Effect::new(move |_| {
-        if let Some(Ok(_)) = action.value().get() {
+        if succeeded(action) {
             on_created.run(());
         }
     });

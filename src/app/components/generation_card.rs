@@ -1,6 +1,7 @@
 //! One generation in the history: live status and progress, its result (image, video or a
 //! whole fight sequence), A2E's reason and Retry when it failed, and what to do next with it.
 
+use super::actions::succeeded;
 use super::notice::ErrorNotice;
 use super::subject_actions::SubjectActions;
 use crate::models::Generation;
@@ -27,9 +28,7 @@ pub fn GenerationCard(
     let cancel = ServerAction::<CancelGeneration>::new();
     let retry = ServerAction::<RetryGeneration>::new();
     Effect::new(move |_| {
-        if cancel.value().get().is_some_and(|r| r.is_ok())
-            || retry.value().get().is_some_and(|r| r.is_ok())
-        {
+        if succeeded(cancel) || succeeded(retry) {
             on_change.run(());
         }
     });

@@ -1,5 +1,6 @@
 //! Pieces shared by several pages.
 
+pub mod actions;
 pub mod avatar_badge;
 pub mod character_card;
 pub mod character_picker;

@@ -1,8 +1,9 @@
 //! What can be made from a scene or a character: an animation, a motion transfer, a lipsync.
 
+use super::actions::{price, succeeded};
 use super::notice::ErrorNotice;
 use crate::error::AppError;
-use crate::models::{Generation, Prices};
+use crate::models::Generation;
 use crate::server_fns::canvas::{Animate, Lipsync, Subject, TransferMotion};
 use leptos::prelude::*;
 
@@ -34,12 +35,6 @@ fn own_videos() -> Vec<(String, String)> {
         .collect()
 }
 
-fn use_prices() -> Option<Prices> {
-    use_context::<Resource<Result<Prices, AppError>>>()
-        .and_then(|r| r.get())
-        .and_then(Result::ok)
-}
-
 #[component]
 pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) -> impl IntoView {
     let mode = RwSignal::new(Mode::None);
@@ -47,10 +42,8 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
     let animate = ServerAction::<Animate>::new();
     let motion = ServerAction::<TransferMotion>::new();
     let lipsync = ServerAction::<Lipsync>::new();
-    let done = move |v: Option<Result<Generation, AppError>>| v.is_some_and(|r| r.is_ok());
     Effect::new(move |_| {
-        if done(animate.value().get()) || done(motion.value().get()) || done(lipsync.value().get())
-        {
+        if succeeded(animate) || succeeded(motion) || succeeded(lipsync) {
             mode.set(Mode::None);
             on_created.run(());
         }
@@ -83,7 +76,7 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
                     </label>
                     <button type="button" disabled=move || animate.pending().get()
                         on:click=move |_| { animate.dispatch(Animate { subject: subject.get_value(), prompt: prompt.get(), duration: duration.get() }); }>
-                        {move || format!("Animate ({} credits)", use_prices().map(|p| p.image_to_video).unwrap_or_default())}
+                        {move || format!("Animate ({} credits)", price(|p| p.image_to_video))}
                     </button>
                     <ErrorNotice result=animate.value()/>
                 </div>
@@ -101,7 +94,7 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
                         prop:value=video_url on:input=move |ev| video_url.set(event_target_value(&ev))/></label>
                     <button type="button" disabled=move || motion.pending().get() || video_url.get().is_empty()
                         on:click=move |_| { motion.dispatch(TransferMotion { subject: subject.get_value(), video_url: video_url.get(), prompt: String::new() }); }>
-                        {move || format!("Transfer motion ({} credits)", use_prices().map(|p| p.motion_transfer).unwrap_or_default())}
+                        {move || format!("Transfer motion ({} credits)", price(|p| p.motion_transfer))}
                     </button>
                     <ErrorNotice result=motion.value()/>
                 </div>
@@ -117,7 +110,7 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
                             let audio_url = if text.is_none() { Some(video_url.get()).filter(|u| !u.is_empty()) } else { None };
                             lipsync.dispatch(Lipsync { subject: subject.get_value(), text, audio_url });
                         }>
-                        {move || format!("Make it speak ({} credits)", use_prices().map(|p| p.lipsync).unwrap_or_default())}
+                        {move || format!("Make it speak ({} credits)", price(|p| p.lipsync))}
                     </button>
                     <ErrorNotice result=lipsync.value()/>
                 </div>

@@ -1,6 +1,7 @@
 //! The canvas: pick characters, sketch, generate scenes, animate them, run fight sequences;
 //! every result keeps the characters' look because their trained avatars are used.
 
+use crate::app::components::actions::{price, succeeded};
 use crate::app::components::character_picker::{waiting, CharacterPicker};
 use crate::app::components::generation_card::GenerationCard;
 use crate::app::components::notice::ErrorNotice;
@@ -105,19 +106,11 @@ fn SceneForm(
     let sketch = RwSignal::new(None::<String>);
     let action = ServerAction::<GenerateScene>::new();
     Effect::new(move |_| {
-        if action.value().get().is_some_and(|r| r.is_ok()) {
+        if succeeded(action) {
             on_created.run(());
         }
     });
-    let prices =
-        expect_context::<Resource<Result<crate::models::Prices, crate::error::AppError>>>();
-    let cost = move || {
-        prices
-            .get()
-            .and_then(Result::ok)
-            .map(|p| p.scene)
-            .unwrap_or_default()
-    };
+    let cost = move || price(|p| p.scene);
     let blocked = move || known.with(|k| waiting(&picked.get(), k));
     view! {
         <section class="card">
@@ -154,20 +147,11 @@ fn FightPanel(
     let moves = RwSignal::new(vec![String::new()]);
     let action = ServerAction::<Fight>::new();
     Effect::new(move |_| {
-        if action.value().get().is_some_and(|r| r.is_ok()) {
+        if succeeded(action) {
             on_created.run(());
         }
     });
-    let prices =
-        expect_context::<Resource<Result<crate::models::Prices, crate::error::AppError>>>();
-    let cost = move || {
-        prices
-            .get()
-            .and_then(Result::ok)
-            .map(|p| p.fight_move)
-            .unwrap_or_default()
-            * moves.with(|m| m.len()) as i64
-    };
+    let cost = move || price(|p| p.fight_move) * moves.with(|m| m.len()) as i64;
     let blocked = move || known.with(|k| waiting(&picked.get(), k));
     let edit = move |i: usize, f: &dyn Fn(&mut Vec<String>)| {
         moves.update(|m| {

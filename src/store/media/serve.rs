@@ -9,8 +9,15 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use futures::TryStreamExt;
-use object_store::{GetOptions, GetRange};
+use futures::Stream;
+use object_store::path::Path as ObjectPath;
+use object_store::ObjectStore;
+use std::ops::Range;
+use std::sync::Arc;
+
+/// Bytes read per step when streaming a file: large enough that a local read or an S3 ranged
+/// GET per step costs little, small enough that a request holds little memory.
+const WINDOW: u64 = 1 << 20;
 
 pub fn routes<S: Clone + Send + Sync + 'static>(store: MediaStore) -> Router<S> {
     Router::new()
@@ -81,15 +88,7 @@ async fn serve(
     let body = if method == Method::HEAD || len == 0 {
         Body::empty()
     } else {
-        // Only the asked-for bytes are read, streamed: a large video is never held whole.
-        let options = GetOptions {
-            range: Some(GetRange::Bounded(start..start + len)),
-            ..Default::default()
-        };
-        match store.objects().get_opts(&path, options).await {
-            Ok(result) => Body::from_stream(result.into_stream().map_err(std::io::Error::other)),
-            Err(_) => return StatusCode::BAD_GATEWAY.into_response(),
-        }
+        Body::from_stream(windows(store.objects().clone(), path, start..start + len))
     };
     let mut res = (status, common, body).into_response();
     res.headers_mut().insert(header::CONTENT_LENGTH, len.into());
@@ -99,6 +98,27 @@ async fn serve(
             .insert(header::CONTENT_RANGE, value.parse().unwrap());
     }
     res
+}
+
+/// Only the asked-for bytes, read a window at a time: a large video is never held whole.
+/// (object_store's own local stream reads 8 KiB per blocking call: `./dev bench` measured
+/// 1 MiB ranges 13× and whole files 6× slower that way.)
+fn windows(
+    objects: Arc<dyn ObjectStore>,
+    path: ObjectPath,
+    range: Range<u64>,
+) -> impl Stream<Item = Result<bytes::Bytes, std::io::Error>> {
+    futures::stream::try_unfold(range.start, move |at| {
+        let (objects, path, end) = (objects.clone(), path.clone(), range.end);
+        async move {
+            if at >= end {
+                return Ok(None);
+            }
+            let next = end.min(at + WINDOW);
+            let bytes = objects.get_range(&path, at..next).await;
+            Ok(Some((bytes.map_err(std::io::Error::other)?, next)))
+        }
+    })
 }
 
 /// One range of `bytes=a-b`, `bytes=a-` or `bytes=-n`, clipped to the file; `None` when unsatisfiable.
