@@ -145,6 +145,11 @@ pub struct Config {
     #[arg(long, env = "JOB_TICK_MS", default_value_t = 1000)]
     pub job_tick_ms: u64,
 
+    /// Work background jobs on this instance (`false`: serve pages and the API only, and leave
+    /// trainings and generations to other instances sharing the PostgreSQL database).
+    #[arg(long, env = "RUN_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
+    pub run_jobs: bool,
+
     /// Mark the session cookie `Secure` (turn on behind HTTPS).
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -237,6 +242,7 @@ impl fmt::Debug for Config {
             .field("a2e_simulator_speedup", &self.a2e_simulator_speedup)
             .field("signup_credits", &self.signup_credits)
             .field("job_tick_ms", &self.job_tick_ms)
+            .field("run_jobs", &self.run_jobs)
             .field("a2e_poll_ms", &self.a2e_poll_ms)
             .field("secure_cookies", &self.secure_cookies)
             .finish()

@@ -24,8 +24,8 @@ fn job(n: usize, key: Option<String>) -> NewJob {
 }
 
 async fn each_job_is_claimed_by_one_worker(backend: Backend) {
-    // The app's own runner stays asleep, so only the test's workers touch the queue.
-    let app = TestApp::spawn_with(backend, |c| c.job_tick_ms = 3_600_000).await;
+    // The app works no jobs, so only the test's workers touch the queue.
+    let app = TestApp::spawn_with(backend, |c| c.run_jobs = false).await;
     let db = app.state.studio.db.clone();
     for n in 0..60 {
         queue::enqueue(&db, job(n, None)).await.unwrap();
@@ -67,8 +67,8 @@ async fn each_job_is_claimed_by_one_worker(backend: Backend) {
 }
 
 async fn lapsed_leases_are_taken_over_and_keys_dedupe(backend: Backend) {
-    // The app's own runner stays asleep, so only the test's workers touch the queue.
-    let app = TestApp::spawn_with(backend, |c| c.job_tick_ms = 3_600_000).await;
+    // The app works no jobs, so only the test's workers touch the queue.
+    let app = TestApp::spawn_with(backend, |c| c.run_jobs = false).await;
     let db = app.state.studio.db.clone();
     let key = Some("only-one".to_string());
     assert!(queue::enqueue(&db, job(1, key.clone()))

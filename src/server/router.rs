@@ -79,13 +79,16 @@ pub async fn build(config: Config) -> Result<Built, String> {
         generations::GENERATION_JOB,
         Arc::new(GenerationWorker(studio.clone())),
     );
+    let runner = match config.run_jobs {
+        true => jobs.spawn(shutdown.clone().cancelled_owned()),
+        false => tokio::spawn(async {}),
+    };
     let state = AppState {
         leptos_options: AppState::leptos_options(&config),
         config: Arc::new(config),
         studio,
         shutdown: shutdown.clone(),
     };
-    let runner = jobs.spawn(shutdown.cancelled_owned());
     let mut router = router(state.clone(), sessions);
     if let Some(simulator) = simulator {
         router = router.nest("/a2e-sim", simulator);
