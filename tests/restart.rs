@@ -12,6 +12,11 @@ const BIN: &str = env!("CARGO_BIN_EXE_avatar-studio");
 
 on_both_databases!(training_survives_a_killed_server);
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn postgres_serving_instance_leaves_trainings_to_a_worker_instance() {
+    serving_and_working_instances_share_the_queue().await
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -43,7 +48,12 @@ async fn wait_healthy(url: &str) {
 }
 
 fn start_app(port: u16, database_url: &str, media: &str, a2e: &str) -> Killed {
+    start_instance(port, database_url, media, a2e, true)
+}
+
+fn start_instance(port: u16, database_url: &str, media: &str, a2e: &str, run_jobs: bool) -> Killed {
     let child = Command::new(BIN)
+        .env("RUN_JOBS", run_jobs.to_string())
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("LEPTOS_SITE_ROOT", "target/site")
         .env("DATABASE_URL", database_url)
@@ -72,16 +82,7 @@ async fn training_survives_a_killed_server(backend: Backend) {
         .unwrap_or_else(|| format!("sqlite://{}/app.db", dir.display()));
     let media = dir.join("media").display().to_string();
 
-    let sim_port = free_port();
-    let _simulator = Killed(
-        Command::new(BIN)
-            .args(["simulate-a2e", "--addr", &format!("127.0.0.1:{sim_port}")])
-            .env("A2E_SIMULATOR_SPEEDUP", "40")
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let a2e = format!("http://127.0.0.1:{sim_port}");
+    let (_simulator, a2e) = start_simulator();
     wait_healthy(&format!("{a2e}/_simulator/faults")).await;
 
     let port = free_port();
@@ -157,5 +158,100 @@ async fn training_survives_a_killed_server(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(me["credits"], 98, "charged once");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+fn start_simulator() -> (Killed, String) {
+    let port = free_port();
+    let child = Command::new(BIN)
+        .args(["simulate-a2e", "--addr", &format!("127.0.0.1:{port}")])
+        .env("A2E_SIMULATOR_SPEEDUP", "40")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    (Killed(child), format!("http://127.0.0.1:{port}"))
+}
+
+/// Two instances on one PostgreSQL database: one serves with `RUN_JOBS=false`, the other works
+/// the queue. The serving one never finishes a training itself; the worker does it for it.
+async fn serving_and_working_instances_share_the_queue() {
+    let dir = std::env::temp_dir().join(format!("avatar-studio-scale-{}", common::uuid_like()));
+    let pg = ThrowawayPg::create().await;
+    let media = dir.join("media").display().to_string();
+    let (_simulator, a2e) = start_simulator();
+    wait_healthy(&format!("{a2e}/_simulator/faults")).await;
+
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let _serving = start_instance(port, &pg.url, &media, &a2e, false);
+    wait_healthy(&format!("{base}/healthz")).await;
+    let client = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let signup = json!({ "email": "scale@example.com", "password": "correct horse battery" });
+    let res = client
+        .post(format!("{base}/api/auth/signup"))
+        .json(&signup)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let created: Value = client
+        .post(format!("{base}/api/a2e/character"))
+        .json(&json!({ "prompt": "a lighthouse keeper" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let (id, avatar) = (
+        created["id"].as_str().unwrap(),
+        created["avatar_id"].as_str().unwrap(),
+    );
+
+    // A2E finishes the training; with no worker, the studio has not noticed.
+    let sim = reqwest::Client::new();
+    let mut finished_at_a2e = false;
+    for _ in 0..300 {
+        let answer: Value = sim
+            .get(format!("{a2e}/api/v1/userVideoTwin/{avatar}"))
+            .bearer_auth("sk_restart_test")
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        finished_at_a2e = answer["data"]["current_status"] == "completed";
+        if finished_at_a2e {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(finished_at_a2e, "A2E finished the training");
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let row = |client: reqwest::Client, url: String| async move {
+        let c: Value = client.get(url).send().await.unwrap().json().await.unwrap();
+        c["avatar_status"].as_str().unwrap_or_default().to_string()
+    };
+    let url = format!("{base}/api/characters/{id}");
+    assert_eq!(
+        row(client.clone(), url.clone()).await,
+        "training",
+        "nobody worked the job"
+    );
+
+    let _worker = start_instance(free_port(), &pg.url, &media, &a2e, true);
+    let mut status = String::new();
+    for _ in 0..300 {
+        status = row(client.clone(), url.clone()).await;
+        if status == "completed" {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(status, "completed", "the worker instance finished it");
     let _ = std::fs::remove_dir_all(&dir);
 }
