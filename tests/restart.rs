@@ -69,6 +69,59 @@ fn start_instance(port: u16, database_url: &str, media: &str, a2e: &str, run_job
     Killed(child)
 }
 
+/// A browser (its own cookie jar) talking to a server started as a process.
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+}
+
+impl Browser {
+    fn new(base: &str) -> Self {
+        let client = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        Self {
+            client,
+            base: base.to_string(),
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> reqwest::Response {
+        let url = format!("{}{path}", self.base);
+        self.client.post(url).json(&body).send().await.unwrap()
+    }
+
+    async fn get(&self, path: &str) -> Value {
+        let url = format!("{}{path}", self.base);
+        self.client
+            .get(url)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Waits (bounded) for the character's training to complete; answers its last state.
+    async fn until_completed(&self, id: &str) -> Value {
+        let mut last = Value::Null;
+        for _ in 0..600 {
+            last = self.get(&format!("/api/characters/{id}")).await;
+            if last["avatar_status"] == "completed" {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        last
+    }
+}
+
+fn account() -> Value {
+    json!({ "email": "durable@example.com", "password": "correct horse battery" })
+}
+
 async fn training_survives_a_killed_server(backend: Backend) {
     let dir = std::env::temp_dir().join(format!("avatar-studio-restart-{}", common::uuid_like()));
     std::fs::create_dir_all(&dir).unwrap();
@@ -81,7 +134,6 @@ async fn training_survives_a_killed_server(backend: Backend) {
         .map(|p| p.url.clone())
         .unwrap_or_else(|| format!("sqlite://{}/app.db", dir.display()));
     let media = dir.join("media").display().to_string();
-
     let (_simulator, a2e) = start_simulator();
     wait_healthy(&format!("{a2e}/_simulator/faults")).await;
 
@@ -89,27 +141,15 @@ async fn training_survives_a_killed_server(backend: Backend) {
     let base = format!("http://127.0.0.1:{port}");
     let app = start_app(port, &database_url, &media, &a2e);
     wait_healthy(&format!("{base}/healthz")).await;
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let signup = json!({ "email": "durable@example.com", "password": "correct horse battery" });
+    let browser = Browser::new(&base);
     assert_eq!(
-        client
-            .post(format!("{base}/api/auth/signup"))
-            .json(&signup)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        browser.post("/api/auth/signup", account()).await.status(),
         201
     );
-    let created: Value = client
-        .post(format!("{base}/api/a2e/character"))
-        .json(&json!({ "prompt": "a stubborn mountain goat herder" }))
-        .send()
+    let body = json!({ "prompt": "a stubborn mountain goat herder" });
+    let created: Value = browser
+        .post("/api/a2e/character", body)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -122,42 +162,13 @@ async fn training_survives_a_killed_server(backend: Backend) {
 
     let _app = start_app(port, &database_url, &media, &a2e);
     wait_healthy(&format!("{base}/healthz")).await;
-    let login = json!({ "email": "durable@example.com", "password": "correct horse battery" });
     assert_eq!(
-        client
-            .post(format!("{base}/api/auth/login"))
-            .json(&login)
-            .send()
-            .await
-            .unwrap()
-            .status(),
+        browser.post("/api/auth/login", account()).await.status(),
         200
     );
-    let mut last = Value::Null;
-    for _ in 0..600 {
-        last = client
-            .get(format!("{base}/api/characters/{id}"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if last["avatar_status"] == "completed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let last = browser.until_completed(&id).await;
     assert_eq!(last["avatar_status"], "completed", "{last}");
-    let me: Value = client
-        .get(format!("{base}/api/me"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me["credits"], 98, "charged once");
+    assert_eq!(browser.get("/api/me").await["credits"], 98, "charged once");
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -185,24 +196,15 @@ async fn serving_and_working_instances_share_the_queue() {
     let base = format!("http://127.0.0.1:{port}");
     let _serving = start_instance(port, &pg.url, &media, &a2e, false);
     wait_healthy(&format!("{base}/healthz")).await;
-    let client = reqwest::Client::builder()
-        .cookie_store(true)
-        .build()
-        .unwrap();
-    let signup = json!({ "email": "scale@example.com", "password": "correct horse battery" });
-    let res = client
-        .post(format!("{base}/api/auth/signup"))
-        .json(&signup)
-        .send()
+    let browser = Browser::new(&base);
+    assert_eq!(
+        browser.post("/api/auth/signup", account()).await.status(),
+        201
+    );
+    let body = json!({ "prompt": "a lighthouse keeper" });
+    let created: Value = browser
+        .post("/api/a2e/character", body)
         .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let created: Value = client
-        .post(format!("{base}/api/a2e/character"))
-        .json(&json!({ "prompt": "a lighthouse keeper" }))
-        .send()
-        .await
-        .unwrap()
         .json()
         .await
         .unwrap();
@@ -232,26 +234,18 @@ async fn serving_and_working_instances_share_the_queue() {
     }
     assert!(finished_at_a2e, "A2E finished the training");
     tokio::time::sleep(Duration::from_secs(1)).await;
-    let row = |client: reqwest::Client, url: String| async move {
-        let c: Value = client.get(url).send().await.unwrap().json().await.unwrap();
-        c["avatar_status"].as_str().unwrap_or_default().to_string()
-    };
-    let url = format!("{base}/api/characters/{id}");
+    let path = format!("/api/characters/{id}");
     assert_eq!(
-        row(client.clone(), url.clone()).await,
+        browser.get(&path).await["avatar_status"],
         "training",
         "nobody worked the job"
     );
 
     let _worker = start_instance(free_port(), &pg.url, &media, &a2e, true);
-    let mut status = String::new();
-    for _ in 0..300 {
-        status = row(client.clone(), url.clone()).await;
-        if status == "completed" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(status, "completed", "the worker instance finished it");
+    let last = browser.until_completed(id).await;
+    assert_eq!(
+        last["avatar_status"], "completed",
+        "the worker instance finished it: {last}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -115,13 +115,7 @@ pub async fn get<'c>(
     user_id: &str,
     id: &str,
 ) -> Result<Option<Character>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM character_references WHERE id = $1 AND user_id = $2");
-    let row = sqlx::query(&sql)
-        .bind(id)
-        .bind(user_id)
-        .fetch_optional(exec)
-        .await?;
-    row.as_ref().map(from_row).transpose()
+    one_where(exec, "id", id, user_id).await
 }
 
 pub async fn get_by_avatar<'c>(
@@ -129,10 +123,19 @@ pub async fn get_by_avatar<'c>(
     user_id: &str,
     avatar_id: &str,
 ) -> Result<Option<Character>, sqlx::Error> {
+    one_where(exec, "avatar_id", avatar_id, user_id).await
+}
+
+async fn one_where<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    column: &'static str,
+    value: &str,
+    user_id: &str,
+) -> Result<Option<Character>, sqlx::Error> {
     let sql =
-        format!("SELECT {COLUMNS} FROM character_references WHERE avatar_id = $1 AND user_id = $2");
+        format!("SELECT {COLUMNS} FROM character_references WHERE {column} = $1 AND user_id = $2");
     let row = sqlx::query(&sql)
-        .bind(avatar_id)
+        .bind(value)
         .bind(user_id)
         .fetch_optional(exec)
         .await?;
