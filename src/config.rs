@@ -150,6 +150,24 @@ pub struct Config {
     #[arg(long, env = "RUN_JOBS", default_value_t = true, action = clap::ArgAction::Set)]
     pub run_jobs: bool,
 
+    /// How long a worker holds a job while working one step, in milliseconds. It is renewed
+    /// while the step runs; a worker that dies lets it lapse and another worker takes the job.
+    #[arg(long, env = "JOB_LEASE_MS", default_value_t = 60_000)]
+    pub job_lease_ms: u64,
+
+    /// How long a start that certainly did not reach A2E (A2E down, busy, refusing connections)
+    /// keeps being retried before the work ends failed and is refunded, in seconds.
+    #[arg(long, env = "A2E_RETRY_DEADLINE_SECS", default_value_t = 1800)]
+    pub a2e_retry_deadline_secs: u64,
+
+    /// Every job ends by this age at the latest (failed and refunded if unfinished), in seconds.
+    #[arg(long, env = "JOB_DEADLINE_SECS", default_value_t = 86_400)]
+    pub job_deadline_secs: u64,
+
+    /// How often open credit reservations are checked for a live job, in seconds.
+    #[arg(long, env = "RECONCILE_SECS", default_value_t = 60)]
+    pub reconcile_secs: u64,
+
     /// Mark the session cookie `Secure` (turn on behind HTTPS).
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -243,6 +261,10 @@ impl fmt::Debug for Config {
             .field("signup_credits", &self.signup_credits)
             .field("job_tick_ms", &self.job_tick_ms)
             .field("run_jobs", &self.run_jobs)
+            .field("job_lease_ms", &self.job_lease_ms)
+            .field("a2e_retry_deadline_secs", &self.a2e_retry_deadline_secs)
+            .field("job_deadline_secs", &self.job_deadline_secs)
+            .field("reconcile_secs", &self.reconcile_secs)
             .field("a2e_poll_ms", &self.a2e_poll_ms)
             .field("secure_cookies", &self.secure_cookies)
             .finish()

@@ -2,6 +2,89 @@
 
 use serde::{Deserialize, Serialize};
 
+/// Defines a string-valued enum: serde snake_case on the wire, the same words in the database.
+macro_rules! word_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $word:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name { $($(#[$vmeta])* $variant),+ }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self { $(Self::$variant => $word),+ }
+            }
+
+            /// Reads the stored word; `None` for a word this version does not know.
+            pub fn parse(word: &str) -> Option<Self> {
+                match word { $($word => Some(Self::$variant),)+ _ => None }
+            }
+        }
+
+        impl std::fmt::Display for $name {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+    };
+}
+
+word_enum!(
+    /// Where a character's A2E avatar stands.
+    AvatarStatus {
+        /// Not yet asked of A2E (portrait being drawn, or a start waiting for A2E).
+        Pending = "pending",
+        Training = "training",
+        Completed = "completed",
+        Failed = "failed",
+    }
+);
+
+word_enum!(
+    /// How a character was made.
+    Source {
+        Generated = "generated",
+        UploadedImage = "uploaded_image",
+        UploadedVideo = "uploaded_video",
+    }
+);
+
+word_enum!(
+    /// What its avatar is trained from.
+    TrainingKind {
+        Image = "image",
+        Video = "video",
+    }
+);
+
+word_enum!(
+    GenerationKind {
+        Scene = "scene",
+        MotionTransfer = "motion_transfer",
+        ImageToVideo = "image_to_video",
+        Lipsync = "lipsync",
+        FightSequence = "fight_sequence",
+    }
+);
+
+word_enum!(
+    GenerationStatus {
+        Queued = "queued",
+        Running = "running",
+        Completed = "completed",
+        Failed = "failed",
+        Cancelled = "cancelled",
+    }
+);
+
+word_enum!(
+    /// How a character was sent to A2E: by its trained avatar's id, or by its picture's URL.
+    Via {
+        Avatar = "avatar",
+        Image = "image",
+    }
+);
+
 /// A character reference as the API answers it (snake_case) and the UI renders it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Character {
@@ -12,33 +95,31 @@ pub struct Character {
     pub outfit_description: String,
     pub image_url: Option<String>,
     pub video_url: Option<String>,
-    pub source: String,
+    pub source: Source,
     pub gender: Option<String>,
     pub avatar_id: Option<String>,
-    pub avatar_status: String,
+    pub avatar_status: AvatarStatus,
     pub avatar_error: Option<String>,
     pub avatar_progress: Option<i64>,
     pub eta_seconds: Option<i64>,
     pub training_started_at: Option<i64>,
     pub preview_url: Option<String>,
     pub model_version: String,
-    pub training_kind: String,
+    pub training_kind: TrainingKind,
     pub continued: bool,
     pub tags: Vec<String>,
+    /// A passing note while its work waits (e.g. for A2E to come back).
+    #[serde(default)]
+    pub notice: Option<String>,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 impl Character {
     pub fn is_trained(&self) -> bool {
-        self.avatar_status == AVATAR_COMPLETED && self.avatar_id.is_some()
+        self.avatar_status == AvatarStatus::Completed && self.avatar_id.is_some()
     }
 }
-
-pub const AVATAR_PENDING: &str = "pending";
-pub const AVATAR_TRAINING: &str = "training";
-pub const AVATAR_COMPLETED: &str = "completed";
-pub const AVATAR_FAILED: &str = "failed";
 
 /// Credits charged for generating a character's portrait.
 pub const CHARACTER_IMAGE_COST: i64 = 2;
@@ -46,17 +127,179 @@ pub const CHARACTER_IMAGE_COST: i64 = 2;
 pub const CONTINUE_TRAINING_COST: i64 = 100;
 
 /// How a character was sent to A2E for one generation.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Reference {
     pub name: String,
-    /// "avatar" (its trained avatar id) or "image" (its picture's URL).
-    pub via: String,
+    pub via: Via,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub character_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub avatar_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub image_url: Option<String>,
+}
+
+/// Who a generation is about, as the user chose: one of their characters (sent by its avatar
+/// when trained at submit time) or a picture by URL.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct SubjectChoice {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub character_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub image_url: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// What was asked for: running it again is submitting the same spec.
+/// On the wire (and in the database) it is the generation's `kind` and `inputs`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", content = "inputs", rename_all = "snake_case")]
+pub enum GenerationSpec {
+    Scene {
+        prompt: String,
+        aspect_ratio: String,
+        #[serde(default)]
+        sketch_url: Option<String>,
+        #[serde(default)]
+        characters: Vec<SubjectChoice>,
+    },
+    MotionTransfer {
+        #[serde(default)]
+        prompt: String,
+        video_url: String,
+        #[serde(default)]
+        subject: SubjectChoice,
+    },
+    ImageToVideo {
+        prompt: String,
+        duration: u32,
+        #[serde(default)]
+        subject: SubjectChoice,
+    },
+    Lipsync {
+        #[serde(default)]
+        audio_url: Option<String>,
+        #[serde(default)]
+        text: Option<String>,
+        #[serde(default)]
+        subject: SubjectChoice,
+    },
+    FightSequence {
+        moves: Vec<String>,
+        aspect_ratio: String,
+        #[serde(default)]
+        setting: String,
+        #[serde(default)]
+        characters: Vec<SubjectChoice>,
+    },
+}
+
+impl GenerationSpec {
+    pub fn kind(&self) -> GenerationKind {
+        match self {
+            Self::Scene { .. } => GenerationKind::Scene,
+            Self::MotionTransfer { .. } => GenerationKind::MotionTransfer,
+            Self::ImageToVideo { .. } => GenerationKind::ImageToVideo,
+            Self::Lipsync { .. } => GenerationKind::Lipsync,
+            Self::FightSequence { .. } => GenerationKind::FightSequence,
+        }
+    }
+
+    /// The prompt a person would recognise it by.
+    pub fn prompt(&self) -> &str {
+        match self {
+            Self::Scene { prompt, .. }
+            | Self::MotionTransfer { prompt, .. }
+            | Self::ImageToVideo { prompt, .. } => prompt,
+            Self::Lipsync { text, .. } => text.as_deref().unwrap_or_default(),
+            Self::FightSequence { setting, .. } => setting,
+        }
+    }
+}
+
+/// Where one A2E start stands. The intent (`Sent`) is written before the call, so an answer
+/// lost to a timeout or a crash is looked up by name at A2E instead of starting twice.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum StartState {
+    #[default]
+    NotSent,
+    /// Asked under `name` (unique per task) since `since` (ms); no answer recorded yet.
+    Sent { name: String, since: i64 },
+    /// A2E accepted it as task `task_id`.
+    Started { task_id: String },
+}
+
+impl StartState {
+    pub fn task_id(&self) -> Option<&str> {
+        match self {
+            Self::Started { task_id } => Some(task_id),
+            _ => None,
+        }
+    }
+
+    /// Whether A2E may have begun (and charged for) the work.
+    pub fn may_have_started(&self) -> bool {
+        !matches!(self, Self::NotSent)
+    }
+}
+
+/// Which A2E task family follows a single-task generation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskApi {
+    Scene,
+    Motion,
+    I2v,
+    TalkingPhoto,
+    AvatarLipsync,
+}
+
+/// One move of a fight: a scene with the same avatars, then a clip animated from it.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct FightStep {
+    #[serde(rename = "move")]
+    pub action: String,
+    pub scene: StartState,
+    pub scene_url: Option<String>,
+    pub video: StartState,
+    pub video_url: Option<String>,
+}
+
+/// The A2E work of a generation in flight.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GenerationWork {
+    /// Single-task generations: which API, and its start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub api: Option<TaskApi>,
+    pub task: StartState,
+    /// Fight sequences: each move.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub steps: Vec<FightStep>,
+}
+
+impl GenerationWork {
+    /// Whether anything was (or may have been) started at A2E: a cancel then keeps the charge.
+    pub fn may_have_started(&self) -> bool {
+        self.task.may_have_started()
+            || self
+                .steps
+                .iter()
+                .any(|s| s.scene.may_have_started() || s.video.may_have_started())
+    }
+
+    /// The 1-based move a fight is on.
+    pub fn current_step(&self) -> usize {
+        self.steps
+            .iter()
+            .position(|s| s.video_url.is_none())
+            .map(|i| i + 1)
+            .unwrap_or(self.steps.len())
+    }
 }
 
 /// A generation as the API answers it and the UI shows it.
@@ -66,23 +309,33 @@ pub struct Generation {
     #[serde(skip_serializing)]
     #[serde(default)]
     pub user_id: String,
-    pub kind: String,
-    pub status: String,
+    /// `kind` and `inputs` on the wire.
+    #[serde(flatten)]
+    pub spec: GenerationSpec,
+    pub status: GenerationStatus,
     pub progress: i64,
-    pub inputs: serde_json::Value,
     pub references: Vec<Reference>,
-    /// A2E work in flight; for fight sequences, `steps` with each move's state.
-    pub work: serde_json::Value,
+    pub work: GenerationWork,
     pub result_urls: Vec<String>,
     pub error: Option<String>,
+    /// A passing note while it waits (e.g. for A2E to come back).
+    #[serde(default)]
+    pub notice: Option<String>,
     pub cost: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
 
 impl Generation {
+    pub fn kind(&self) -> GenerationKind {
+        self.spec.kind()
+    }
+
     pub fn is_finished(&self) -> bool {
-        matches!(self.status.as_str(), "completed" | "failed" | "cancelled")
+        matches!(
+            self.status,
+            GenerationStatus::Completed | GenerationStatus::Failed | GenerationStatus::Cancelled
+        )
     }
 }
 
@@ -94,4 +347,40 @@ pub struct Prices {
     pub image_to_video: i64,
     pub lipsync: i64,
     pub fight_move: i64,
+}
+
+/// The A2E step a character's job is on (kept with the character, server side).
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[serde(tag = "step", rename_all = "snake_case")]
+pub enum CharacterWork {
+    #[default]
+    Idle,
+    /// Draw the portrait at A2E; its price is reserved under `charge`.
+    Portrait { start: StartState, charge: String },
+    /// Start the avatar's training. `attempt` numbers this character's trainings, so each has
+    /// its own name at A2E (a retry must not adopt the failed one).
+    Train { start: StartState, attempt: u32 },
+    /// Continue the trained avatar; its price is reserved under `charge`.
+    Continue { start: StartState, charge: String },
+    /// A2E is training: follow it to the end.
+    Track,
+}
+
+impl CharacterWork {
+    /// The reservation this step holds, if any.
+    pub fn charge(&self) -> Option<&str> {
+        match self {
+            Self::Portrait { charge, .. } | Self::Continue { charge, .. } => Some(charge),
+            _ => None,
+        }
+    }
+
+    pub fn start(&self) -> Option<&StartState> {
+        match self {
+            Self::Portrait { start, .. } | Self::Train { start, .. } | Self::Continue { start, .. } => {
+                Some(start)
+            }
+            _ => None,
+        }
+    }
 }

@@ -3,6 +3,7 @@
 mod common;
 
 use avatar_studio::domain::credits;
+use avatar_studio::domain::error::DomainError;
 use common::{Backend, TestApp};
 
 on_both_databases!(
@@ -35,7 +36,12 @@ async fn concurrent_reservations_never_overdraw(backend: Backend) {
         granted, 10,
         "100 credits cover exactly ten reservations of 10"
     );
-    assert!(refused.iter().all(|e| e.status == 402), "{refused:?}");
+    assert!(
+        refused
+            .iter()
+            .all(|e| matches!(e, DomainError::InsufficientCredits { needed: 10, .. })),
+        "{refused:?}"
+    );
     assert_eq!(credits::balance(&db, &user).await.unwrap(), 0);
 }
 
@@ -64,7 +70,7 @@ async fn settle_and_refund_close_once(backend: Backend) {
         "refunds once"
     );
     let err = credits::settle(db, &user, "job-1").await.unwrap_err();
-    assert_eq!(err.status, 409);
+    assert!(matches!(err, DomainError::Conflict { .. }), "{err:?}");
 
     credits::reserve(db, &user, 40, "job-2", "").await.unwrap();
     credits::settle(db, &user, "job-2").await.unwrap();
@@ -75,17 +81,19 @@ async fn settle_and_refund_close_once(backend: Backend) {
     let err = credits::reserve(db, &user, 61, "job-3", "")
         .await
         .unwrap_err();
-    assert_eq!(err.status, 402);
-    assert!(
-        err.message.contains("61") && err.message.contains("60"),
-        "{}",
-        err.message
-    );
+    assert!(matches!(
+        err,
+        DomainError::InsufficientCredits {
+            needed: 61,
+            available: 60
+        }
+    ));
     assert_eq!(
-        credits::refund(db, &user, "unknown")
-            .await
-            .unwrap_err()
-            .status,
-        404
+        avatar_studio::error::AppError::from(err).status,
+        402,
+        "answered as payment required"
     );
+    // Closing a hold that never existed (work that was never charged) changes nothing.
+    credits::refund(db, &user, "unknown").await.unwrap();
+    assert_eq!(credits::balance(db, &user).await.unwrap(), 60);
 }

@@ -20,6 +20,8 @@ fn job(n: usize, key: Option<String>) -> NewJob {
         payload: serde_json::json!({ "n": n }),
         delay_ms: 0,
         dedupe_key: key,
+        reservation_key: None,
+        deadline_ms: queue::DEFAULT_DEADLINE_MS,
     }
 }
 
@@ -47,7 +49,7 @@ async fn each_job_is_claimed_by_one_worker(backend: Backend) {
                     break;
                 }
                 for j in claimed {
-                    queue::finish(&db, &format!("test-worker-{w}"), &j.id, &Outcome::Done)
+                    queue::finish(&db, &j.fence, &Outcome::Done)
                         .await
                         .unwrap();
                     mine.push(j.payload["n"].as_u64().unwrap());
@@ -96,10 +98,16 @@ async fn lapsed_leases_are_taken_over_and_keys_dedupe(backend: Backend) {
         .collect();
     assert_eq!(second.len(), 1);
     assert_eq!(second[0].id, first[0].id);
+    // Its writes are fenced off: the old claim's token no longer holds the job.
+    let mut tx = db.pool.begin().await.unwrap();
+    assert!(first[0].fence.hold(&mut tx).await.is_err(), "fenced");
+    assert!(second[0].fence.hold(&mut tx).await.is_ok(), "the new holder writes");
+    tx.commit().await.unwrap();
+    assert!(!queue::renew(&db, &first[0].fence, 60_000).await.unwrap());
+    assert!(queue::renew(&db, &second[0].fence, 60_000).await.unwrap());
     queue::finish(
         &db,
-        "crashed",
-        &first[0].id,
+        &first[0].fence,
         &Outcome::Failed {
             error: "late".into(),
         },
@@ -108,8 +116,7 @@ async fn lapsed_leases_are_taken_over_and_keys_dedupe(backend: Backend) {
     .unwrap();
     queue::finish(
         &db,
-        "healthy",
-        &second[0].id,
+        &second[0].fence,
         &Outcome::Again { after_ms: 0 },
     )
     .await
@@ -125,7 +132,7 @@ async fn lapsed_leases_are_taken_over_and_keys_dedupe(backend: Backend) {
         1,
         "the late failure did not land; the job is due again"
     );
-    queue::finish(&db, "healthy", &again[0].id, &Outcome::Done)
+    queue::finish(&db, &again[0].fence, &Outcome::Done)
         .await
         .unwrap();
     assert!(

@@ -10,7 +10,10 @@ use std::time::Duration;
 
 const BIN: &str = env!("CARGO_BIN_EXE_avatar-studio");
 
-on_both_databases!(training_survives_a_killed_server);
+on_both_databases!(
+    training_survives_a_killed_server,
+    killed_three_times_with_work_in_flight_every_piece_ends_once
+);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_serving_instance_leaves_trainings_to_a_worker_instance() {
@@ -201,45 +204,21 @@ async fn serving_and_working_instances_share_the_queue() {
         browser.post("/api/auth/signup", account()).await.status(),
         201
     );
+    // The serving instance only writes the work down: with no worker, nothing reaches A2E.
     let body = json!({ "prompt": "a lighthouse keeper" });
-    let created: Value = browser
-        .post("/api/a2e/character", body)
-        .await
-        .json()
-        .await
+    let hasty = reqwest::Client::builder()
+        .cookie_store(true)
+        .timeout(Duration::from_secs(2))
+        .build()
         .unwrap();
-    let (id, avatar) = (
-        created["id"].as_str().unwrap(),
-        created["avatar_id"].as_str().unwrap(),
-    );
-
-    // A2E finishes the training; with no worker, the studio has not noticed.
-    let sim = reqwest::Client::new();
-    let mut finished_at_a2e = false;
-    for _ in 0..300 {
-        let answer: Value = sim
-            .get(format!("{a2e}/api/v1/userVideoTwin/{avatar}"))
-            .bearer_auth("sk_restart_test")
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        finished_at_a2e = answer["data"]["current_status"] == "completed";
-        if finished_at_a2e {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert!(finished_at_a2e, "A2E finished the training");
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let path = format!("/api/characters/{id}");
-    assert_eq!(
-        browser.get(&path).await["avatar_status"],
-        "training",
-        "nobody worked the job"
-    );
+    let login = hasty.post(format!("{base}/api/auth/login")).json(&account()).send().await.unwrap();
+    assert_eq!(login.status(), 200);
+    let answer = hasty.post(format!("{base}/api/a2e/character")).json(&body).send().await;
+    assert!(answer.is_err(), "the request waits for a worker, and its client gives up");
+    let list = browser.get("/api/characters").await;
+    let id = list[0]["id"].as_str().expect("the character was saved").to_string();
+    assert_eq!(list[0]["avatar_status"], "pending", "nobody worked the job");
+    let id = id.as_str();
 
     let _worker = start_instance(free_port(), &pg.url, &media, &a2e, true);
     let last = browser.until_completed(id).await;
@@ -247,5 +226,110 @@ async fn serving_and_working_instances_share_the_queue() {
         last["avatar_status"], "completed",
         "the worker instance finished it: {last}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// Starts a server process for the kill test: large sign-up credits, quick A2E polling.
+fn start_busy_app(port: u16, database_url: &str, media: &str, a2e: &str) -> Killed {
+    let child = Command::new(BIN)
+        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
+        .env("LEPTOS_SITE_ROOT", "target/site")
+        .env("DATABASE_URL", database_url)
+        .env("MEDIA_DIR", media)
+        .env("A2E_BASE_URL", a2e)
+        .env("A2E_API_KEY", "sk_restart_test")
+        .env("A2E_POLL_MS", "200")
+        .env("JOB_TICK_MS", "100")
+        .env("JOB_LEASE_MS", "2000")
+        .env("SIGNUP_CREDITS", "1000")
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    Killed(child)
+}
+
+/// Kill -9 three times while 20 generations and 10 trainings are in flight: afterwards every
+/// one has ended, no task was started twice at A2E, and the balance is exact.
+async fn killed_three_times_with_work_in_flight_every_piece_ends_once(backend: Backend) {
+    let dir = std::env::temp_dir().join(format!("avatar-studio-kill-{}", common::uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let pg = match backend {
+        Backend::Postgres => Some(ThrowawayPg::create().await),
+        Backend::Sqlite => None,
+    };
+    let database_url = pg
+        .as_ref()
+        .map(|p| p.url.clone())
+        .unwrap_or_else(|| format!("sqlite://{}/app.db", dir.display()));
+    let media = dir.join("media").display().to_string();
+    let (_simulator, a2e) = start_simulator();
+    wait_healthy(&format!("{a2e}/_simulator/faults")).await;
+    let port = free_port();
+    let base = format!("http://127.0.0.1:{port}");
+    let mut app = start_busy_app(port, &database_url, &media, &a2e);
+    wait_healthy(&format!("{base}/healthz")).await;
+    let browser = Browser::new(&base);
+    assert_eq!(browser.post("/api/auth/signup", account()).await.status(), 201);
+    let token: Value = browser.post("/api/tokens", json!({})).await.json().await.unwrap();
+    let hasty = reqwest::Client::builder()
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let bearer = format!("Bearer {}", token["token"].as_str().unwrap());
+    for i in 0..10 {
+        let body = json!({ "prompt": format!("a dancer number {i}") });
+        let _ = hasty
+            .post(format!("{base}/api/a2e/character"))
+            .header("authorization", &bearer)
+            .json(&body)
+            .send()
+            .await;
+    }
+    for i in 0..20 {
+        let body = json!({ "prompt": format!("a festival scene {i}") });
+        let res = browser.post("/api/a2e/nanobanana", body).await;
+        assert_eq!(res.status(), 202);
+    }
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        drop(app);
+        app = start_busy_app(port, &database_url, &media, &a2e);
+        wait_healthy(&format!("{base}/healthz")).await;
+    }
+    let (mut characters, mut generations) = (Value::Null, Value::Null);
+    for _ in 0..600 {
+        characters = browser.get("/api/characters").await;
+        generations = browser.get("/api/generations").await;
+        let all_ended = |v: &Value, field: &str, ends: &[&str]| {
+            v.as_array().is_some_and(|a| a.iter().all(|x| ends.contains(&x[field].as_str().unwrap_or_default())))
+        };
+        if all_ended(&characters, "avatar_status", &["completed", "failed"])
+            && all_ended(&generations, "status", &["completed", "failed", "cancelled"])
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let characters = characters.as_array().unwrap().clone();
+    let generations = generations.as_array().unwrap().clone();
+    assert_eq!(characters.len(), 10, "every accepted character exists");
+    assert_eq!(generations.len(), 20);
+    assert!(characters.iter().all(|c| c["avatar_status"] == "completed"), "{characters:#?}");
+    assert!(generations.iter().all(|g| g["status"] == "completed"), "{generations:#?}");
+    let expected = 1000 - 2 * characters.len() as i64 - 4 * generations.len() as i64;
+    assert_eq!(browser.get("/api/me").await["credits"], expected, "balance exact");
+    let log: Value = reqwest::get(format!("{a2e}/_simulator/requests")).await.unwrap().json().await.unwrap();
+    let mut starts = std::collections::HashMap::new();
+    for r in log["requests"].as_array().unwrap() {
+        let path = r["path"].as_str().unwrap_or_default();
+        if path.ends_with("/start") || path.ends_with("/startTraining") {
+            *starts.entry(r["body"]["name"].to_string()).or_insert(0) += 1;
+        }
+    }
+    assert_eq!(starts.len(), 10 + 10 + 20, "portraits, trainings and scenes: {starts:?}");
+    assert!(starts.values().all(|n| *n == 1), "nothing started twice: {starts:?}");
+    drop(app);
+    common::ledger_invariants(&database_url).await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

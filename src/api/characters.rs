@@ -5,7 +5,7 @@ use super::json::ApiJson;
 use crate::domain::avatars;
 use crate::domain::characters::{self, PromptInput};
 use crate::error::AppError;
-use crate::models::{Character, AVATAR_COMPLETED, AVATAR_FAILED};
+use crate::models::{self, Character};
 use crate::server::session::CurrentUser;
 use crate::server::state::AppState;
 use crate::store::media::MediaKind;
@@ -54,10 +54,10 @@ pub async fn create(
 }
 
 #[derive(Serialize)]
-pub struct AvatarStatus {
+pub struct AvatarStatusAnswer {
     avatar_id: String,
     character_id: String,
-    status: String,
+    status: models::AvatarStatus,
     is_complete: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
     error: Option<String>,
@@ -67,18 +67,26 @@ pub struct AvatarStatus {
     eta_seconds: Option<i64>,
 }
 
-impl From<Character> for AvatarStatus {
+impl From<Character> for AvatarStatusAnswer {
     fn from(c: Character) -> Self {
+        let is_complete = is_final(&c);
         Self {
             avatar_id: c.avatar_id.unwrap_or_default(),
             character_id: c.id,
-            is_complete: c.avatar_status == AVATAR_COMPLETED || c.avatar_status == AVATAR_FAILED,
+            is_complete,
             status: c.avatar_status,
             error: c.avatar_error,
             progress: c.avatar_progress,
             eta_seconds: c.eta_seconds,
         }
     }
+}
+
+fn is_final(c: &Character) -> bool {
+    matches!(
+        c.avatar_status,
+        models::AvatarStatus::Completed | models::AvatarStatus::Failed
+    )
 }
 
 #[derive(Deserialize)]
@@ -92,7 +100,7 @@ pub async fn status(
     State(state): State<AppState>,
     user: CurrentUser,
     Query(q): Query<StatusQuery>,
-) -> Result<Json<AvatarStatus>, AppError> {
+) -> Result<Json<AvatarStatusAnswer>, AppError> {
     let avatar_id = q
         .avatar_id
         .filter(|a| !a.trim().is_empty())
@@ -120,7 +128,7 @@ pub async fn poll(
     State(state): State<AppState>,
     user: CurrentUser,
     ApiJson(body): ApiJson<PollBody>,
-) -> Result<Json<AvatarStatus>, AppError> {
+) -> Result<Json<AvatarStatusAnswer>, AppError> {
     check_user_id(body.user_id.as_deref(), &user)?;
     let attempts = body.max_attempts.unwrap_or(60);
     let interval = body.interval_ms.unwrap_or(5_000);
@@ -140,9 +148,7 @@ pub async fn poll(
         characters::get_by_avatar(&state.studio, &user.id, body.avatar_id.trim()).await?;
     for attempt in 0..attempts {
         character = avatars::refresh(&state.studio, &character).await?;
-        if character.avatar_status == AVATAR_COMPLETED
-            || character.avatar_status == AVATAR_FAILED
-            || attempt + 1 == attempts
+        if is_final(&character) || attempt + 1 == attempts
         {
             break;
         }

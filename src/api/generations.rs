@@ -7,7 +7,7 @@ use crate::domain::generations::{
     self, FightInput, LipsyncInput, MotionInput, SceneInput, VideoInput,
 };
 use crate::error::AppError;
-use crate::models::{Generation, Prices, Reference};
+use crate::models::{Generation, GenerationKind, GenerationStatus, Prices, Reference};
 use crate::server::session::CurrentUser;
 use crate::server::state::AppState;
 use axum::extract::{Path, State};
@@ -19,8 +19,8 @@ use serde::{Deserialize, Serialize};
 #[derive(Serialize)]
 pub struct Submitted {
     id: String,
-    kind: String,
-    status: String,
+    kind: GenerationKind,
+    status: GenerationStatus,
     references: Vec<Reference>,
     cost: i64,
 }
@@ -28,8 +28,8 @@ pub struct Submitted {
 impl From<Generation> for Submitted {
     fn from(g: Generation) -> Self {
         Self {
+            kind: g.kind(),
             id: g.id,
-            kind: g.kind,
             status: g.status,
             references: g.references,
             cost: g.cost,

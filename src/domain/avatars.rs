@@ -1,133 +1,70 @@
-//! The studio's side of A2E avatars: portraits, training start/continue/removal, and the job
-//! that follows each training to its end. Every A2E call of the character flow goes through here.
+//! The studio's side of A2E avatars: one durable job per character carries it through its A2E
+//! steps — portrait, training start, continue, following the training to its end — each start
+//! exactly once (see `once`), each charge settled or refunded by the job that holds it.
 
-use super::characters::announce;
+use super::once::{self, StepError, StepResult};
 use super::studio::Studio;
-use crate::a2e::{self, A2eError, TaskStatus};
-use crate::error::AppError;
-use crate::jobs::{queue, runner::backoff_ms, Job, JobHandler, NewJob, Outcome};
-use crate::models::{Character, AVATAR_COMPLETED, AVATAR_FAILED, AVATAR_TRAINING};
-use crate::store::characters::{self as rows, AvatarState, NewCharacter};
+use crate::a2e::{self, A2eError, TaskFamily, TaskStatus};
+use super::error::DomainError;
+use crate::jobs::queue::{self, Fence};
+use crate::jobs::{runner::backoff_ms, Job, JobHandler, NewJob, Outcome};
+use crate::models::{AvatarStatus, Character, CharacterWork, StartState, TrainingKind};
+use crate::store::characters::{self as rows, AvatarState};
 use crate::store::media::{MediaKind, StoredMedia};
 use crate::store::now_millis;
+use sqlx::AnyConnection;
 
-pub const TRAINING_JOB: &str = "avatar_training";
+pub const CHARACTER_JOB: &str = "character";
+/// The tracker kind of earlier versions (still queued in old databases).
+pub const LEGACY_TRAINING_JOB: &str = "avatar_training";
 pub const REMOVAL_JOB: &str = "avatar_removal";
 
 /// Typical A2E durations, in A2E seconds, for the estimates users see.
 const IMAGE_TRAINING_S: i64 = 210;
 const VIDEO_TRAINING_S: i64 = 450;
 const CONTINUE_TRAINING_S: i64 = 1800;
-const PORTRAIT_TIMEOUT_S: i64 = 180;
 
-impl From<A2eError> for AppError {
-    fn from(err: A2eError) -> Self {
-        tracing::warn!(error = %err, "A2E call failed");
-        AppError::new(err.http_status(), err.code(), err.user_message())
-    }
-}
-
-/// What an avatar is trained from: a picture or a clip, by our public media URL.
-pub enum TrainingSource {
-    Image(String),
-    Video(String),
-}
-
-impl TrainingSource {
-    pub fn of(new: &NewCharacter) -> Self {
-        match (&new.video_url, &new.image_url) {
-            (Some(video), _) => Self::Video(video.clone()),
-            (None, Some(image)) => Self::Image(image.clone()),
-            (None, None) => Self::Image(String::new()),
-        }
-    }
-
-    pub fn of_character(c: &Character) -> Result<Self, AppError> {
-        match (&c.video_url, &c.image_url) {
-            (Some(video), _) if c.training_kind == "video" => Ok(Self::Video(video.clone())),
-            (_, Some(image)) => Ok(Self::Image(image.clone())),
-            _ => Err(AppError::conflict(
-                "no_source",
-                "This character has no image or video to train from.",
-            )),
-        }
-    }
-
-    fn expected_seconds(&self) -> i64 {
-        match self {
-            Self::Image(_) => IMAGE_TRAINING_S,
-            Self::Video(_) => VIDEO_TRAINING_S,
-        }
-    }
-}
-
-/// Generates a portrait at A2E and copies it into our media store.
-pub async fn generate_portrait(
+/// Queues the character's job inside the caller's transaction. `false` when one is running.
+pub async fn enqueue_in(
+    conn: &mut AnyConnection,
     studio: &Studio,
-    name: &str,
-    prompt: &str,
-    outfit: &str,
-) -> Result<StoredMedia, AppError> {
-    let request = a2e::Text2ImageRequest {
-        name: name.to_string(),
-        prompt: portrait_prompt(prompt, outfit),
-        req_key: "high_aes_general_v21_L".into(),
-        width: 768,
-        height: 1024,
-    };
-    let started = studio.a2e.text_to_image_start(&request).await?;
-    let deadline = now_millis() + studio.clock.local_ms(PORTRAIT_TIMEOUT_S).max(5_000);
-    let mut record = started;
-    loop {
-        match record.current_status {
-            TaskStatus::Completed => break,
-            TaskStatus::Failed => {
-                let reason = record
-                    .failed_message
-                    .clone()
-                    .unwrap_or_else(|| "A2E could not generate the portrait.".into());
-                return Err(AppError::new(422, "a2e_generation_failed", reason));
-            }
-            _ if now_millis() > deadline => {
-                return Err(AppError::new(
-                    504,
-                    "a2e_timeout",
-                    "A2E took too long to draw the portrait. Please try again.",
-                ))
-            }
-            _ => {}
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(
-            studio.clock.poll_ms.min(2_000) as u64,
-        ))
-        .await;
-        record = studio.a2e.text_to_image_status(&record.id).await?;
-    }
-    let url = record.image_urls.first().ok_or_else(|| {
-        AppError::new(
-            502,
-            "a2e_malformed",
-            "A2E finished the portrait but sent no image.",
+    user_id: &str,
+    character_id: &str,
+    reservation: Option<&str>,
+) -> Result<bool, sqlx::Error> {
+    let job = NewJob {
+        reservation_key: reservation.map(String::from),
+        deadline_ms: studio.job_deadline_ms,
+        ..NewJob::about(
+            CHARACTER_JOB,
+            user_id,
+            character_id,
+            format!("character:{character_id}"),
         )
-    })?;
-    Ok(studio.media.copy_from_url(&studio.http, url).await?)
+    };
+    Ok(queue::enqueue_in(conn, job).await?.is_some())
 }
 
-/// A training image must show exactly one face, front on.
-fn portrait_prompt(prompt: &str, outfit: &str) -> String {
-    let outfit = if outfit.is_empty() {
-        String::new()
-    } else {
-        format!(" Wearing {outfit}.")
+/// Removes an avatar at A2E in the background (inside the caller's transaction).
+pub async fn schedule_removal_in(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    avatar_id: &str,
+) -> Result<(), sqlx::Error> {
+    let job = NewJob {
+        subject_id: None,
+        payload: serde_json::json!({ "avatar_id": avatar_id }),
+        ..NewJob::about(REMOVAL_JOB, user_id, "", format!("removal:{avatar_id}"))
     };
-    format!("Portrait of one person, facing the camera, plain background. {prompt}.{outfit}")
+    queue::enqueue_in(conn, job).await?;
+    Ok(())
 }
 
 /// Keeps a reference image given by URL or data URL, checked like an upload.
 pub async fn keep_reference_image(
     studio: &Studio,
     reference: &str,
-) -> Result<StoredMedia, AppError> {
+) -> Result<StoredMedia, DomainError> {
     let reference = reference.trim();
     let media = if let Some(data) = reference.strip_prefix("data:") {
         let bytes = decode_data_url(data)?;
@@ -138,25 +75,23 @@ pub async fn keep_reference_image(
     } else if reference.starts_with("http://") || reference.starts_with("https://") {
         studio.media.copy_from_url(&studio.http, reference).await?
     } else {
-        return Err(AppError::bad_request(
+        return Err(DomainError::invalid(
             "invalid_reference_image",
             "referenceImage must be an http(s) URL or a data: URL.",
         ));
     };
     if !media.content_type.starts_with("image/") {
-        return Err(AppError::new(
-            415,
-            "unsupported_media_type",
-            "referenceImage must be a PNG, JPEG or WebP image.",
+        return Err(DomainError::UnsupportedMedia(
+            "referenceImage must be a PNG, JPEG or WebP image.".into(),
         ));
     }
     Ok(media)
 }
 
-fn decode_data_url(data: &str) -> Result<Vec<u8>, AppError> {
+fn decode_data_url(data: &str) -> Result<Vec<u8>, DomainError> {
     use base64::Engine;
     let bad = || {
-        AppError::bad_request(
+        DomainError::invalid(
             "invalid_reference_image",
             "The data URL is not base64 image data.",
         )
@@ -170,153 +105,86 @@ fn decode_data_url(data: &str) -> Result<Vec<u8>, AppError> {
         .map_err(|_| bad())
 }
 
-/// Asks A2E to train an avatar; the state to record when it accepted.
-pub async fn start_training(
-    studio: &Studio,
-    source: &TrainingSource,
-    name: &str,
-    prompt: &str,
-    gender: Option<&str>,
-    model_version: &str,
-) -> Result<AvatarState, AppError> {
-    let (image_url, video_url) = match source {
-        TrainingSource::Image(url) => (Some(url.clone()), None),
-        TrainingSource::Video(url) => (None, Some(url.clone())),
+/// A training image must show exactly one face, front on.
+fn portrait_prompt(prompt: &str, outfit: &str) -> String {
+    let outfit = if outfit.is_empty() {
+        String::new()
+    } else {
+        format!(" Wearing {outfit}.")
     };
-    let request = a2e::TrainingRequest {
-        name: name.to_string(),
-        image_url,
-        video_url,
-        gender: gender.unwrap_or("female").to_string(),
-        model_version: model_version.to_string(),
-        prompt: prompt.chars().take(500).collect(),
-        ..Default::default()
-    };
-    let record = studio.a2e.start_training(&request).await?;
-    Ok(training_state(
-        studio,
-        Some(record.id),
-        source.expected_seconds(),
-    ))
+    format!("Portrait of one person, facing the camera, plain background. {prompt}.{outfit}")
 }
 
-/// Asks A2E to continue a trained avatar's training.
-pub async fn continue_training(studio: &Studio, avatar_id: &str) -> Result<AvatarState, AppError> {
-    studio.a2e.continue_training(avatar_id).await?;
-    Ok(training_state(
-        studio,
-        Some(avatar_id.to_string()),
-        CONTINUE_TRAINING_S,
-    ))
-}
-
-fn training_state(studio: &Studio, avatar_id: Option<String>, expected_s: i64) -> AvatarState {
+fn training_state(studio: &Studio, avatar_id: &str, expected_s: i64) -> AvatarState {
     let now = now_millis();
     AvatarState {
-        avatar_id,
-        status: AVATAR_TRAINING.into(),
-        error: None,
+        avatar_id: Some(avatar_id.to_string()),
         progress: Some(0),
         started_at: Some(now),
         eta_at: Some(now + studio.clock.local_ms(expected_s)),
-        preview_url: None,
+        ..AvatarState::of(AvatarStatus::Training)
     }
 }
 
-/// Makes sure a job follows the character's training (one per character).
-pub async fn track(studio: &Studio, user_id: &str, character_id: &str) -> Result<(), AppError> {
-    queue::enqueue(
-        &studio.db,
-        NewJob {
-            kind: TRAINING_JOB,
-            user_id: Some(user_id.to_string()),
-            subject_id: Some(character_id.to_string()),
-            payload: serde_json::json!({ "character_id": character_id }),
-            delay_ms: studio.clock.poll_ms,
-            dedupe_key: Some(format!("training:{character_id}")),
-        },
-    )
-    .await?;
-    Ok(())
-}
-
-/// Removes an avatar at A2E in the background, retrying through outages.
-pub async fn schedule_removal(
-    studio: &Studio,
-    user_id: &str,
-    avatar_id: &str,
-) -> Result<(), AppError> {
-    queue::enqueue(
-        &studio.db,
-        NewJob {
-            kind: REMOVAL_JOB,
-            user_id: Some(user_id.to_string()),
-            subject_id: None,
-            payload: serde_json::json!({ "avatar_id": avatar_id }),
-            delay_ms: 0,
-            dedupe_key: Some(format!("removal:{avatar_id}")),
-        },
-    )
-    .await?;
-    studio.jobs.nudge();
-    Ok(())
-}
-
-/// Reads the training's state at A2E and records any change. Returns the character as now stored.
-pub async fn refresh(studio: &Studio, character: &Character) -> Result<Character, AppError> {
+/// Reads the training's state at A2E and records any change. Returns the character as now
+/// stored. Only while A2E is training it (not while a continue is still being asked).
+pub async fn refresh(studio: &Studio, character: &Character) -> Result<Character, DomainError> {
     let Some(avatar_id) = &character.avatar_id else {
         return Ok(character.clone());
     };
-    if character.avatar_status != AVATAR_TRAINING {
+    if character.avatar_status != AvatarStatus::Training {
         return Ok(character.clone());
     }
+    let mut conn = studio.db.pool.acquire().await?;
+    let work = rows::work(&mut conn, &character.id).await?;
+    if !matches!(work, Some(CharacterWork::Track | CharacterWork::Idle)) {
+        return Ok(character.clone());
+    }
+    drop(conn);
     let record = studio.a2e.training_status(avatar_id).await?;
-    let state = match record.current_status {
-        TaskStatus::Completed => AvatarState {
-            status: AVATAR_COMPLETED.into(),
-            progress: Some(100),
-            preview_url: keep_preview(studio, &record).await,
-            ..Default::default()
-        },
-        TaskStatus::Failed => AvatarState {
-            status: AVATAR_FAILED.into(),
-            error: Some(
-                record
-                    .failed_message
-                    .clone()
-                    .filter(|m| !m.is_empty())
-                    .unwrap_or_else(|| "A2E stopped the training without a reason.".into()),
-            ),
-            ..Default::default()
-        },
-        _ => AvatarState {
-            status: AVATAR_TRAINING.into(),
-            progress: Some(estimated_progress(character)),
-            eta_at: character.eta_seconds.map(|s| now_millis() + s * 1000),
-            ..Default::default()
-        },
-    };
+    let state = state_from_record(studio, character, &record).await;
     let changed =
         state.status != character.avatar_status || state.progress != character.avatar_progress;
     if changed {
-        let eta_at = if state.status == AVATAR_TRAINING {
-            state.eta_at
-        } else {
-            None
-        };
-        rows::set_avatar_state(
-            &studio.db.pool,
-            &character.id,
-            &AvatarState { eta_at, ..state },
-            None,
-        )
-        .await?;
+        let mut conn = studio.db.pool.acquire().await?;
+        rows::set_avatar_state(&mut *conn, &character.id, &state, None).await?;
+        if state.status != AvatarStatus::Training {
+            rows::set_work(&mut conn, &character.id, &CharacterWork::Idle, None).await?;
+        }
     }
-    let now = super::characters::get(studio, &character.user_id, &character.id).await?;
+    let now = rows::get(&studio.db.pool, &character.user_id, &character.id)
+        .await?
+        .ok_or_else(|| DomainError::not_found("Character"))?;
     if changed {
-        announce(studio, &now);
+        studio.announce_character(&now);
     }
     Ok(now)
+}
+
+async fn state_from_record(
+    studio: &Studio,
+    character: &Character,
+    record: &a2e::Record,
+) -> AvatarState {
+    match record.current_status {
+        TaskStatus::Completed => AvatarState {
+            progress: Some(100),
+            preview_url: keep_preview(studio, record).await,
+            ..AvatarState::of(AvatarStatus::Completed)
+        },
+        TaskStatus::Failed => AvatarState::failed(
+            record
+                .failed_message
+                .clone()
+                .filter(|m| !m.is_empty())
+                .unwrap_or_else(|| "A2E stopped the training without a reason.".into()),
+        ),
+        _ => AvatarState {
+            progress: Some(estimated_progress(character)),
+            eta_at: character.eta_seconds.map(|s| now_millis() + s * 1000),
+            ..AvatarState::of(AvatarStatus::Training)
+        },
+    }
 }
 
 /// A2E's preview URLs expire: keep a copy. A preview is a nicety, so failing to copy is no error.
@@ -350,54 +218,380 @@ fn estimated_progress(c: &Character) -> i64 {
     (share as i64).clamp(floor.min(95), 95)
 }
 
-/// Follows one character's training until A2E says it ended.
-pub struct TrainingTracker(pub Studio);
+/// What a step leads to.
+enum Next {
+    /// Run the next step now.
+    Now,
+    /// Look again after this many milliseconds.
+    After(i64),
+    /// The character's work is over.
+    Done,
+}
 
-#[async_trait::async_trait]
-impl JobHandler for TrainingTracker {
-    async fn run(&self, job: &Job) -> Outcome {
-        let studio = &self.0;
-        let (Some(user_id), Some(character_id)) = (&job.user_id, &job.subject_id) else {
-            return Outcome::Failed {
-                error: "training job without its character".into(),
-            };
-        };
-        let character = match super::characters::get(studio, user_id, character_id).await {
-            Ok(c) => c,
-            Err(err) if err.status == 404 => return Outcome::Done,
-            Err(err) => return retry(job, err.message, 1_000),
-        };
-        match refresh(studio, &character).await {
-            Ok(now) if now.avatar_status == AVATAR_TRAINING => Outcome::Again {
-                after_ms: studio.clock.poll_ms,
-            },
-            Ok(_) => Outcome::Done,
-            Err(err) if err.status == 404 => {
-                let state = AvatarState {
-                    status: AVATAR_FAILED.into(),
-                    error: Some("A2E no longer knows this avatar.".into()),
-                    ..Default::default()
-                };
-                let _ = rows::set_avatar_state(&studio.db.pool, character_id, &state, None).await;
-                if let Ok(c) = super::characters::get(studio, user_id, character_id).await {
-                    announce(studio, &c);
-                }
-                Outcome::Done
-            }
-            Err(err) if err.status == 429 => Outcome::Retry {
-                after_ms: 5_000,
-                error: err.message,
-            },
-            Err(err) => retry(job, err.message, studio.clock.poll_ms.max(1_000)),
+/// Carries one character through its A2E steps.
+pub struct CharacterJob(pub Studio);
+
+/// One run's view: the studio, the job's fence, the character.
+struct Ctx<'a> {
+    studio: &'a Studio,
+    fence: &'a Fence,
+    character: Character,
+}
+
+impl Ctx<'_> {
+    /// Writes `change` in one transaction that first proves this run still holds the job.
+    async fn write<F>(&self, change: F) -> StepResult<()>
+    where
+        F: for<'c> FnOnce(
+            &'c mut AnyConnection,
+        ) -> futures::future::BoxFuture<'c, Result<(), DomainError>>,
+    {
+        let mut tx = self.studio.db.pool.begin().await?;
+        self.fence.hold(&mut tx).await?;
+        change(&mut tx).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_work(&self, work: CharacterWork) -> StepResult<()> {
+        let id = self.character.id.clone();
+        self.write(move |c| {
+            Box::pin(async move { Ok(rows::set_work(c, &id, &work, None).await?) })
+        })
+        .await
+    }
+
+    async fn announce(&self) {
+        let c = &self.character;
+        if let Ok(Some(now)) = rows::get(&self.studio.db.pool, &c.user_id, &c.id).await {
+            self.studio.announce_character(&now);
         }
     }
 }
 
-fn retry(job: &Job, error: String, base_ms: i64) -> Outcome {
-    Outcome::Retry {
-        after_ms: backoff_ms(job.attempts, base_ms, 300_000),
-        error,
+#[async_trait::async_trait]
+impl JobHandler for CharacterJob {
+    async fn run(&self, job: &Job) -> Outcome {
+        let studio = &self.0;
+        let (Some(user_id), Some(character_id)) = (&job.user_id, &job.subject_id) else {
+            return Outcome::Failed {
+                error: "character job without its character".into(),
+            };
+        };
+        let character = match rows::get(&studio.db.pool, user_id, character_id).await {
+            Ok(Some(c)) => c,
+            Ok(None) => return Outcome::Done,
+            Err(err) => return StepError::from(err).into_outcome(job),
+        };
+        let ctx = Ctx {
+            studio,
+            fence: &job.fence,
+            character,
+        };
+        match step(&ctx).await {
+            Ok(Next::Now) => Outcome::Again { after_ms: 0 },
+            Ok(Next::After(ms)) => Outcome::Again { after_ms: ms },
+            Ok(Next::Done) => Outcome::Done,
+            Err(err) => {
+                if let Some(notice) = err.notice() {
+                    show_notice(&ctx, notice).await;
+                }
+                err.into_outcome(job)
+            }
+        }
     }
+
+    /// Ends the character's work: a failed portrait or training leaves a failed avatar the user
+    /// can retry; a failed continue leaves the avatar trained as it was. Held credits go back.
+    async fn give_up(&self, job: &Job, reason: &str) -> Result<(), String> {
+        let studio = &self.0;
+        let (Some(user_id), Some(id)) = (&job.user_id, &job.subject_id) else {
+            return Ok(());
+        };
+        let close = async {
+            let mut tx = studio.db.pool.begin().await?;
+            if job.fence.hold(&mut tx).await.is_err() {
+                return Ok::<_, DomainError>(());
+            }
+            let work = rows::work(&mut tx, id).await?.unwrap_or_default();
+            if let Some(charge) = work.charge().or(job.reservation_key.as_deref()) {
+                super::credits::close_in(&mut tx, user_id, charge, super::credits::Close::Refund)
+                    .await?;
+            }
+            let state = match work {
+                CharacterWork::Continue { .. } => AvatarState {
+                    error: Some(format!("Continuing the training did not work: {reason}")),
+                    ..AvatarState::of(AvatarStatus::Completed)
+                },
+                _ => AvatarState::failed(reason),
+            };
+            rows::set_avatar_state(&mut *tx, id, &state, None).await?;
+            rows::set_work(&mut tx, id, &CharacterWork::Idle, None).await?;
+            tx.commit().await?;
+            Ok(())
+        };
+        close.await.map_err(|e| e.to_string())?;
+        if let Ok(Some(c)) = rows::get(&studio.db.pool, user_id, id).await {
+            studio.announce_character(&c);
+        }
+        Ok(())
+    }
+}
+
+async fn show_notice(ctx: &Ctx<'_>, notice: &str) {
+    if ctx.character.notice.as_deref() == Some(notice) {
+        return;
+    }
+    let (id, notice) = (ctx.character.id.clone(), notice.to_string());
+    let written = ctx
+        .write(move |c| {
+            Box::pin(async move {
+                let work = rows::work(c, &id).await?.unwrap_or_default();
+                Ok(rows::set_work(c, &id, &work, Some(&notice)).await?)
+            })
+        })
+        .await;
+    if written.is_ok() {
+        ctx.announce().await;
+    }
+}
+
+async fn step(ctx: &Ctx<'_>) -> StepResult<Next> {
+    let mut conn = ctx.studio.db.pool.acquire().await?;
+    let work = rows::work(&mut conn, &ctx.character.id)
+        .await?
+        .unwrap_or_default();
+    drop(conn);
+    match work {
+        CharacterWork::Portrait { start, charge } => portrait_step(ctx, start, charge).await,
+        CharacterWork::Train { start, attempt } => train_step(ctx, start, attempt).await,
+        CharacterWork::Continue { start, charge } => continue_step(ctx, start, charge).await,
+        CharacterWork::Track | CharacterWork::Idle => track_step(ctx).await,
+    }
+}
+
+/// Draws the portrait at A2E, keeps it, settles its price, and moves on to training.
+async fn portrait_step(ctx: &Ctx<'_>, start: StartState, charge: String) -> StepResult<Next> {
+    let studio = ctx.studio;
+    let c = &ctx.character;
+    let Some(task) = start.task_id().map(String::from) else {
+        let name = format!("portrait {}", c.id);
+        let found = once::recover(studio, TaskFamily::Text2Image, &start).await?;
+        let sent = match found {
+            Some(task_id) => StartState::Started { task_id },
+            None => {
+                let sent = once::intent(&start, &name);
+                ctx.set_work(CharacterWork::Portrait {
+                    start: sent.clone(),
+                    charge: charge.clone(),
+                })
+                .await?;
+                let request = a2e::Text2ImageRequest {
+                    name,
+                    prompt: portrait_prompt(&c.prompt, &c.outfit_description),
+                    req_key: "high_aes_general_v21_L".into(),
+                    width: 768,
+                    height: 1024,
+                };
+                match studio.a2e.text_to_image_start(&request).await {
+                    Ok(record) => StartState::Started { task_id: record.id },
+                    Err(err) => return Err(once::start_error(studio, err, &sent)),
+                }
+            }
+        };
+        ctx.set_work(CharacterWork::Portrait { start: sent, charge })
+            .await?;
+        return Ok(Next::After(portrait_poll_ms(studio)));
+    };
+    let record = studio
+        .a2e
+        .text_to_image_status(&task)
+        .await
+        .map_err(once::poll_error)?;
+    match record.current_status {
+        TaskStatus::Completed => {}
+        TaskStatus::Failed => {
+            return Err(StepError::Fail(record.failed_message.unwrap_or_else(|| {
+                "A2E could not generate the portrait.".into()
+            })))
+        }
+        _ => return Ok(Next::After(portrait_poll_ms(studio))),
+    }
+    let url = record
+        .image_urls
+        .first()
+        .ok_or_else(|| StepError::Fail("A2E finished the portrait but sent no image.".into()))?;
+    let image = studio
+        .media
+        .copy_from_url(&studio.http, url)
+        .await
+        .map_err(|e| StepError::Later {
+            reason: e.to_string(),
+        })?;
+    let (id, user_id) = (c.id.clone(), c.user_id.clone());
+    let next = CharacterWork::Train {
+        start: StartState::NotSent,
+        attempt: 1,
+    };
+    ctx.write(move |conn| {
+        Box::pin(async move {
+            rows::set_image(conn, &id, &image.url).await?;
+            super::credits::close_in(conn, &user_id, &charge, super::credits::Close::Settle)
+                .await?;
+            Ok(rows::set_work(conn, &id, &next, None).await?)
+        })
+    })
+    .await?;
+    ctx.announce().await;
+    Ok(Next::Now)
+}
+
+fn portrait_poll_ms(studio: &Studio) -> i64 {
+    studio.clock.poll_ms.min(2_000)
+}
+
+/// The avatar's name at A2E carries the character's id (and the attempt), so a start whose
+/// answer was lost is found in A2E's list of avatars.
+fn avatar_name(c: &Character, attempt: u32) -> String {
+    let short: String = c.name.chars().take(60).collect();
+    format!("{short} [{}.{attempt}]", c.id)
+}
+
+/// Asks A2E to train the character's avatar, exactly once.
+async fn train_step(ctx: &Ctx<'_>, start: StartState, attempt: u32) -> StepResult<Next> {
+    let studio = ctx.studio;
+    let c = &ctx.character;
+    let (image_url, video_url) = match (c.training_kind, &c.video_url, &c.image_url) {
+        (TrainingKind::Video, Some(video), _) => (None, Some(video.clone())),
+        (_, _, Some(image)) => (Some(image.clone()), None),
+        _ => {
+            return Err(StepError::Fail(
+                "This character has no image or video to train from.".into(),
+            ))
+        }
+    };
+    let name = avatar_name(c, attempt);
+    let avatar_id = match once::recover(studio, TaskFamily::Avatar, &start).await? {
+        Some(found) => found,
+        None => {
+            let sent = once::intent(&start, &name);
+            ctx.set_work(CharacterWork::Train {
+                start: sent.clone(),
+                attempt,
+            })
+            .await?;
+            let request = a2e::TrainingRequest {
+                name,
+                image_url,
+                video_url: video_url.clone(),
+                gender: c.gender.clone().unwrap_or_else(|| "female".into()),
+                model_version: c.model_version.clone(),
+                prompt: c.prompt.chars().take(500).collect(),
+                ..Default::default()
+            };
+            match studio.a2e.start_training(&request).await {
+                Ok(record) => record.id,
+                Err(err) => return Err(once::start_error(studio, err, &sent)),
+            }
+        }
+    };
+    let expected = match video_url {
+        Some(_) => VIDEO_TRAINING_S,
+        None => IMAGE_TRAINING_S,
+    };
+    let state = training_state(studio, &avatar_id, expected);
+    let id = c.id.clone();
+    ctx.write(move |conn| {
+        Box::pin(async move {
+            rows::set_avatar_state(&mut *conn, &id, &state, Some(false)).await?;
+            Ok(rows::set_work(conn, &id, &CharacterWork::Track, None).await?)
+        })
+    })
+    .await?;
+    ctx.announce().await;
+    Ok(Next::After(studio.clock.poll_ms))
+}
+
+/// Asks A2E to continue the trained avatar, exactly once: a continue whose answer was lost is
+/// seen in the avatar's status (no longer completed) and not asked again.
+async fn continue_step(ctx: &Ctx<'_>, start: StartState, charge: String) -> StepResult<Next> {
+    let studio = ctx.studio;
+    let c = &ctx.character;
+    let Some(avatar_id) = c.avatar_id.clone() else {
+        return Err(StepError::Fail("This character has no avatar.".into()));
+    };
+    let mut taken = false;
+    if matches!(start, StartState::Sent { .. }) {
+        let record = studio
+            .a2e
+            .training_status(&avatar_id)
+            .await
+            .map_err(once::poll_error)?;
+        taken = record.current_status != TaskStatus::Completed;
+    }
+    if !taken {
+        let sent = once::intent(&start, &avatar_id);
+        ctx.set_work(CharacterWork::Continue {
+            start: sent.clone(),
+            charge: charge.clone(),
+        })
+        .await?;
+        if let Err(err) = studio.a2e.continue_training(&avatar_id).await {
+            return Err(once::start_error(studio, err, &sent));
+        }
+    }
+    let state = training_state(studio, &avatar_id, CONTINUE_TRAINING_S);
+    let (id, user_id) = (c.id.clone(), c.user_id.clone());
+    ctx.write(move |conn| {
+        Box::pin(async move {
+            super::credits::close_in(conn, &user_id, &charge, super::credits::Close::Settle)
+                .await?;
+            rows::set_avatar_state(&mut *conn, &id, &state, Some(true)).await?;
+            Ok(rows::set_work(conn, &id, &CharacterWork::Track, None).await?)
+        })
+    })
+    .await?;
+    ctx.announce().await;
+    Ok(Next::After(studio.clock.poll_ms))
+}
+
+/// Follows the training until A2E says it ended.
+async fn track_step(ctx: &Ctx<'_>) -> StepResult<Next> {
+    let studio = ctx.studio;
+    let c = &ctx.character;
+    if c.avatar_status != AvatarStatus::Training {
+        return Ok(Next::Done);
+    }
+    let Some(avatar_id) = &c.avatar_id else {
+        return Err(StepError::Fail("The training has no avatar at A2E.".into()));
+    };
+    let record = match studio.a2e.training_status(avatar_id).await {
+        Ok(record) => record,
+        Err(A2eError::NotFound) => {
+            return Err(StepError::Fail("A2E no longer knows this avatar.".into()))
+        }
+        Err(err) => return Err(once::poll_error(err)),
+    };
+    let state = state_from_record(studio, c, &record).await;
+    let training = state.status == AvatarStatus::Training;
+    if state.status != c.avatar_status || state.progress != c.avatar_progress {
+        let id = c.id.clone();
+        ctx.write(move |conn| {
+            Box::pin(async move {
+                rows::set_avatar_state(&mut *conn, &id, &state, None).await?;
+                if !training {
+                    rows::set_work(conn, &id, &CharacterWork::Idle, None).await?;
+                }
+                Ok(())
+            })
+        })
+        .await?;
+        ctx.announce().await;
+    }
+    Ok(match training {
+        true => Next::After(studio.clock.poll_ms),
+        false => Next::Done,
+    })
 }
 
 /// Removes a deleted character's avatar at A2E.
@@ -413,11 +607,14 @@ impl JobHandler for AvatarRemover {
         };
         match self.0.a2e.remove_avatar(avatar_id).await {
             Ok(()) => Outcome::Done,
-            Err(err) if err.http_status() == 404 => Outcome::Done,
-            Err(err) if job.attempts >= 20 => Outcome::Failed {
+            Err(A2eError::NotFound) => Outcome::Done,
+            Err(err) if err.is_transient() => Outcome::Retry {
+                after_ms: backoff_ms(job.attempts, 2_000, 300_000),
                 error: err.to_string(),
             },
-            Err(err) => retry(job, err.to_string(), 2_000),
+            Err(err) => Outcome::Failed {
+                error: err.to_string(),
+            },
         }
     }
 }

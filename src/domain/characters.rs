@@ -1,12 +1,14 @@
 //! Characters: created from a prompt (generated portrait), an image or a video; each gets an
-//! A2E avatar trained automatically, tracked by a durable job until it ends.
+//! A2E avatar trained automatically. Every request here only writes — the charge, the row and
+//! its job in one transaction — and may then wait for the job: a client that hangs up changes
+//! neither the outcome nor the money.
 
-use super::avatars::{self, TrainingSource};
-use super::credits;
+use super::avatars;
+use super::credits::{self, Close};
 use super::studio::Studio;
-use crate::error::AppError;
+use super::error::DomainError;
 use crate::models::*;
-use crate::store::characters::{self as rows, AvatarState, NewCharacter};
+use crate::store::characters::{self as rows, NewCharacter};
 use crate::store::media::StoredMedia;
 use crate::store::{self, now_millis};
 use serde::Deserialize;
@@ -43,14 +45,14 @@ pub struct Details {
     pub tags: Vec<String>,
 }
 
-fn too_long(field: &str, max: usize) -> AppError {
-    AppError::bad_request(
+fn too_long(field: &str, max: usize) -> DomainError {
+    DomainError::invalid(
         "invalid_field",
         format!("{field} is too long (at most {max} characters)."),
     )
 }
 
-fn optional_text(value: Option<String>, field: &str, max: usize) -> Result<String, AppError> {
+fn optional_text(value: Option<String>, field: &str, max: usize) -> Result<String, DomainError> {
     let text = value.unwrap_or_default().trim().to_string();
     if text.chars().count() > max {
         return Err(too_long(field, max));
@@ -67,10 +69,10 @@ pub fn check_details(
     gender: Option<String>,
     tags: Option<Vec<String>>,
     prompt_required: bool,
-) -> Result<Details, AppError> {
+) -> Result<Details, DomainError> {
     let prompt = prompt.trim().to_string();
     if prompt_required && prompt.is_empty() {
-        return Err(AppError::bad_request(
+        return Err(DomainError::invalid(
             "missing_prompt",
             "Describe the character in the prompt.",
         ));
@@ -88,7 +90,7 @@ pub fn check_details(
         None | Some("") | Some("V2.1") => "V2.1".to_string(),
         Some("V1.0") => "V1.0".to_string(),
         Some(other) => {
-            return Err(AppError::bad_request(
+            return Err(DomainError::invalid(
                 "invalid_model_version",
                 format!("Unknown model version {other:?}: use \"V2.1\" or \"V1.0\"."),
             ))
@@ -98,7 +100,7 @@ pub fn check_details(
         None | Some("") => None,
         Some(g @ ("male" | "female")) => Some(g.to_string()),
         Some(_) => {
-            return Err(AppError::bad_request(
+            return Err(DomainError::invalid(
                 "invalid_gender",
                 "Gender is \"male\" or \"female\".",
             ))
@@ -111,7 +113,7 @@ pub fn check_details(
         .filter(|t| !t.is_empty())
         .collect();
     if tags.len() > MAX_TAGS || tags.iter().any(|t| t.chars().count() > 40) {
-        return Err(AppError::bad_request(
+        return Err(DomainError::invalid(
             "invalid_tags",
             "Use at most 20 tags of up to 40 characters.",
         ));
@@ -135,13 +137,14 @@ fn default_name(prompt: &str) -> String {
     }
 }
 
-/// Creates a character from a description: charges the portrait, generates and keeps it, starts
-/// training. With `reference_image`, that image is used instead and nothing is charged.
+/// Creates a character from a description: reserves the portrait's price and queues the job
+/// that draws it and trains the avatar. With `reference_image`, that image is used instead and
+/// nothing is charged. Waits (briefly) until A2E has the training, or the work is waiting.
 pub async fn create_from_prompt(
     studio: &Studio,
     user_id: &str,
     input: PromptInput,
-) -> Result<Character, AppError> {
+) -> Result<Character, DomainError> {
     let reference = input
         .reference_image
         .clone()
@@ -156,14 +159,19 @@ pub async fn create_from_prompt(
         reference.is_none(),
     )?;
     let id = store::new_id();
-    let (image, source) = match reference {
+    let (image_url, source, work) = match reference {
         Some(reference) => (
-            avatars::keep_reference_image(studio, &reference).await?,
-            "uploaded_image",
+            Some(avatars::keep_reference_image(studio, &reference).await?.url),
+            Source::UploadedImage,
+            first_training(),
         ),
         None => (
-            generate_charged_portrait(studio, user_id, &id, &details).await?,
-            "generated",
+            None,
+            Source::Generated,
+            CharacterWork::Portrait {
+                start: StartState::NotSent,
+                charge: format!("character-image:{id}"),
+            },
         ),
     };
     let new = NewCharacter {
@@ -172,15 +180,23 @@ pub async fn create_from_prompt(
         name: details.name,
         prompt: details.prompt,
         outfit_description: details.outfit,
-        image_url: Some(image.url),
+        image_url,
         video_url: None,
         source,
         gender: details.gender,
         model_version: details.model_version,
-        training_kind: "image",
+        training_kind: TrainingKind::Image,
         tags: details.tags,
+        work,
     };
-    save_and_train(studio, new).await
+    create(studio, new).await
+}
+
+fn first_training() -> CharacterWork {
+    CharacterWork::Train {
+        start: StartState::NotSent,
+        attempt: 1,
+    }
 }
 
 /// Creates a character from an uploaded image or video (already in the media store); free.
@@ -189,7 +205,7 @@ pub async fn create_from_upload(
     user_id: &str,
     details: Details,
     media: StoredMedia,
-) -> Result<Character, AppError> {
+) -> Result<Character, DomainError> {
     let is_video = media.content_type.starts_with("video/");
     let new = NewCharacter {
         id: store::new_id(),
@@ -200,110 +216,104 @@ pub async fn create_from_upload(
         image_url: (!is_video).then(|| media.url.clone()),
         video_url: is_video.then(|| media.url.clone()),
         source: if is_video {
-            "uploaded_video"
+            Source::UploadedVideo
         } else {
-            "uploaded_image"
+            Source::UploadedImage
         },
         gender: details.gender,
         model_version: details.model_version,
-        training_kind: if is_video { "video" } else { "image" },
+        training_kind: if is_video {
+            TrainingKind::Video
+        } else {
+            TrainingKind::Image
+        },
         tags: details.tags,
+        work: first_training(),
     };
-    save_and_train(studio, new).await
+    create(studio, new).await
 }
 
-/// Reserves the portrait's price, generates it and copies it home; settles on success, refunds otherwise.
-async fn generate_charged_portrait(
-    studio: &Studio,
-    user_id: &str,
-    id: &str,
-    details: &Details,
-) -> Result<StoredMedia, AppError> {
-    let key = format!("character-image:{id}");
-    credits::reserve(
-        &studio.db,
-        user_id,
-        CHARACTER_IMAGE_COST,
-        &key,
-        "Character portrait",
-    )
-    .await?;
-    match avatars::generate_portrait(studio, &details.name, &details.prompt, &details.outfit).await
-    {
-        Ok(image) => {
-            credits::settle(&studio.db, user_id, &key).await?;
-            Ok(image)
-        }
-        Err(err) => {
-            credits::refund(&studio.db, user_id, &key).await?;
-            Err(err)
-        }
-    }
-}
-
-/// Starts the training, saves the row whatever A2E answered (a refusal is kept as a failed
-/// training the user can retry), and starts tracking it.
-async fn save_and_train(studio: &Studio, new: NewCharacter) -> Result<Character, AppError> {
-    let source = TrainingSource::of(&new);
-    let state = avatars::start_training(
-        studio,
-        &source,
-        &new.name,
-        &new.prompt,
-        new.gender.as_deref(),
-        &new.model_version,
-    )
-    .await
-    .unwrap_or_else(|err| AvatarState {
-        status: AVATAR_FAILED.into(),
-        error: Some(err.message),
-        ..Default::default()
-    });
+/// Writes the charge (if any), the row and its job together, then waits for the first steps.
+async fn create(studio: &Studio, new: NewCharacter) -> Result<Character, DomainError> {
+    let charge = new.work.charge().map(String::from);
     let mut tx = studio.db.pool.begin().await?;
-    rows::insert(&mut *tx, &new, &state).await?;
-    tx.commit().await?;
-    if state.status == AVATAR_TRAINING {
-        avatars::track(studio, &new.user_id, &new.id).await?;
+    if let Some(charge) = &charge {
+        let (cost, note) = (CHARACTER_IMAGE_COST, "Character portrait");
+        credits::reserve_in(&mut tx, &new.user_id, cost, charge, note).await?;
     }
+    rows::insert(&mut tx, &new, AvatarStatus::Pending).await?;
+    avatars::enqueue_in(&mut tx, studio, &new.user_id, &new.id, charge.as_deref()).await?;
+    tx.commit().await?;
+    studio.jobs.nudge();
     let character = get(studio, &new.user_id, &new.id).await?;
-    announce(studio, &character);
-    Ok(character)
+    studio.announce_character(&character);
+    wait_while(studio, &character, START_WAIT_MS, |c| {
+        c.avatar_status == AvatarStatus::Pending
+    })
+    .await
 }
 
-pub fn announce(studio: &Studio, character: &Character) {
-    let data = serde_json::to_value(character).unwrap_or_default();
-    studio.publish(&character.user_id, "character", &character.id, data);
+/// How long a request waits for A2E to accept the work before answering with it pending.
+const START_WAIT_MS: i64 = 90_000;
+
+/// Re-reads the character until `busy` is false, the work waits for A2E (a notice), or
+/// `deadline_ms` passes. Reading only: the job does the work, whether or not anyone waits.
+async fn wait_while(
+    studio: &Studio,
+    character: &Character,
+    deadline_ms: i64,
+    busy: impl Fn(&Character) -> bool,
+) -> Result<Character, DomainError> {
+    let until = now_millis() + deadline_ms;
+    let pause = (studio.clock.poll_ms / 4).clamp(50, 500) as u64;
+    let mut now = character.clone();
+    while busy(&now) && now.notice.is_none() && now_millis() < until {
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+        now = get(studio, &character.user_id, &character.id).await?;
+    }
+    Ok(now)
 }
 
-pub async fn list(studio: &Studio, user_id: &str) -> Result<Vec<Character>, AppError> {
+pub async fn list(studio: &Studio, user_id: &str) -> Result<Vec<Character>, DomainError> {
     Ok(rows::list(&studio.db.pool, user_id).await?)
 }
 
-pub async fn get(studio: &Studio, user_id: &str, id: &str) -> Result<Character, AppError> {
+pub async fn get(studio: &Studio, user_id: &str, id: &str) -> Result<Character, DomainError> {
     rows::get(&studio.db.pool, user_id, id)
         .await?
-        .ok_or_else(|| AppError::not_found("Character"))
+        .ok_or_else(|| DomainError::not_found("Character"))
 }
 
 pub async fn get_by_avatar(
     studio: &Studio,
     user_id: &str,
     avatar_id: &str,
-) -> Result<Character, AppError> {
+) -> Result<Character, DomainError> {
     rows::get_by_avatar(&studio.db.pool, user_id, avatar_id)
         .await?
-        .ok_or_else(|| AppError::not_found("Avatar"))
+        .ok_or_else(|| DomainError::not_found("Avatar"))
 }
 
-/// Deletes the character now; its avatar is removed at A2E by a job, so an A2E outage
-/// cannot leave the user with a character they cannot delete.
-pub async fn delete(studio: &Studio, user_id: &str, id: &str) -> Result<(), AppError> {
+/// Deletes the character now, with its jobs; a charge its job held is refunded unless A2E was
+/// already asked. Its avatar is removed at A2E by a job, so an A2E outage cannot leave the
+/// user with a character they cannot delete.
+pub async fn delete(studio: &Studio, user_id: &str, id: &str) -> Result<(), DomainError> {
     let character = get(studio, user_id, id).await?;
-    rows::delete(&studio.db.pool, user_id, id).await?;
-    crate::jobs::queue::cancel_for_subject(&studio.db, id).await?;
-    if let Some(avatar_id) = &character.avatar_id {
-        avatars::schedule_removal(studio, user_id, avatar_id).await?;
+    let mut tx = studio.db.pool.begin().await?;
+    let work = rows::work(&mut tx, id).await?.unwrap_or_default();
+    if !rows::delete(&mut *tx, user_id, id).await? {
+        return Err(DomainError::not_found("Character"));
     }
+    for charge in crate::jobs::queue::cancel_for_subject(&mut tx, id).await? {
+        let asked = work.start().is_some_and(StartState::may_have_started);
+        let how = if asked { Close::Settle } else { Close::Refund };
+        credits::close_in(&mut tx, user_id, &charge, how).await?;
+    }
+    if let Some(avatar_id) = &character.avatar_id {
+        avatars::schedule_removal_in(&mut tx, user_id, avatar_id).await?;
+    }
+    tx.commit().await?;
+    studio.jobs.nudge();
     studio.publish(
         user_id,
         "character",
@@ -313,68 +323,77 @@ pub async fn delete(studio: &Studio, user_id: &str, id: &str) -> Result<(), AppE
     Ok(())
 }
 
-/// Continues a trained avatar's training for 100 credits (about +30 minutes).
+/// Continues a trained avatar's training for 100 credits (about +30 minutes): claims the
+/// avatar, holds the price and queues the job that asks A2E, all in one transaction.
 pub async fn continue_training(
     studio: &Studio,
     user_id: &str,
     id: &str,
-) -> Result<Character, AppError> {
+) -> Result<Character, DomainError> {
     let character = get(studio, user_id, id).await?;
-    let Some(avatar_id) = character
-        .avatar_id
-        .clone()
-        .filter(|_| character.avatar_status == AVATAR_COMPLETED)
-    else {
-        return Err(AppError::conflict(
+    if !character.is_trained() {
+        return Err(DomainError::conflict(
             "not_trained",
             "Only a trained avatar can continue training.",
         ));
-    };
-    // Only one request moves a completed avatar on: a double click asks A2E, and charges, once.
+    }
     let seen_at = character.updated_at;
-    let claimed = (AVATAR_COMPLETED, AVATAR_TRAINING);
-    let Some(claimed_at) = rows::claim_status(&studio.db.pool, id, claimed, seen_at).await? else {
-        return Err(AppError::conflict(
-            "already_continuing",
-            "This avatar's training is already being continued.",
-        ));
+    let charge = format!("continue-training:{id}:{seen_at}");
+    let mut tx = studio.db.pool.begin().await?;
+    // Only one request moves a completed avatar on: a double click asks A2E, and charges, once.
+    let claimed = (AvatarStatus::Completed, AvatarStatus::Training);
+    if rows::claim_status(&mut *tx, id, claimed, seen_at).await?.is_none() {
+        return Err(already("already_continuing", "being continued"));
+    }
+    let (price, note) = (CONTINUE_TRAINING_COST, "Continue training");
+    credits::reserve_in(&mut tx, user_id, price, &charge, note).await?;
+    let work = CharacterWork::Continue {
+        start: StartState::NotSent,
+        charge: charge.clone(),
     };
-    let key = format!("continue-training:{id}:{seen_at}");
-    let state = match charge_and_continue(studio, user_id, &avatar_id, &key).await {
-        Ok(state) => state,
-        Err(err) => {
-            // The avatar is still trained as it was.
-            let back = (AVATAR_TRAINING, AVATAR_COMPLETED);
-            rows::claim_status(&studio.db.pool, id, back, claimed_at).await?;
-            return Err(err);
-        }
-    };
-    rows::set_avatar_state(&studio.db.pool, id, &state, Some(true)).await?;
-    avatars::track(studio, user_id, id).await?;
-    let character = get(studio, user_id, id).await?;
-    announce(studio, &character);
-    Ok(character)
+    rows::set_work(&mut tx, id, &work, None).await?;
+    if !avatars::enqueue_in(&mut tx, studio, user_id, id, Some(&charge)).await? {
+        return Err(already("already_continuing", "being continued"));
+    }
+    tx.commit().await?;
+    studio.jobs.nudge();
+    let now = get(studio, user_id, id).await?;
+    studio.announce_character(&now);
+    // Answer once A2E has it (or refused it), so the caller sees the outcome.
+    let asked = wait_until_asked(studio, &now).await?;
+    refused_continue(asked)
 }
 
-/// Holds the price, asks A2E to continue, then settles, or refunds when A2E refuses.
-async fn charge_and_continue(
-    studio: &Studio,
-    user_id: &str,
-    avatar_id: &str,
-    key: &str,
-) -> Result<AvatarState, AppError> {
-    let price = CONTINUE_TRAINING_COST;
-    credits::reserve(&studio.db, user_id, price, key, "Continue training").await?;
-    match avatars::continue_training(studio, avatar_id).await {
-        Ok(state) => {
-            credits::settle(&studio.db, user_id, key).await?;
-            Ok(state)
+/// A continue A2E refused leaves the avatar trained as it was, its price refunded.
+fn refused_continue(c: Character) -> Result<Character, DomainError> {
+    match (&c.avatar_status, &c.avatar_error) {
+        (AvatarStatus::Completed, Some(reason)) => {
+            Err(DomainError::Refused(reason.clone()))
         }
-        Err(err) => {
-            credits::refund(&studio.db, user_id, key).await?;
-            Err(err)
-        }
+        _ => Ok(c),
     }
+}
+
+async fn wait_until_asked(studio: &Studio, c: &Character) -> Result<Character, DomainError> {
+    let db = studio.db.clone();
+    let id = c.id.clone();
+    let until = now_millis() + START_WAIT_MS;
+    let pause = (studio.clock.poll_ms / 4).clamp(50, 500) as u64;
+    loop {
+        let now = get(studio, &c.user_id, &c.id).await?;
+        let mut conn = db.pool.acquire().await?;
+        let work = rows::work(&mut conn, &id).await?.unwrap_or_default();
+        let asking = matches!(work, CharacterWork::Continue { .. } | CharacterWork::Train { .. });
+        if !asking || now.notice.is_some() || now_millis() >= until {
+            return Ok(now);
+        }
+        drop(conn);
+        tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
+    }
+}
+
+fn already(code: &'static str, what: &str) -> DomainError {
+    DomainError::conflict(code, format!("This avatar's training is already {what}."))
 }
 
 /// Starts a fresh training after a failure, from the same image or video; free.
@@ -382,70 +401,60 @@ pub async fn retry_training(
     studio: &Studio,
     user_id: &str,
     id: &str,
-) -> Result<Character, AppError> {
+) -> Result<Character, DomainError> {
     let character = get(studio, user_id, id).await?;
-    if character.avatar_status != AVATAR_FAILED {
-        return Err(AppError::conflict(
+    if character.avatar_status != AvatarStatus::Failed {
+        return Err(DomainError::conflict(
             "not_failed",
             "Only a failed training can be retried.",
         ));
     }
-    let source = TrainingSource::of_character(&character)?;
-    // Only one request restarts it: a double click starts one training at A2E.
-    let claimed = (AVATAR_FAILED, AVATAR_PENDING);
-    let Some(claimed_at) =
-        rows::claim_status(&studio.db.pool, id, claimed, character.updated_at).await?
-    else {
-        return Err(AppError::conflict(
-            "already_retrying",
-            "This training is already being retried.",
+    if character.image_url.is_none() && character.video_url.is_none() {
+        return Err(DomainError::conflict(
+            "no_source",
+            "This character has no image or video to train from.",
         ));
-    };
-    let gender = character.gender.as_deref();
-    let started = avatars::start_training(
-        studio,
-        &source,
-        &character.name,
-        &character.prompt,
-        gender,
-        &character.model_version,
-    )
-    .await;
-    let state = match started {
-        Ok(state) => state,
-        Err(err) => {
-            let back = (AVATAR_PENDING, AVATAR_FAILED);
-            rows::claim_status(&studio.db.pool, id, back, claimed_at).await?;
-            return Err(err);
-        }
-    };
-    if let Some(old) = &character.avatar_id {
-        avatars::schedule_removal(studio, user_id, old).await?;
     }
-    rows::set_avatar_state(&studio.db.pool, id, &state, Some(false)).await?;
-    avatars::track(studio, user_id, id).await?;
-    let character = get(studio, user_id, id).await?;
-    announce(studio, &character);
-    Ok(character)
+    let mut tx = studio.db.pool.begin().await?;
+    // Only one request restarts it: a double click starts one training at A2E.
+    let claimed = (AvatarStatus::Failed, AvatarStatus::Pending);
+    if rows::claim_status(&mut *tx, id, claimed, character.updated_at)
+        .await?
+        .is_none()
+    {
+        return Err(already("already_retrying", "being retried"));
+    }
+    // Each training has its own name at A2E, so a retry never adopts the failed one.
+    let attempt = (now_millis() / 1000) as u32;
+    let work = CharacterWork::Train {
+        start: StartState::NotSent,
+        attempt,
+    };
+    rows::set_work(&mut tx, id, &work, None).await?;
+    if let Some(old) = &character.avatar_id {
+        avatars::schedule_removal_in(&mut tx, user_id, old).await?;
+    }
+    if !avatars::enqueue_in(&mut tx, studio, user_id, id, None).await? {
+        return Err(already("already_retrying", "being retried"));
+    }
+    tx.commit().await?;
+    studio.jobs.nudge();
+    let now = get(studio, user_id, id).await?;
+    studio.announce_character(&now);
+    let asked = wait_until_asked(studio, &now).await?;
+    Ok(asked)
 }
 
-/// Waits (refreshing from A2E) until the avatar's training ends or `deadline_ms` passes.
+/// Waits until the avatar's training ends or `deadline_ms` passes (the job follows it).
 pub async fn wait_for_avatar(
     studio: &Studio,
     user_id: &str,
     id: &str,
     deadline_ms: i64,
-) -> Result<Character, AppError> {
-    let until = now_millis() + deadline_ms;
-    loop {
-        let character = get(studio, user_id, id).await?;
-        if character.avatar_status != AVATAR_TRAINING || now_millis() >= until {
-            return Ok(character);
-        }
-        avatars::refresh(studio, &character).await?;
-        tokio::time::sleep(std::time::Duration::from_millis(
-            studio.clock.poll_ms as u64,
-        ))
-        .await;
-    }
+) -> Result<Character, DomainError> {
+    let character = get(studio, user_id, id).await?;
+    wait_while(studio, &character, deadline_ms, |c| {
+        matches!(c.avatar_status, AvatarStatus::Pending | AvatarStatus::Training)
+    })
+    .await
 }

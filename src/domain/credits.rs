@@ -1,11 +1,12 @@
 //! Credits: reserve before paid work, then settle on success or refund on failure.
 //! Every operation carries an idempotency key, so a retried job never charges twice.
 
-use crate::error::AppError;
+use super::error::DomainError;
 use crate::store::ledger::{self, EntryKind, NewEntry};
 use crate::store::Db;
+use sqlx::AnyConnection;
 
-pub async fn balance(db: &Db, user_id: &str) -> Result<i64, AppError> {
+pub async fn balance(db: &Db, user_id: &str) -> Result<i64, DomainError> {
     Ok(ledger::balance(&db.pool, user_id).await?)
 }
 
@@ -16,10 +17,10 @@ pub async fn grant(
     amount: i64,
     key: &str,
     note: &str,
-) -> Result<(), AppError> {
+) -> Result<(), DomainError> {
     let mut tx = db.pool.begin().await?;
     if !ledger::lock_user(&mut tx, user_id).await? {
-        return Err(AppError::not_found("User"));
+        return Err(DomainError::not_found("User"));
     }
     let entry = NewEntry {
         user_id,
@@ -42,22 +43,37 @@ pub async fn reserve(
     amount: i64,
     key: &str,
     note: &str,
-) -> Result<(), AppError> {
-    if amount <= 0 {
-        return Err(AppError::internal());
-    }
+) -> Result<(), DomainError> {
     let mut tx = db.pool.begin().await?;
-    if !ledger::lock_user(&mut tx, user_id).await? {
-        return Err(AppError::not_found("User"));
+    reserve_in(&mut tx, user_id, amount, key, note).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// [`reserve`] inside the caller's transaction, so the hold, the work's row and its job are
+/// written together or not at all.
+pub async fn reserve_in(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    amount: i64,
+    key: &str,
+    note: &str,
+) -> Result<(), DomainError> {
+    if amount <= 0 {
+        return Err(DomainError::invalid("invalid_amount", "A charge must be positive."));
     }
-    if ledger::reservation(&mut tx, user_id, key).await?.is_some() {
+    if !ledger::lock_user(conn, user_id).await? {
+        return Err(DomainError::not_found("User"));
+    }
+    if ledger::reservation(conn, user_id, key).await?.is_some() {
         return Ok(());
     }
-    let available = ledger::balance(&mut *tx, user_id).await?;
+    let available = ledger::balance(&mut *conn, user_id).await?;
     if available < amount {
-        return Err(AppError::payment_required(format!(
-            "This costs {amount} credits and you have {available}."
-        )));
+        return Err(DomainError::InsufficientCredits {
+            needed: amount,
+            available,
+        });
     }
     let entry = NewEntry {
         user_id,
@@ -67,31 +83,46 @@ pub async fn reserve(
         reservation_key: Some(key),
         note,
     };
-    ledger::append(&mut tx, &entry).await?;
-    tx.commit().await?;
+    ledger::append(conn, &entry).await?;
     Ok(())
 }
 
 /// Makes a reservation final. No-op when already settled; refused when it was refunded.
-pub async fn settle(db: &Db, user_id: &str, key: &str) -> Result<(), AppError> {
-    close(db, user_id, key, EntryKind::Settle).await
+pub async fn settle(db: &Db, user_id: &str, key: &str) -> Result<(), DomainError> {
+    let mut tx = db.pool.begin().await?;
+    close_in(&mut tx, user_id, key, EntryKind::Settle).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// Gives a reservation back. No-op when already refunded; refused when it was settled.
-pub async fn refund(db: &Db, user_id: &str, key: &str) -> Result<(), AppError> {
-    close(db, user_id, key, EntryKind::Refund).await
+pub async fn refund(db: &Db, user_id: &str, key: &str) -> Result<(), DomainError> {
+    let mut tx = db.pool.begin().await?;
+    close_in(&mut tx, user_id, key, EntryKind::Refund).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
-async fn close(db: &Db, user_id: &str, key: &str, how: EntryKind) -> Result<(), AppError> {
-    let mut tx = db.pool.begin().await?;
-    ledger::lock_user(&mut tx, user_id).await?;
-    let Some(state) = ledger::reservation(&mut tx, user_id, key).await? else {
-        return Err(AppError::not_found("Reservation"));
+/// How an open reservation ends.
+pub use ledger::EntryKind as Close;
+
+/// Settles (`Close::Settle`) or refunds (`Close::Refund`) a reservation inside the caller's
+/// transaction. Closing it the same way twice is a no-op; a missing reservation is fine too
+/// (work that was never charged).
+pub async fn close_in(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    key: &str,
+    how: EntryKind,
+) -> Result<(), DomainError> {
+    ledger::lock_user(conn, user_id).await?;
+    let Some(state) = ledger::reservation(conn, user_id, key).await? else {
+        return Ok(());
     };
     match state.closed_by {
         Some(done) if done == how => return Ok(()),
         Some(_) => {
-            return Err(AppError::conflict(
+            return Err(DomainError::conflict(
                 "reservation_closed",
                 "This charge was already closed.",
             ))
@@ -111,7 +142,13 @@ async fn close(db: &Db, user_id: &str, key: &str, how: EntryKind) -> Result<(), 
         reservation_key: Some(key),
         note: "",
     };
-    ledger::append(&mut tx, &entry).await?;
-    tx.commit().await?;
+    ledger::append(conn, &entry).await?;
     Ok(())
+}
+
+/// Whether a reservation is still open (held, neither settled nor refunded).
+pub async fn is_open(conn: &mut AnyConnection, user_id: &str, key: &str) -> Result<bool, DomainError> {
+    Ok(ledger::reservation(conn, user_id, key)
+        .await?
+        .is_some_and(|r| r.closed_by.is_none()))
 }

@@ -1,18 +1,22 @@
 //! Generations with characters: scenes, motion transfer, image-to-video, lipsync and fight
 //! sequences. A character with a trained avatar is always sent by its avatar id; otherwise by
-//! its image. Each generation is charged on submit, settled on success, refunded otherwise.
+//! its image. Each request is checked into a typed [`GenerationSpec`]; submitting one writes
+//! the charge, the row and its job in one transaction, and running it again is submitting the
+//! same spec.
 
 use super::characters;
-use super::credits;
+use super::credits::{self, Close};
 use super::studio::Studio;
-use crate::error::AppError;
+use super::error::DomainError;
 use crate::jobs::{queue, NewJob};
-use crate::models::{Character, Generation, Reference};
+use crate::models::{
+    Character, FightStep, Generation, GenerationSpec, GenerationStatus, GenerationWork,
+    Reference, SubjectChoice, TaskApi, Via,
+};
 use crate::store::generations as rows;
 use crate::store::media::MediaKind;
 use crate::store::{self, now_millis};
 use serde::Deserialize;
-use serde_json::{json, Value};
 
 pub const GENERATION_JOB: &str = "generation";
 const MAX_PROMPT: usize = 2000;
@@ -37,13 +41,13 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn check_url(url: &str, field: &str) -> Result<String, AppError> {
+fn check_url(url: &str, field: &str) -> Result<String, DomainError> {
     let url = url.trim();
     if !(url.starts_with("http://") || url.starts_with("https://"))
         || url.contains(char::is_whitespace)
         || url.len() > 2000
     {
-        return Err(AppError::bad_request(
+        return Err(DomainError::invalid(
             "invalid_url",
             format!("{field} must be an http(s) URL without spaces."),
         ));
@@ -55,22 +59,33 @@ fn of_character(c: &Character) -> Reference {
     let trained = c.is_trained();
     Reference {
         name: c.name.clone(),
-        via: if trained { "avatar" } else { "image" }.into(),
+        via: if trained { Via::Avatar } else { Via::Image },
         character_id: Some(c.id.clone()),
         avatar_id: if trained { c.avatar_id.clone() } else { None },
         image_url: if trained { None } else { c.image_url.clone() },
     }
 }
 
-/// Resolves one reference; ids that are not the caller's answer 404.
-pub async fn resolve(studio: &Studio, user_id: &str, r: &RefInput) -> Result<Reference, AppError> {
+/// Checks one reference as sent in and turns it into the user's choice; ids that are not the
+/// caller's answer 404.
+pub async fn choose(
+    studio: &Studio,
+    user_id: &str,
+    r: &RefInput,
+) -> Result<SubjectChoice, DomainError> {
     if let Some(id) = non_empty(&r.id) {
-        return Ok(of_character(&characters::get(studio, user_id, id).await?));
+        let c = characters::get(studio, user_id, id).await?;
+        return Ok(SubjectChoice {
+            character_id: Some(c.id),
+            ..Default::default()
+        });
     }
     if let Some(avatar) = non_empty(&r.avatar_id) {
-        return Ok(of_character(
-            &characters::get_by_avatar(studio, user_id, avatar).await?,
-        ));
+        let c = characters::get_by_avatar(studio, user_id, avatar).await?;
+        return Ok(SubjectChoice {
+            character_id: Some(c.id),
+            ..Default::default()
+        });
     }
     if let Some(url) = non_empty(&r.image_url) {
         let name = non_empty(&r.name)
@@ -78,40 +93,61 @@ pub async fn resolve(studio: &Studio, user_id: &str, r: &RefInput) -> Result<Ref
             .chars()
             .take(100)
             .collect();
-        return Ok(Reference {
-            name,
-            via: "image".into(),
+        return Ok(SubjectChoice {
             image_url: Some(check_url(url, "image_url")?),
+            name: Some(name),
             ..Default::default()
         });
     }
-    Err(AppError::bad_request(
+    Err(DomainError::invalid(
         "invalid_reference",
         "Each reference needs an id, an avatar_id or an image_url.",
     ))
 }
 
-async fn resolve_all(
+/// How a choice is sent to A2E now: a character by its avatar when trained, else its image.
+async fn reference_of(
+    studio: &Studio,
+    user_id: &str,
+    choice: &SubjectChoice,
+) -> Result<Reference, DomainError> {
+    match (&choice.character_id, &choice.image_url) {
+        (Some(id), _) => Ok(of_character(&characters::get(studio, user_id, id).await?)),
+        (None, Some(url)) => Ok(Reference {
+            name: choice.name.clone().unwrap_or_else(|| "Reference".into()),
+            via: Via::Image,
+            character_id: None,
+            avatar_id: None,
+            image_url: Some(url.clone()),
+        }),
+        (None, None) => Err(DomainError::invalid(
+            "invalid_reference",
+            "Each reference needs an id, an avatar_id or an image_url.",
+        )),
+    }
+}
+
+async fn choose_all(
     studio: &Studio,
     user_id: &str,
     refs: &[RefInput],
     required: bool,
-) -> Result<Vec<Reference>, AppError> {
+) -> Result<Vec<SubjectChoice>, DomainError> {
     if refs.len() > MAX_REFS {
-        return Err(AppError::bad_request(
+        return Err(DomainError::invalid(
             "too_many_references",
             format!("Use at most {MAX_REFS} characters at once."),
         ));
     }
     if required && refs.is_empty() {
-        return Err(AppError::bad_request(
+        return Err(DomainError::invalid(
             "missing_references",
             "Pick at least one character.",
         ));
     }
     let mut out = Vec::with_capacity(refs.len());
     for r in refs {
-        out.push(resolve(studio, user_id, r).await?);
+        out.push(choose(studio, user_id, r).await?);
     }
     Ok(out)
 }
@@ -128,11 +164,11 @@ pub struct SubjectInput {
     pub character_id: Option<String>,
 }
 
-async fn resolve_subject(
+async fn choose_subject(
     studio: &Studio,
     user_id: &str,
     s: &SubjectInput,
-) -> Result<Reference, AppError> {
+) -> Result<SubjectChoice, DomainError> {
     let r = RefInput {
         id: s.character_id.clone(),
         avatar_id: s.avatar_id.clone(),
@@ -143,21 +179,21 @@ async fn resolve_subject(
         && non_empty(&r.avatar_id).is_none()
         && non_empty(&r.image_url).is_none()
     {
-        return Err(AppError::bad_request(
+        return Err(DomainError::invalid(
             "missing_subject",
             "Give image, avatarId or characterId.",
         ));
     }
-    resolve(studio, user_id, &r).await
+    choose(studio, user_id, &r).await
 }
 
-fn check_prompt(prompt: &str, required: bool) -> Result<String, AppError> {
+fn check_prompt(prompt: &str, required: bool) -> Result<String, DomainError> {
     let prompt = prompt.trim();
     if required && prompt.is_empty() {
-        return Err(AppError::bad_request("missing_prompt", "Write a prompt."));
+        return Err(DomainError::invalid("missing_prompt", "Write a prompt."));
     }
     if prompt.chars().count() > MAX_PROMPT {
-        return Err(AppError::bad_request(
+        return Err(DomainError::invalid(
             "invalid_field",
             format!("The prompt is too long (at most {MAX_PROMPT} characters)."),
         ));
@@ -167,11 +203,11 @@ fn check_prompt(prompt: &str, required: bool) -> Result<String, AppError> {
 
 const ASPECT_RATIOS: [&str; 5] = ["1:1", "16:9", "9:16", "4:3", "3:4"];
 
-fn check_aspect(aspect: Option<&str>) -> Result<String, AppError> {
+fn check_aspect(aspect: Option<&str>) -> Result<String, DomainError> {
     match aspect.map(str::trim).filter(|a| !a.is_empty()) {
         None => Ok("16:9".into()),
         Some(a) if ASPECT_RATIOS.contains(&a) => Ok(a.into()),
-        Some(a) => Err(AppError::bad_request(
+        Some(a) => Err(DomainError::invalid(
             "invalid_aspect_ratio",
             format!(
                 "Unknown aspect ratio {a:?}: use one of {}.",
@@ -197,28 +233,24 @@ pub async fn create_scene(
     studio: &Studio,
     user_id: &str,
     input: SceneInput,
-) -> Result<Generation, AppError> {
+) -> Result<Generation, DomainError> {
     let prompt = check_prompt(&input.prompt, true)?;
     let aspect = check_aspect(input.aspect_ratio.as_deref())?;
-    let refs = resolve_all(studio, user_id, &input.character_refs, false).await?;
-    let sketch = match non_empty(&input.sketch) {
+    let characters = choose_all(studio, user_id, &input.character_refs, false).await?;
+    let sketch_url = match non_empty(&input.sketch) {
         Some(sketch) => Some(keep_sketch(studio, sketch).await?),
         None => None,
     };
-    let inputs = json!({ "prompt": prompt, "aspect_ratio": aspect, "sketch_url": sketch });
-    submit(
-        studio,
-        user_id,
-        "scene",
-        studio.prices.scene,
-        inputs,
-        refs,
-        json!({}),
-    )
-    .await
+    let spec = GenerationSpec::Scene {
+        prompt,
+        aspect_ratio: aspect,
+        sketch_url,
+        characters,
+    };
+    submit(studio, user_id, spec).await
 }
 
-async fn keep_sketch(studio: &Studio, sketch: &str) -> Result<String, AppError> {
+async fn keep_sketch(studio: &Studio, sketch: &str) -> Result<String, DomainError> {
     if studio.media.key_from_url(sketch).is_some() {
         return Ok(sketch.to_string());
     }
@@ -226,7 +258,7 @@ async fn keep_sketch(studio: &Studio, sketch: &str) -> Result<String, AppError> 
         .strip_prefix("data:image/png;base64,")
         .or_else(|| sketch.strip_prefix("data:image/jpeg;base64,"))
     else {
-        return Err(AppError::bad_request(
+        return Err(DomainError::invalid(
             "invalid_sketch",
             "The sketch must be a PNG or JPEG data URL, or an uploaded image.",
         ));
@@ -235,7 +267,7 @@ async fn keep_sketch(studio: &Studio, sketch: &str) -> Result<String, AppError> 
     let bytes = base64::engine::general_purpose::STANDARD
         .decode(data.trim())
         .map_err(|_| {
-            AppError::bad_request(
+            DomainError::invalid(
                 "invalid_sketch",
                 "The sketch is not valid base64 image data.",
             )
@@ -261,27 +293,22 @@ pub async fn create_motion_transfer(
     studio: &Studio,
     user_id: &str,
     input: MotionInput,
-) -> Result<Generation, AppError> {
+) -> Result<Generation, DomainError> {
     let prompt = check_prompt(&input.prompt, false)?;
     if input.video_url.trim().is_empty() {
-        return Err(AppError::bad_request(
+        return Err(DomainError::invalid(
             "missing_video",
             "Give videoUrl: the video whose motion is copied.",
         ));
     }
-    let video = check_url(&input.video_url, "videoUrl")?;
-    let subject = resolve_subject(studio, user_id, &input.subject).await?;
-    let inputs = json!({ "prompt": prompt, "video_url": video });
-    submit(
-        studio,
-        user_id,
-        "motion_transfer",
-        studio.prices.motion_transfer,
-        inputs,
-        vec![subject],
-        json!({}),
-    )
-    .await
+    let video_url = check_url(&input.video_url, "videoUrl")?;
+    let subject = choose_subject(studio, user_id, &input.subject).await?;
+    let spec = GenerationSpec::MotionTransfer {
+        prompt,
+        video_url,
+        subject,
+    };
+    submit(studio, user_id, spec).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -297,27 +324,22 @@ pub async fn create_image_to_video(
     studio: &Studio,
     user_id: &str,
     input: VideoInput,
-) -> Result<Generation, AppError> {
+) -> Result<Generation, DomainError> {
     let prompt = check_prompt(&input.prompt, true)?;
     let duration = input.duration.unwrap_or(5);
     if ![5, 10, 15, 20].contains(&duration) {
-        return Err(AppError::bad_request(
+        return Err(DomainError::invalid(
             "invalid_duration",
             "duration is 5, 10, 15 or 20 seconds.",
         ));
     }
-    let subject = resolve_subject(studio, user_id, &input.subject).await?;
-    let inputs = json!({ "prompt": prompt, "duration": duration });
-    submit(
-        studio,
-        user_id,
-        "image_to_video",
-        studio.prices.image_to_video,
-        inputs,
-        vec![subject],
-        json!({}),
-    )
-    .await
+    let subject = choose_subject(studio, user_id, &input.subject).await?;
+    let spec = GenerationSpec::ImageToVideo {
+        prompt,
+        duration,
+        subject,
+    };
+    submit(studio, user_id, spec).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -334,44 +356,39 @@ pub async fn create_lipsync(
     studio: &Studio,
     user_id: &str,
     input: LipsyncInput,
-) -> Result<Generation, AppError> {
+) -> Result<Generation, DomainError> {
     let audio = non_empty(&input.audio_url)
         .map(|a| check_url(a, "audioUrl"))
         .transpose()?;
     let text = non_empty(&input.text).map(String::from);
     match (&audio, &text) {
         (None, None) => {
-            return Err(AppError::bad_request(
+            return Err(DomainError::invalid(
                 "missing_speech",
                 "Give audioUrl or text to speak.",
             ))
         }
         (Some(_), Some(_)) => {
-            return Err(AppError::bad_request(
+            return Err(DomainError::invalid(
                 "ambiguous_speech",
                 "Give either audioUrl or text, not both.",
             ))
         }
         (_, Some(t)) if t.chars().count() > MAX_SPEECH => {
-            return Err(AppError::bad_request(
+            return Err(DomainError::invalid(
                 "invalid_field",
                 format!("The text is too long (at most {MAX_SPEECH} characters)."),
             ))
         }
         _ => {}
     }
-    let subject = resolve_subject(studio, user_id, &input.subject).await?;
-    let inputs = json!({ "audio_url": audio, "text": text });
-    submit(
-        studio,
-        user_id,
-        "lipsync",
-        studio.prices.lipsync,
-        inputs,
-        vec![subject],
-        json!({}),
-    )
-    .await
+    let subject = choose_subject(studio, user_id, &input.subject).await?;
+    let spec = GenerationSpec::Lipsync {
+        audio_url: audio,
+        text,
+        subject,
+    };
+    submit(studio, user_id, spec).await
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -389,8 +406,8 @@ pub async fn create_fight_sequence(
     studio: &Studio,
     user_id: &str,
     input: FightInput,
-) -> Result<Generation, AppError> {
-    let refs = resolve_all(studio, user_id, &input.character_refs, true).await?;
+) -> Result<Generation, DomainError> {
+    let characters = choose_all(studio, user_id, &input.character_refs, true).await?;
     let moves: Vec<String> = input
         .moves
         .iter()
@@ -398,7 +415,7 @@ pub async fn create_fight_sequence(
         .filter(|m| !m.is_empty())
         .collect();
     if moves.is_empty() || moves.len() > MAX_MOVES || moves.len() != input.moves.len() {
-        return Err(AppError::bad_request(
+        return Err(DomainError::invalid(
             "invalid_moves",
             format!("Give 1 to {MAX_MOVES} moves, none of them empty."),
         ));
@@ -408,71 +425,118 @@ pub async fn create_fight_sequence(
     }
     let setting = check_prompt(input.setting.as_deref().unwrap_or_default(), false)?;
     let aspect = check_aspect(input.aspect_ratio.as_deref())?;
-    let steps: Vec<Value> = moves.iter().map(|m| json!({ "move": m })).collect();
-    let cost = studio.prices.fight_move * moves.len() as i64;
-    let inputs = json!({ "moves": moves, "aspect_ratio": aspect, "setting": setting });
-    submit(
-        studio,
-        user_id,
-        "fight_sequence",
-        cost,
-        inputs,
-        refs,
-        json!({ "steps": steps }),
-    )
-    .await
+    let spec = GenerationSpec::FightSequence {
+        moves,
+        aspect_ratio: aspect,
+        setting,
+        characters,
+    };
+    submit(studio, user_id, spec).await
 }
 
-/// Charges, saves and queues a generation; answers at once.
-async fn submit(
+/// What a spec costs.
+fn price_of(studio: &Studio, spec: &GenerationSpec) -> i64 {
+    let prices = &studio.prices;
+    match spec {
+        GenerationSpec::Scene { .. } => prices.scene,
+        GenerationSpec::MotionTransfer { .. } => prices.motion_transfer,
+        GenerationSpec::ImageToVideo { .. } => prices.image_to_video,
+        GenerationSpec::Lipsync { .. } => prices.lipsync,
+        GenerationSpec::FightSequence { moves, .. } => prices.fight_move * moves.len() as i64,
+    }
+}
+
+/// The references a spec sends, as of now (a character trained since is sent by its avatar).
+async fn references_of(
     studio: &Studio,
     user_id: &str,
-    kind: &str,
-    cost: i64,
-    inputs: Value,
-    references: Vec<Reference>,
-    work: Value,
-) -> Result<Generation, AppError> {
+    spec: &GenerationSpec,
+) -> Result<Vec<Reference>, DomainError> {
+    let choices: Vec<&SubjectChoice> = match spec {
+        GenerationSpec::Scene { characters, .. }
+        | GenerationSpec::FightSequence { characters, .. } => characters.iter().collect(),
+        GenerationSpec::MotionTransfer { subject, .. }
+        | GenerationSpec::ImageToVideo { subject, .. }
+        | GenerationSpec::Lipsync { subject, .. } => vec![subject],
+    };
+    let mut refs = Vec::with_capacity(choices.len());
+    for choice in choices {
+        refs.push(reference_of(studio, user_id, choice).await?);
+    }
+    Ok(refs)
+}
+
+/// The A2E work a spec starts from.
+fn work_of(spec: &GenerationSpec, refs: &[Reference]) -> GenerationWork {
+    let api = match spec {
+        GenerationSpec::Scene { .. } => TaskApi::Scene,
+        GenerationSpec::MotionTransfer { .. } => TaskApi::Motion,
+        GenerationSpec::ImageToVideo { .. } => TaskApi::I2v,
+        GenerationSpec::Lipsync { .. } if refs.first().is_some_and(|r| r.avatar_id.is_some()) => {
+            TaskApi::AvatarLipsync
+        }
+        GenerationSpec::Lipsync { .. } => TaskApi::TalkingPhoto,
+        GenerationSpec::FightSequence { moves, .. } => {
+            let steps = moves
+                .iter()
+                .map(|m| FightStep {
+                    action: m.clone(),
+                    ..Default::default()
+                })
+                .collect();
+            return GenerationWork {
+                steps,
+                ..Default::default()
+            };
+        }
+    };
+    GenerationWork {
+        api: Some(api),
+        ..Default::default()
+    }
+}
+
+/// Charges, saves and queues a generation — one transaction — and answers at once.
+pub async fn submit(
+    studio: &Studio,
+    user_id: &str,
+    spec: GenerationSpec,
+) -> Result<Generation, DomainError> {
+    let references = references_of(studio, user_id, &spec).await?;
     let id = store::new_id();
     let key = charge_key(&id);
-    credits::reserve(&studio.db, user_id, cost, &key, kind).await?;
+    let cost = price_of(studio, &spec);
     let now = now_millis();
     let generation = Generation {
         id: id.clone(),
         user_id: user_id.to_string(),
-        kind: kind.to_string(),
-        status: "queued".into(),
+        work: work_of(&spec, &references),
+        status: GenerationStatus::Queued,
         progress: 0,
-        inputs,
         references,
-        work,
         result_urls: vec![],
         error: None,
+        notice: None,
         cost,
         created_at: now,
         updated_at: now,
+        spec,
     };
-    let queued = async {
-        rows::insert(&studio.db.pool, &generation).await?;
-        let job = NewJob {
-            kind: GENERATION_JOB,
-            user_id: Some(user_id.to_string()),
-            subject_id: Some(id.clone()),
-            payload: json!({}),
-            delay_ms: 0,
-            dedupe_key: Some(format!("generation:{id}")),
-        };
-        queue::enqueue(&studio.db, job).await
+    let mut tx = studio.db.pool.begin().await?;
+    let note = generation.kind().as_str();
+    credits::reserve_in(&mut tx, user_id, cost, &key, note).await?;
+    rows::insert(&mut tx, &generation).await?;
+    let job = NewJob {
+        reservation_key: Some(key),
+        deadline_ms: studio.job_deadline_ms,
+        ..NewJob::about(GENERATION_JOB, user_id, &id, format!("generation:{id}"))
     };
-    if let Err(err) = queued.await {
-        credits::refund(&studio.db, user_id, &key).await?;
-        return Err(err.into());
-    }
+    queue::enqueue_in(&mut tx, job).await?;
+    tx.commit().await?;
     studio.jobs.nudge();
     announce(studio, &generation);
     Ok(generation)
 }
-
 pub fn charge_key(id: &str) -> String {
     format!("generation:{id}")
 }
@@ -486,142 +550,64 @@ pub fn announce(studio: &Studio, g: &Generation) {
     );
 }
 
-pub async fn get(studio: &Studio, user_id: &str, id: &str) -> Result<Generation, AppError> {
+pub async fn get(studio: &Studio, user_id: &str, id: &str) -> Result<Generation, DomainError> {
     rows::get(&studio.db.pool, user_id, id)
         .await?
-        .ok_or_else(|| AppError::not_found("Generation"))
+        .ok_or_else(|| DomainError::not_found("Generation"))
 }
 
-pub async fn list(studio: &Studio, user_id: &str) -> Result<Vec<Generation>, AppError> {
+pub async fn list(studio: &Studio, user_id: &str) -> Result<Vec<Generation>, DomainError> {
     Ok(rows::list(&studio.db.pool, user_id, 100).await?)
 }
 
-/// Stops an unfinished generation and refunds it.
-pub async fn cancel(studio: &Studio, user_id: &str, id: &str) -> Result<Generation, AppError> {
-    let mut g = get(studio, user_id, id).await?;
+/// Stops an unfinished generation. Before A2E was asked, its price is refunded and its job
+/// stopped; after, A2E has charged the operator, so the charge is kept and the result is still
+/// kept if it arrives. One transaction: the mark, the money and the job together.
+pub async fn cancel(studio: &Studio, user_id: &str, id: &str) -> Result<Generation, DomainError> {
+    let g = get(studio, user_id, id).await?;
     if g.is_finished() {
-        return Err(AppError::conflict(
-            "already_finished",
-            format!("This generation is already {}.", g.status),
-        ));
+        return Err(finished(&g));
     }
-    g.status = "cancelled".into();
-    g.error = Some("Cancelled by you.".into());
-    if !rows::save_progress(&studio.db.pool, &g).await? {
-        return Err(AppError::conflict(
-            "already_finished",
-            "This generation has just finished.",
-        ));
+    let mut tx = studio.db.pool.begin().await?;
+    // Marking first takes the row's write lock: the worker's next fenced write waits for this
+    // transaction and then sees the generation cancelled, so it cannot start anything new.
+    if !rows::mark_cancelled(&mut tx, user_id, id, "Cancelled by you.").await? {
+        return Err(finished(&g));
     }
-    queue::cancel_for_subject(&studio.db, id).await?;
-    credits::refund(&studio.db, user_id, &charge_key(id)).await?;
+    let now = rows::get(&mut *tx, user_id, id)
+        .await?
+        .ok_or_else(|| DomainError::not_found("Generation"))?;
+    if now.work.may_have_started() {
+        credits::close_in(&mut tx, user_id, &charge_key(id), Close::Settle).await?;
+    } else {
+        credits::close_in(&mut tx, user_id, &charge_key(id), Close::Refund).await?;
+        queue::cancel_for_subject(&mut tx, id).await?;
+    }
+    tx.commit().await?;
     let g = get(studio, user_id, id).await?;
     announce(studio, &g);
     Ok(g)
 }
 
-/// Runs a failed or cancelled generation again, as a new one (charged again).
-pub async fn retry(studio: &Studio, user_id: &str, id: &str) -> Result<Generation, AppError> {
+fn finished(g: &Generation) -> DomainError {
+    DomainError::conflict(
+        "already_finished",
+        format!("This generation is already {}.", g.status),
+    )
+}
+
+/// Runs a failed or cancelled generation again, as a new one (charged again): the same spec,
+/// with each character's avatar as it is now.
+pub async fn retry(studio: &Studio, user_id: &str, id: &str) -> Result<Generation, DomainError> {
     let old = get(studio, user_id, id).await?;
-    if !matches!(old.status.as_str(), "failed" | "cancelled") {
-        return Err(AppError::conflict(
+    if !matches!(
+        old.status,
+        GenerationStatus::Failed | GenerationStatus::Cancelled
+    ) {
+        return Err(DomainError::conflict(
             "not_failed",
             "Only a failed or cancelled generation can be retried.",
         ));
     }
-    let refs: Vec<RefInput> = old
-        .references
-        .iter()
-        .map(|r| RefInput {
-            id: r.character_id.clone(),
-            image_url: if r.character_id.is_none() {
-                r.image_url.clone()
-            } else {
-                None
-            },
-            name: Some(r.name.clone()),
-            ..Default::default()
-        })
-        .collect();
-    let subject = refs
-        .first()
-        .map(|r| SubjectInput {
-            character_id: r.id.clone(),
-            image: r.image_url.clone(),
-            avatar_id: None,
-        })
-        .unwrap_or_default();
-    let text = |k: &str| old.inputs[k].as_str().map(String::from);
-    match old.kind.as_str() {
-        "scene" => {
-            create_scene(
-                studio,
-                user_id,
-                SceneInput {
-                    prompt: text("prompt").unwrap_or_default(),
-                    character_refs: refs,
-                    sketch: text("sketch_url"),
-                    aspect_ratio: text("aspect_ratio"),
-                },
-            )
-            .await
-        }
-        "motion_transfer" => {
-            create_motion_transfer(
-                studio,
-                user_id,
-                MotionInput {
-                    subject,
-                    video_url: text("video_url").unwrap_or_default(),
-                    prompt: text("prompt").unwrap_or_default(),
-                },
-            )
-            .await
-        }
-        "image_to_video" => {
-            create_image_to_video(
-                studio,
-                user_id,
-                VideoInput {
-                    subject,
-                    prompt: text("prompt").unwrap_or_default(),
-                    duration: old.inputs["duration"].as_u64().map(|d| d as u32),
-                },
-            )
-            .await
-        }
-        "lipsync" => {
-            create_lipsync(
-                studio,
-                user_id,
-                LipsyncInput {
-                    subject,
-                    audio_url: text("audio_url"),
-                    text: text("text"),
-                },
-            )
-            .await
-        }
-        _ => {
-            let moves = old.inputs["moves"]
-                .as_array()
-                .map(|m| {
-                    m.iter()
-                        .filter_map(|v| v.as_str().map(String::from))
-                        .collect()
-                })
-                .unwrap_or_default();
-            create_fight_sequence(
-                studio,
-                user_id,
-                FightInput {
-                    character_refs: refs,
-                    moves,
-                    aspect_ratio: text("aspect_ratio"),
-                    setting: text("setting"),
-                },
-            )
-            .await
-        }
-    }
+    submit(studio, user_id, old.spec).await
 }

@@ -16,6 +16,10 @@ pub struct Studio {
     pub http: reqwest::Client,
     pub clock: Clock,
     pub prices: crate::models::Prices,
+    /// How long a start that certainly did not reach A2E keeps being retried (ms).
+    pub retry_deadline_ms: i64,
+    /// Every job ends by this age (ms).
+    pub job_deadline_ms: i64,
 }
 
 /// How time at A2E relates to ours: 1 for the real service, the speed-up for the simulator.
@@ -45,6 +49,11 @@ impl Clock {
 }
 
 impl Studio {
+    pub fn announce_character(&self, character: &crate::models::Character) {
+        let data = serde_json::to_value(character).unwrap_or_default();
+        self.publish(&character.user_id, "character", &character.id, data);
+    }
+
     pub fn publish(&self, user_id: &str, kind: &'static str, id: &str, data: serde_json::Value) {
         self.events.publish(
             user_id,

@@ -6,5 +6,5 @@ pub mod queue;
 pub mod runner;
 
 pub use events::{EventHub, LiveEvent};
-pub use queue::{Job, NewJob, Outcome};
+pub use queue::{Fence, Job, NewJob, Outcome};
 pub use runner::{JobHandler, Runner};

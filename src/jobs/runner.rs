@@ -13,11 +13,19 @@ use tokio::task::JoinHandle;
 #[async_trait::async_trait]
 pub trait JobHandler: Send + Sync + 'static {
     async fn run(&self, job: &Job) -> Outcome;
+
+    /// Ends the job's work for good (marked failed with `reason`, its credits refunded). Called
+    /// when a run fails, panics, keeps failing or passes the job's deadline. An `Err` (say, the
+    /// database is down) keeps the job queued, so this runs again until it holds.
+    async fn give_up(&self, _job: &Job, _reason: &str) -> Result<(), String> {
+        Ok(())
+    }
 }
 
-const LEASE_MS: i64 = 60_000;
 const BATCH: i64 = 16;
 const CONCURRENCY: usize = 8;
+/// Transient failures in a row after which a job gives up.
+const MAX_ATTEMPTS: i64 = 30;
 
 #[derive(Clone)]
 pub struct Runner {
@@ -26,16 +34,18 @@ pub struct Runner {
     handlers: Arc<RwLock<HashMap<&'static str, Arc<dyn JobHandler>>>>,
     wake: Arc<Notify>,
     idle: Duration,
+    lease_ms: i64,
 }
 
 impl Runner {
-    pub fn new(db: Db, idle: Duration) -> Self {
+    pub fn new(db: Db, idle: Duration, lease_ms: i64) -> Self {
         Self {
             db,
             worker: format!("worker-{}", crate::store::new_id()).into(),
             handlers: Arc::default(),
             wake: Arc::new(Notify::new()),
             idle,
+            lease_ms: lease_ms.max(1_000),
         }
     }
 
@@ -86,7 +96,8 @@ impl Runner {
             let _ = permits.clone().acquire_owned().await;
             return 1;
         }
-        let jobs = match queue::claim(&self.db, &self.worker, LEASE_MS, free.min(BATCH)).await {
+        let jobs = match queue::claim(&self.db, &self.worker, self.lease_ms, free.min(BATCH)).await
+        {
             Ok(jobs) => jobs,
             Err(err) => {
                 tracing::warn!(error = %err, "could not claim jobs");
@@ -114,18 +125,90 @@ impl Runner {
             .unwrap_or_else(|e| e.into_inner())
             .get(job.kind.as_str())
             .cloned();
-        let outcome = match handler {
-            Some(handler) => handler.run(&job).await,
-            None => Outcome::Failed {
+        let Some(handler) = handler else {
+            let outcome = Outcome::Failed {
                 error: format!("no handler for job kind {}", job.kind),
-            },
+            };
+            self.record(&job, &outcome).await;
+            return;
         };
-        if let Outcome::Retry { error, .. } | Outcome::Failed { error } = &outcome {
-            tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts + 1, %error, "job did not succeed");
+        let renewing = self.keep_lease(&job);
+        let mut outcome = match past_deadline(&job) {
+            true => Outcome::Failed {
+                error: "The work took too long and was stopped.".into(),
+            },
+            false => run_caught(&handler, &job).await,
+        };
+        if let Outcome::Retry { error, .. } = &outcome {
+            if job.attempts + 1 >= MAX_ATTEMPTS {
+                outcome = Outcome::Failed {
+                    error: error.clone(),
+                };
+            }
         }
-        if let Err(err) = queue::finish(&self.db, &self.worker, &job.id, &outcome).await {
+        if let Outcome::Failed { error } = &outcome {
+            tracing::warn!(job = %job.id, kind = %job.kind, %error, "job gives up");
+            if let Err(err) = handler.give_up(&job, error).await {
+                // The work is not closed yet: keep the job, so giving up is tried again.
+                outcome = Outcome::Retry {
+                    after_ms: backoff_ms(job.attempts, 1_000, 60_000),
+                    error: err,
+                };
+            }
+        }
+        renewing.abort();
+        self.record(&job, &outcome).await;
+    }
+
+    async fn record(&self, job: &Job, outcome: &Outcome) {
+        match outcome {
+            Outcome::Retry { error, .. } => {
+                tracing::warn!(job = %job.id, kind = %job.kind, attempts = job.attempts + 1, %error, "job will retry")
+            }
+            Outcome::LeaseLost => {
+                tracing::warn!(job = %job.id, kind = %job.kind, "job lease lost mid-step")
+            }
+            _ => {}
+        }
+        if let Err(err) = queue::finish(&self.db, &job.fence, outcome).await {
             tracing::warn!(job = %job.id, error = %err, "could not record job outcome");
         }
+    }
+
+    /// Renews the job's lease while its step runs, so a slow step (a long back-off, a big
+    /// copy) is not claimed by a second worker.
+    fn keep_lease(&self, job: &Job) -> JoinHandle<()> {
+        let (db, fence, lease_ms) = (self.db.clone(), job.fence.clone(), self.lease_ms);
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(Duration::from_millis(lease_ms as u64 / 3)).await;
+                match queue::renew(&db, &fence, lease_ms).await {
+                    Ok(true) => {}
+                    Ok(false) => return,
+                    Err(err) => tracing::warn!(error = %err, "could not renew a job lease"),
+                }
+            }
+        })
+    }
+}
+
+fn past_deadline(job: &Job) -> bool {
+    job.deadline_at
+        .is_some_and(|at| crate::store::now_millis() > at)
+}
+
+/// Runs one step on its own task, so a panic ends the step as a failure instead of the runner.
+async fn run_caught(handler: &Arc<dyn JobHandler>, job: &Job) -> Outcome {
+    let (handler, job) = (handler.clone(), job.clone());
+    match tokio::spawn(async move { handler.run(&job).await }).await {
+        Ok(outcome) => outcome,
+        Err(err) if err.is_panic() => Outcome::Failed {
+            error: "An internal error stopped this work.".into(),
+        },
+        Err(_) => Outcome::Retry {
+            after_ms: 1_000,
+            error: "the step was interrupted".into(),
+        },
     }
 }
 

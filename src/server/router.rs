@@ -6,7 +6,7 @@ use crate::app::{shell, App};
 use crate::config::Config;
 use crate::domain::generation_worker::GenerationWorker;
 use crate::domain::studio::{Clock, Studio};
-use crate::domain::{avatars, generations};
+use crate::domain::{avatars, generations, reconciler};
 use crate::jobs::{EventHub, Runner};
 use crate::simulator::{self, SimulatorConfig};
 use crate::store::media::MediaStore;
@@ -40,7 +40,11 @@ pub async fn build(config: Config) -> Result<Built, String> {
     let sessions = Sessions::open(&db).await?;
     sessions.spawn_cleanup();
     let shutdown = CancellationToken::new();
-    let jobs = Runner::new(db.clone(), Duration::from_millis(config.job_tick_ms));
+    let jobs = Runner::new(
+        db.clone(),
+        Duration::from_millis(config.job_tick_ms),
+        config.job_lease_ms as i64,
+    );
     let media = MediaStore::open(
         &config.media_backend()?,
         &config.public_base_url(),
@@ -66,11 +70,13 @@ pub async fn build(config: Config) -> Result<Built, String> {
             },
             config.a2e_poll_ms as i64,
         ),
+        retry_deadline_ms: config.a2e_retry_deadline_secs as i64 * 1000,
+        job_deadline_ms: config.job_deadline_secs as i64 * 1000,
     };
-    jobs.handle(
-        avatars::TRAINING_JOB,
-        Arc::new(avatars::TrainingTracker(studio.clone())),
-    );
+    let character_job = Arc::new(avatars::CharacterJob(studio.clone()));
+    jobs.handle(avatars::CHARACTER_JOB, character_job.clone());
+    // Training trackers queued by earlier versions are carried on by the same job.
+    jobs.handle(avatars::LEGACY_TRAINING_JOB, character_job);
     jobs.handle(
         avatars::REMOVAL_JOB,
         Arc::new(avatars::AvatarRemover(studio.clone())),
@@ -79,6 +85,13 @@ pub async fn build(config: Config) -> Result<Built, String> {
         generations::GENERATION_JOB,
         Arc::new(GenerationWorker(studio.clone())),
     );
+    jobs.handle(
+        reconciler::RECONCILE_JOB,
+        Arc::new(reconciler::Reconciler(studio.clone())),
+    );
+    reconciler::schedule(&studio, config.reconcile_secs as i64 * 1000)
+        .await
+        .map_err(|e| format!("cannot schedule the credit reconciler: {e}"))?;
     let runner = match config.run_jobs {
         true => jobs.spawn(shutdown.clone().cancelled_owned()),
         false => tokio::spawn(async {}),

@@ -29,7 +29,7 @@ mod convert {
         studio: &crate::domain::studio::Studio,
         user: &str,
         picks: Vec<Pick>,
-    ) -> Result<Vec<RefInput>, AppError> {
+    ) -> Result<Vec<RefInput>, crate::domain::error::DomainError> {
         let mut out = Vec::new();
         for pick in picks {
             let c = crate::domain::characters::get(studio, user, &pick.character_id).await?;
@@ -66,13 +66,10 @@ mod convert {
 #[server(prefix = "/sfn")]
 pub async fn list_generations() -> Result<Vec<Generation>, AppError> {
     use super::context;
-    context::answer(
-        async {
-            crate::domain::generations::list(&context::state()?.studio, &context::user_id().await?)
-                .await
-        }
-        .await,
-    )
+    context::for_user(|studio, user| async move {
+        crate::domain::generations::list(&studio, &user).await
+    })
+    .await
 }
 
 #[server(prefix = "/sfn")]
@@ -89,9 +86,7 @@ pub async fn generate_scene(
 ) -> Result<Generation, AppError> {
     use super::context;
     use crate::domain::generations::{create_scene, SceneInput};
-    context::answer(
-        async {
-            let (studio, user) = (context::state()?.studio, context::user_id().await?);
+    context::for_user(move |studio, user| async move {
             let character_refs = convert::refs(&studio, &user, picks).await?;
             create_scene(
                 &studio,
@@ -104,9 +99,8 @@ pub async fn generate_scene(
                 },
             )
             .await
-        }
-        .await,
-    )
+    })
+    .await
 }
 
 #[server(prefix = "/sfn", input = Json)]
@@ -117,9 +111,7 @@ pub async fn animate(
 ) -> Result<Generation, AppError> {
     use super::context;
     use crate::domain::generations::{create_image_to_video, VideoInput};
-    context::answer(
-        async {
-            let (studio, user) = (context::state()?.studio, context::user_id().await?);
+    context::for_user(move |studio, user| async move {
             create_image_to_video(
                 &studio,
                 &user,
@@ -130,9 +122,8 @@ pub async fn animate(
                 },
             )
             .await
-        }
-        .await,
-    )
+    })
+    .await
 }
 
 #[server(prefix = "/sfn", input = Json)]
@@ -143,9 +134,7 @@ pub async fn transfer_motion(
 ) -> Result<Generation, AppError> {
     use super::context;
     use crate::domain::generations::{create_motion_transfer, MotionInput};
-    context::answer(
-        async {
-            let (studio, user) = (context::state()?.studio, context::user_id().await?);
+    context::for_user(move |studio, user| async move {
             create_motion_transfer(
                 &studio,
                 &user,
@@ -156,9 +145,8 @@ pub async fn transfer_motion(
                 },
             )
             .await
-        }
-        .await,
-    )
+    })
+    .await
 }
 
 #[server(prefix = "/sfn", input = Json)]
@@ -169,9 +157,7 @@ pub async fn lipsync(
 ) -> Result<Generation, AppError> {
     use super::context;
     use crate::domain::generations::{create_lipsync, LipsyncInput};
-    context::answer(
-        async {
-            let (studio, user) = (context::state()?.studio, context::user_id().await?);
+    context::for_user(move |studio, user| async move {
             create_lipsync(
                 &studio,
                 &user,
@@ -182,18 +168,15 @@ pub async fn lipsync(
                 },
             )
             .await
-        }
-        .await,
-    )
+    })
+    .await
 }
 
 #[server(prefix = "/sfn", input = Json)]
 pub async fn fight(picks: Vec<Pick>, moves: Vec<String>) -> Result<Generation, AppError> {
     use super::context;
     use crate::domain::generations::{create_fight_sequence, FightInput};
-    context::answer(
-        async {
-            let (studio, user) = (context::state()?.studio, context::user_id().await?);
+    context::for_user(move |studio, user| async move {
             let character_refs = convert::refs(&studio, &user, picks).await?;
             create_fight_sequence(
                 &studio,
@@ -205,39 +188,24 @@ pub async fn fight(picks: Vec<Pick>, moves: Vec<String>) -> Result<Generation, A
                 },
             )
             .await
-        }
-        .await,
-    )
+    })
+    .await
 }
 
 #[server(prefix = "/sfn")]
 pub async fn cancel_generation(id: String) -> Result<Generation, AppError> {
     use super::context;
-    context::answer(
-        async {
-            crate::domain::generations::cancel(
-                &context::state()?.studio,
-                &context::user_id().await?,
-                &id,
-            )
-            .await
-        }
-        .await,
-    )
+    context::for_user(move |studio, user| async move {
+        crate::domain::generations::cancel(&studio, &user, &id).await
+    })
+    .await
 }
 
 #[server(prefix = "/sfn")]
 pub async fn retry_generation(id: String) -> Result<Generation, AppError> {
     use super::context;
-    context::answer(
-        async {
-            crate::domain::generations::retry(
-                &context::state()?.studio,
-                &context::user_id().await?,
-                &id,
-            )
-            .await
-        }
-        .await,
-    )
+    context::for_user(move |studio, user| async move {
+        crate::domain::generations::retry(&studio, &user, &id).await
+    })
+    .await
 }

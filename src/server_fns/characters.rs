@@ -8,13 +8,10 @@ use leptos::prelude::*;
 #[server(prefix = "/sfn")]
 pub async fn list_characters() -> Result<Vec<Character>, AppError> {
     use super::context;
-    context::answer(
-        async {
-            let (state, user) = (context::state()?, context::user_id().await?);
-            crate::domain::characters::list(&state.studio, &user).await
-        }
-        .await,
-    )
+    context::for_user(move |studio, user| async move {
+            crate::domain::characters::list(&studio, &user).await
+    })
+    .await
 }
 
 #[server(prefix = "/sfn")]
@@ -26,9 +23,7 @@ pub async fn create_character(
 ) -> Result<Character, AppError> {
     use super::context;
     use crate::domain::characters::{self, PromptInput};
-    context::answer(
-        async {
-            let (state, user) = (context::state()?, context::user_id().await?);
+    context::for_user(move |studio, user| async move {
             let input = PromptInput {
                 prompt,
                 name: Some(name),
@@ -36,44 +31,34 @@ pub async fn create_character(
                 model_version: Some(model_version),
                 ..Default::default()
             };
-            characters::create_from_prompt(&state.studio, &user, input).await
-        }
-        .await,
-    )
+            characters::create_from_prompt(&studio, &user, input).await
+    })
+    .await
 }
 
 #[server(prefix = "/sfn")]
 pub async fn delete_character(id: String) -> Result<(), AppError> {
     use super::context;
-    context::answer(
-        async {
-            let (state, user) = (context::state()?, context::user_id().await?);
-            crate::domain::characters::delete(&state.studio, &user, &id).await
-        }
-        .await,
-    )
+    context::for_user(move |studio, user| async move {
+            crate::domain::characters::delete(&studio, &user, &id).await
+    })
+    .await
 }
 
 #[server(prefix = "/sfn")]
 pub async fn continue_training(id: String) -> Result<Character, AppError> {
     use super::context;
-    context::answer(
-        async {
-            let (state, user) = (context::state()?, context::user_id().await?);
-            crate::domain::characters::continue_training(&state.studio, &user, &id).await
-        }
-        .await,
-    )
+    context::for_user(move |studio, user| async move {
+            crate::domain::characters::continue_training(&studio, &user, &id).await
+    })
+    .await
 }
 
 #[server(prefix = "/sfn")]
 pub async fn retry_training(id: String) -> Result<Character, AppError> {
     use super::context;
-    context::answer(
-        async {
-            let (state, user) = (context::state()?, context::user_id().await?);
-            crate::domain::characters::retry_training(&state.studio, &user, &id).await
-        }
-        .await,
-    )
+    context::for_user(move |studio, user| async move {
+            crate::domain::characters::retry_training(&studio, &user, &id).await
+    })
+    .await
 }

@@ -7,7 +7,6 @@ pub mod characters;
 #[cfg(feature = "ssr")]
 pub(crate) mod context {
     use crate::error::AppError;
-    use crate::server::session;
     use crate::server::state::AppState;
     use leptos::prelude::*;
     use tower_sessions::Session;
@@ -33,10 +32,29 @@ pub(crate) mod context {
         result
     }
 
-    /// The logged-in user's id, or 401.
+    /// Runs a server function's domain work for the calling user (found by the JSON API's
+    /// extractor), answering with its error's HTTP status.
+    pub async fn for_user<T, E, F, Fut>(work: F) -> Result<T, AppError>
+    where
+        F: FnOnce(crate::domain::studio::Studio, String) -> Fut,
+        Fut: std::future::Future<Output = Result<T, E>>,
+        E: Into<AppError>,
+    {
+        let result = async {
+            let (state, user) = (state()?, user_id().await?);
+            work(state.studio, user).await.map_err(Into::into)
+        }
+        .await;
+        answer(result)
+    }
+
+    /// The caller's user id, or 401: the same extractor as the JSON API (session cookie or
+    /// Bearer token, and a session whose account is gone counts as logged out).
     pub async fn user_id() -> Result<String, AppError> {
-        session::session_user(&session().await?)
-            .await?
-            .ok_or_else(AppError::unauthorized)
+        use axum::extract::FromRequestParts;
+        let state = state()?;
+        let mut parts = use_context::<axum::http::request::Parts>().ok_or_else(AppError::internal)?;
+        let user = crate::server::session::CurrentUser::from_request_parts(&mut parts, &state).await?;
+        Ok(user.id)
     }
 }

@@ -1,11 +1,12 @@
 //! The `character_references` table.
 
-use crate::models::Character;
+use crate::models::{AvatarStatus, Character, CharacterWork, Source, TrainingKind};
+use sqlx::AnyConnection;
 use sqlx::{Any, Executor, Row};
 
 const COLUMNS: &str = "id, user_id, name, prompt, outfit_description, image_url, video_url, source,
     gender, avatar_id, avatar_status, avatar_error, avatar_progress, training_started_at,
-    training_eta_at, preview_url, model_version, training_kind, continued, tags, created_at, updated_at";
+    training_eta_at, preview_url, model_version, training_kind, continued, tags, notice, created_at, updated_at";
 
 /// A new row, as the creation flow fills it.
 #[derive(Debug, Clone)]
@@ -17,18 +18,20 @@ pub struct NewCharacter {
     pub outfit_description: String,
     pub image_url: Option<String>,
     pub video_url: Option<String>,
-    pub source: &'static str,
+    pub source: Source,
     pub gender: Option<String>,
     pub model_version: String,
-    pub training_kind: &'static str,
+    pub training_kind: TrainingKind,
     pub tags: Vec<String>,
+    /// The first step of its job.
+    pub work: CharacterWork,
 }
 
 /// Where an avatar's training stands, as last seen at A2E.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct AvatarState {
     pub avatar_id: Option<String>,
-    pub status: String,
+    pub status: AvatarStatus,
     pub error: Option<String>,
     pub progress: Option<i64>,
     pub started_at: Option<i64>,
@@ -36,12 +39,39 @@ pub struct AvatarState {
     pub preview_url: Option<String>,
 }
 
+impl AvatarState {
+    /// Only the status (everything else cleared or kept as the columns' rules say).
+    pub fn of(status: AvatarStatus) -> Self {
+        Self {
+            avatar_id: None,
+            status,
+            error: None,
+            progress: None,
+            started_at: None,
+            eta_at: None,
+            preview_url: None,
+        }
+    }
+
+    pub fn failed(reason: impl Into<String>) -> Self {
+        Self {
+            error: Some(reason.into()),
+            ..Self::of(AvatarStatus::Failed)
+        }
+    }
+}
+
+fn word<T>(row: &sqlx::any::AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
+    let text: String = row.try_get(column)?;
+    parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("unknown {column} {text:?}").into()))
+}
+
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Character, sqlx::Error> {
     let tags: String = row.try_get("tags")?;
     let eta_at: Option<i64> = row.try_get("training_eta_at")?;
-    let status: String = row.try_get("avatar_status")?;
+    let status = word(row, "avatar_status", AvatarStatus::parse)?;
     let eta_seconds = eta_at
-        .filter(|_| status == crate::models::AVATAR_TRAINING)
+        .filter(|_| status == AvatarStatus::Training)
         .map(|at| ((at - super::now_millis()) / 1000).max(0));
     Ok(Character {
         id: row.try_get("id")?,
@@ -51,7 +81,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Character, sqlx::Error> {
         outfit_description: row.try_get("outfit_description")?,
         image_url: row.try_get("image_url")?,
         video_url: row.try_get("video_url")?,
-        source: row.try_get("source")?,
+        source: word(row, "source", Source::parse)?,
         gender: row.try_get("gender")?,
         avatar_id: row.try_get("avatar_id")?,
         avatar_status: status,
@@ -61,29 +91,30 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Character, sqlx::Error> {
         training_started_at: row.try_get("training_started_at")?,
         preview_url: row.try_get("preview_url")?,
         model_version: row.try_get("model_version")?,
-        training_kind: row.try_get("training_kind")?,
+        training_kind: word(row, "training_kind", TrainingKind::parse)?,
         continued: row.try_get::<i64, _>("continued")? != 0,
         tags: tags
             .split(',')
             .filter(|t| !t.is_empty())
             .map(String::from)
             .collect(),
+        notice: row.try_get("notice")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
 }
 
-pub async fn insert<'c>(
-    exec: impl Executor<'c, Database = Any>,
+pub async fn insert(
+    conn: &mut AnyConnection,
     c: &NewCharacter,
-    state: &AvatarState,
+    status: AvatarStatus,
 ) -> Result<(), sqlx::Error> {
     let now = super::now_millis();
     sqlx::query(
         "INSERT INTO character_references (id, user_id, name, prompt, outfit_description, image_url,
-             video_url, source, gender, avatar_id, avatar_status, avatar_error, avatar_progress,
-             training_started_at, training_eta_at, model_version, training_kind, tags, created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $19)",
+             video_url, source, gender, avatar_status, model_version, training_kind, tags, work,
+             created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
     )
     .bind(&c.id)
     .bind(&c.user_id)
@@ -92,20 +123,59 @@ pub async fn insert<'c>(
     .bind(&c.outfit_description)
     .bind(&c.image_url)
     .bind(&c.video_url)
-    .bind(c.source)
+    .bind(c.source.as_str())
     .bind(&c.gender)
-    .bind(&state.avatar_id)
-    .bind(&state.status)
-    .bind(&state.error)
-    .bind(state.progress)
-    .bind(state.started_at)
-    .bind(state.eta_at)
+    .bind(status.as_str())
     .bind(&c.model_version)
-    .bind(c.training_kind)
+    .bind(c.training_kind.as_str())
     .bind(c.tags.join(","))
+    .bind(work_json(&c.work))
     .bind(now)
-    .execute(exec)
+    .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+fn work_json(work: &CharacterWork) -> String {
+    serde_json::to_string(work).unwrap_or_default()
+}
+
+/// The step a character's job is on (`Idle` when none, or for rows older than steps).
+pub async fn work(conn: &mut AnyConnection, id: &str) -> Result<Option<CharacterWork>, sqlx::Error> {
+    let row = sqlx::query("SELECT work FROM character_references WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some(row) = row else { return Ok(None) };
+    let text: String = row.try_get("work")?;
+    Ok(Some(serde_json::from_str(&text).unwrap_or_default()))
+}
+
+/// Records the job's step, and the passing notice users see while it waits.
+pub async fn set_work(
+    conn: &mut AnyConnection,
+    id: &str,
+    work: &CharacterWork,
+    notice: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE character_references SET work = $2, notice = $3, updated_at = $4 WHERE id = $1")
+        .bind(id)
+        .bind(work_json(work))
+        .bind(notice)
+        .bind(super::now_millis())
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Sets the kept portrait of a generated character.
+pub async fn set_image(conn: &mut AnyConnection, id: &str, url: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE character_references SET image_url = $2, updated_at = $3 WHERE id = $1")
+        .bind(id)
+        .bind(url)
+        .bind(super::now_millis())
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 
@@ -162,12 +232,12 @@ pub async fn set_avatar_state<'c>(
         "UPDATE character_references SET avatar_id = COALESCE($2, avatar_id), avatar_status = $3,
              avatar_error = $4, avatar_progress = $5, training_started_at = COALESCE($6, training_started_at),
              training_eta_at = $7, preview_url = COALESCE($8, preview_url),
-             continued = COALESCE($9, continued), updated_at = $10
+             continued = COALESCE($9, continued), notice = NULL, updated_at = $10
          WHERE id = $1",
     )
     .bind(id)
     .bind(&state.avatar_id)
-    .bind(&state.status)
+    .bind(state.status.as_str())
     .bind(&state.error)
     .bind(state.progress)
     .bind(state.started_at)
@@ -186,7 +256,7 @@ pub async fn set_avatar_state<'c>(
 pub async fn claim_status<'c>(
     exec: impl Executor<'c, Database = Any>,
     id: &str,
-    (from, to): (&str, &str),
+    (from, to): (AvatarStatus, AvatarStatus),
     seen_at: i64,
 ) -> Result<Option<i64>, sqlx::Error> {
     let stamp = super::now_millis().max(seen_at + 1);
@@ -195,8 +265,8 @@ pub async fn claim_status<'c>(
          WHERE id = $1 AND avatar_status = $2 AND updated_at = $5",
     )
     .bind(id)
-    .bind(from)
-    .bind(to)
+    .bind(from.as_str())
+    .bind(to.as_str())
     .bind(stamp)
     .bind(seen_at)
     .execute(exec)

@@ -1,54 +1,76 @@
-//! The `generations` table. JSON columns hold the parts whose shape varies by kind.
+//! The `generations` table. The spec (`kind` + `inputs`), references and work are typed JSON.
 
-use crate::models::Generation;
-use sqlx::{Any, Executor, Row};
+use crate::models::{Generation, GenerationSpec, GenerationStatus};
+use sqlx::{Any, AnyConnection, Executor, Row};
 
-const COLUMNS: &str = "id, user_id, kind, status, progress, inputs, refs, work, result_urls, error, cost, created_at, updated_at";
+const COLUMNS: &str = "id, user_id, kind, status, progress, inputs, refs, work, result_urls, error, notice, cost, created_at, updated_at";
 
-fn json(row: &sqlx::any::AnyRow, column: &str) -> Result<serde_json::Value, sqlx::Error> {
+fn json<T: serde::de::DeserializeOwned + Default>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+) -> Result<T, sqlx::Error> {
     let text: String = row.try_get(column)?;
-    Ok(serde_json::from_str(&text).unwrap_or(serde_json::Value::Null))
+    Ok(serde_json::from_str(&text).unwrap_or_default())
+}
+
+fn decode_error(what: &str, detail: impl std::fmt::Display) -> sqlx::Error {
+    sqlx::Error::Decode(format!("generation {what}: {detail}").into())
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Generation, sqlx::Error> {
+    let kind: String = row.try_get("kind")?;
+    let inputs: String = row.try_get("inputs")?;
+    let inputs: serde_json::Value =
+        serde_json::from_str(&inputs).map_err(|e| decode_error("inputs", e))?;
+    let spec: GenerationSpec =
+        serde_json::from_value(serde_json::json!({ "kind": kind, "inputs": inputs }))
+            .map_err(|e| decode_error("spec", e))?;
+    let status: String = row.try_get("status")?;
     Ok(Generation {
         id: row.try_get("id")?,
         user_id: row.try_get("user_id")?,
-        kind: row.try_get("kind")?,
-        status: row.try_get("status")?,
+        spec,
+        status: GenerationStatus::parse(&status).ok_or_else(|| decode_error("status", &status))?,
         progress: row.try_get("progress")?,
-        inputs: json(row, "inputs")?,
-        references: serde_json::from_value(json(row, "refs")?).unwrap_or_default(),
+        references: json(row, "refs")?,
         work: json(row, "work")?,
-        result_urls: serde_json::from_value(json(row, "result_urls")?).unwrap_or_default(),
+        result_urls: json(row, "result_urls")?,
         error: row.try_get("error")?,
+        notice: row.try_get("notice")?,
         cost: row.try_get("cost")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
 }
 
-pub async fn insert<'c>(
-    exec: impl Executor<'c, Database = Any>,
-    g: &Generation,
-) -> Result<(), sqlx::Error> {
+fn to_json<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
+/// The `inputs` column: the spec's content without its tag.
+fn inputs_of(spec: &GenerationSpec) -> String {
+    let tagged = serde_json::to_value(spec).unwrap_or_default();
+    tagged["inputs"].to_string()
+}
+
+pub async fn insert(conn: &mut AnyConnection, g: &Generation) -> Result<(), sqlx::Error> {
     sqlx::query(
         "INSERT INTO generations (id, user_id, kind, status, progress, inputs, refs, work, result_urls, error, cost, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12)",
     )
     .bind(&g.id)
     .bind(&g.user_id)
-    .bind(&g.kind)
-    .bind(&g.status)
+    .bind(g.kind().as_str())
+    .bind(g.status.as_str())
     .bind(g.progress)
-    .bind(g.inputs.to_string())
-    .bind(serde_json::to_string(&g.references).unwrap_or_default())
-    .bind(g.work.to_string())
-    .bind(serde_json::to_string(&g.result_urls).unwrap_or_default())
+    .bind(inputs_of(&g.spec))
+    .bind(to_json(&g.references))
+    .bind(to_json(&g.work))
+    .bind(to_json(&g.result_urls))
     .bind(&g.error)
     .bind(g.cost)
     .bind(g.created_at)
-    .execute(exec)
+    .execute(&mut *conn)
     .await?;
     Ok(())
 }
@@ -81,24 +103,60 @@ pub async fn list<'c>(
     rows.iter().map(from_row).collect()
 }
 
-/// Saves a generation's progress. Only while it is unfinished: a cancel is never overwritten.
-pub async fn save_progress<'c>(
-    exec: impl Executor<'c, Database = Any>,
-    g: &Generation,
-) -> Result<bool, sqlx::Error> {
+/// Saves a generation's progress while it is unfinished (a cancel is never overwritten), or,
+/// for one cancelled after A2E started, only its arriving results. `false` when nothing matched.
+pub async fn save_progress(conn: &mut AnyConnection, g: &Generation) -> Result<bool, sqlx::Error> {
     let done = sqlx::query(
-        "UPDATE generations SET status = $3, progress = $4, work = $5, result_urls = $6, error = $7, updated_at = $8
+        "UPDATE generations SET status = $3, progress = $4, work = $5, result_urls = $6, error = $7,
+             notice = $8, updated_at = $9
          WHERE id = $1 AND user_id = $2 AND status IN ('queued', 'running')",
     )
     .bind(&g.id)
     .bind(&g.user_id)
-    .bind(&g.status)
+    .bind(g.status.as_str())
     .bind(g.progress)
-    .bind(g.work.to_string())
-    .bind(serde_json::to_string(&g.result_urls).unwrap_or_default())
+    .bind(to_json(&g.work))
+    .bind(to_json(&g.result_urls))
     .bind(&g.error)
+    .bind(&g.notice)
     .bind(super::now_millis())
-    .execute(exec)
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Keeps the work and results of a generation cancelled after A2E started (its charge kept).
+pub async fn save_cancelled(conn: &mut AnyConnection, g: &Generation) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE generations SET work = $3, result_urls = $4, updated_at = $5
+         WHERE id = $1 AND user_id = $2 AND status = 'cancelled'",
+    )
+    .bind(&g.id)
+    .bind(&g.user_id)
+    .bind(to_json(&g.work))
+    .bind(to_json(&g.result_urls))
+    .bind(super::now_millis())
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Marks an unfinished generation cancelled; `false` when it had already finished.
+pub async fn mark_cancelled(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    id: &str,
+    note: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE generations SET status = 'cancelled', error = $3, notice = NULL, updated_at = $4
+         WHERE id = $1 AND user_id = $2 AND status IN ('queued', 'running')",
+    )
+    .bind(id)
+    .bind(user_id)
+    .bind(note)
+    .bind(super::now_millis())
+    .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
 }

@@ -113,3 +113,25 @@ pub async fn reservation(
     }
     Ok(state.map(|s| ReservationState { closed_by, ..s }))
 }
+
+/// Reservations older than `before` (ms) that were neither settled nor refunded.
+pub async fn open_reservations(
+    conn: &mut AnyConnection,
+    before: i64,
+    limit: i64,
+) -> Result<Vec<(String, String)>, sqlx::Error> {
+    let rows = sqlx::query(
+        "SELECT r.user_id, r.reservation_key FROM credit_ledger r
+         WHERE r.kind = 'reserve' AND r.created_at < $1
+           AND NOT EXISTS (SELECT 1 FROM credit_ledger c
+                           WHERE c.reservation_key = r.reservation_key AND c.kind IN ('settle', 'refund'))
+         ORDER BY r.created_at LIMIT $2",
+    )
+    .bind(before)
+    .bind(limit)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.iter()
+        .map(|row| Ok((row.try_get("user_id")?, row.try_get("reservation_key")?)))
+        .collect()
+}

@@ -41,6 +41,7 @@ pub struct TestApp {
     pub base: String,
     pub state: AppState,
     pub dir: PathBuf,
+    pub database_url: String,
     _database: Option<ThrowawayPg>,
 }
 
@@ -73,6 +74,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             state,
             dir,
+            database_url: url,
             _database: database,
         }
     }
@@ -189,9 +191,94 @@ impl TestApp {
 }
 
 impl Drop for TestApp {
+    /// Every integration test ends with the ledger checked (before its database goes away).
     fn drop(&mut self) {
+        let url = self.database_url.clone();
+        let checked = std::thread::spawn(move || {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            rt.block_on(ledger_invariants(&url))
+        })
+        .join()
+        .unwrap_or_else(|_| Err("the ledger check panicked".into()));
         let _ = std::fs::remove_dir_all(&self.dir);
+        if let Err(broken) = checked {
+            if !std::thread::panicking() {
+                panic!("ledger invariant broken: {broken}");
+            }
+        }
     }
+}
+
+/// What must hold whatever a test did: balance = grants − settled − held; each reservation
+/// closed at most once, a refund giving back exactly what was held; no reservation open and
+/// no character waiting to start without a live job to carry it.
+pub async fn ledger_invariants(url: &str) -> Result<(), String> {
+    use sqlx::Row;
+    let db = avatar_studio::store::Db::connect(url).await?;
+    let q = |sql: &'static str| sqlx::query(sql);
+    let err = |e: sqlx::Error| e.to_string();
+    let broken = q("SELECT u.id AS id,
+               (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM credit_ledger l WHERE l.user_id = u.id) AS balance,
+               (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM credit_ledger l WHERE l.user_id = u.id AND kind = 'grant') AS granted,
+               (SELECT CAST(COALESCE(SUM(-r.amount), 0) AS BIGINT) FROM credit_ledger r WHERE r.user_id = u.id AND r.kind = 'reserve'
+                   AND NOT EXISTS (SELECT 1 FROM credit_ledger c WHERE c.reservation_key = r.reservation_key AND c.kind = 'refund')) AS spent
+           FROM users u")
+        .fetch_all(&db.pool)
+        .await
+        .map_err(err)?;
+    for row in &broken {
+        let (balance, granted, spent): (i64, i64, i64) = (
+            row.try_get("balance").map_err(err)?,
+            row.try_get("granted").map_err(err)?,
+            row.try_get("spent").map_err(err)?,
+        );
+        if balance != granted - spent || balance < 0 {
+            return Err(format!("balance {balance} != granted {granted} - held/settled {spent}"));
+        }
+    }
+    let closes = q("SELECT reservation_key, COUNT(*) AS n FROM credit_ledger WHERE kind IN ('settle', 'refund')
+           GROUP BY reservation_key HAVING COUNT(*) > 1")
+        .fetch_all(&db.pool)
+        .await
+        .map_err(err)?;
+    if let Some(row) = closes.first() {
+        let key: String = row.try_get("reservation_key").map_err(err)?;
+        return Err(format!("reservation {key} closed twice"));
+    }
+    let wrong_refunds = q("SELECT f.reservation_key FROM credit_ledger f JOIN credit_ledger r
+           ON r.reservation_key = f.reservation_key AND r.kind = 'reserve'
+           WHERE f.kind = 'refund' AND f.amount <> -r.amount")
+        .fetch_all(&db.pool)
+        .await
+        .map_err(err)?;
+    if !wrong_refunds.is_empty() {
+        return Err("a refund differs from its reservation".into());
+    }
+    let orphans = q("SELECT r.reservation_key FROM credit_ledger r
+           WHERE r.kind = 'reserve'
+             AND NOT EXISTS (SELECT 1 FROM credit_ledger c WHERE c.reservation_key = r.reservation_key AND c.kind IN ('settle', 'refund'))
+             AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.reservation_key = r.reservation_key AND j.state IN ('queued', 'running'))")
+        .fetch_all(&db.pool)
+        .await
+        .map_err(err)?;
+    if let Some(row) = orphans.first() {
+        let key: String = row.try_get("reservation_key").map_err(err)?;
+        return Err(format!("reservation {key} is open without a live job"));
+    }
+    let stranded = q("SELECT c.id FROM character_references c
+           WHERE c.avatar_status = 'pending'
+             AND NOT EXISTS (SELECT 1 FROM jobs j WHERE j.subject_id = c.id AND j.state IN ('queued', 'running'))")
+        .fetch_all(&db.pool)
+        .await
+        .map_err(err)?;
+    if let Some(row) = stranded.first() {
+        let id: String = row.try_get("id").map_err(err)?;
+        return Err(format!("character {id} is pending with no job"));
+    }
+    Ok(())
 }
 
 fn test_config(database_url: &str, dir: &std::path::Path) -> Config {

@@ -1,7 +1,7 @@
 //! Where a character's avatar training stands: pending, training (progress, time left),
 //! completed, or failed with A2E's reason.
 
-use crate::models::{Character, AVATAR_COMPLETED, AVATAR_FAILED, AVATAR_TRAINING};
+use crate::models::{AvatarStatus, Character};
 use leptos::prelude::*;
 
 pub fn format_eta(seconds: i64) -> String {
@@ -14,17 +14,21 @@ pub fn format_eta(seconds: i64) -> String {
 
 #[component]
 pub fn AvatarBadge(character: Character) -> impl IntoView {
-    let status = character.avatar_status.clone();
-    let label = match status.as_str() {
-        AVATAR_TRAINING if character.continued => "Avatar: continuing training",
-        AVATAR_TRAINING => "Avatar: training",
-        AVATAR_COMPLETED => "Avatar: trained",
-        AVATAR_FAILED => "Avatar: training failed",
-        _ => "Avatar: pending",
+    let status = character.avatar_status;
+    let label = match status {
+        AvatarStatus::Training if character.continued => "Avatar: continuing training",
+        AvatarStatus::Training => "Avatar: training",
+        AvatarStatus::Completed => "Avatar: trained",
+        AvatarStatus::Failed => "Avatar: training failed",
+        AvatarStatus::Pending if character.image_url.is_none() && character.video_url.is_none() => {
+            "Portrait: being drawn"
+        }
+        AvatarStatus::Pending => "Avatar: starting",
     };
     let progress = character.avatar_progress.unwrap_or(0).clamp(0, 100);
-    let detail = match status.as_str() {
-        AVATAR_TRAINING => Some(
+    let notice = character.notice.clone().map(|n| view! { <small class="notice" data-testid="work-notice">{n}</small> });
+    let detail = match status {
+        AvatarStatus::Training => Some(
             view! {
                 <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=progress>
                     <div class="progress-fill" style=format!("width: {progress}%")></div>
@@ -36,7 +40,7 @@ pub fn AvatarBadge(character: Character) -> impl IntoView {
             }
             .into_any(),
         ),
-        AVATAR_FAILED => Some(
+        AvatarStatus::Failed => Some(
             view! {
                 <small class="failure-reason">
                     {character.avatar_error.clone().unwrap_or_else(|| "A2E gave no reason.".into())}
@@ -47,9 +51,10 @@ pub fn AvatarBadge(character: Character) -> impl IntoView {
         _ => None,
     };
     view! {
-        <div class=format!("avatar-badge status-{status}") data-testid="avatar-badge" data-status=status.clone()>
+        <div class=format!("avatar-badge status-{status}") data-testid="avatar-badge" data-status=status.as_str()>
             <span class="badge-label">{label}</span>
             {detail}
+            {notice}
         </div>
     }
 }

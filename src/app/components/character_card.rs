@@ -3,7 +3,7 @@
 use super::actions::succeeded;
 use super::avatar_badge::AvatarBadge;
 use super::notice::ErrorNotice;
-use crate::models::{Character, AVATAR_COMPLETED, AVATAR_FAILED, CONTINUE_TRAINING_COST};
+use crate::models::{AvatarStatus, Character, TrainingKind, CONTINUE_TRAINING_COST};
 use crate::server_fns::characters::{ContinueTraining, DeleteCharacter, RetryTraining};
 use leptos::prelude::*;
 
@@ -29,8 +29,8 @@ pub fn CharacterCard(character: Character, #[prop(into)] on_change: Callback<()>
     });
     let id = StoredValue::new(character.id.clone());
     let name = character.name.clone();
-    let can_continue = character.avatar_status == AVATAR_COMPLETED;
-    let can_retry = character.avatar_status == AVATAR_FAILED;
+    let can_continue = character.avatar_status == AvatarStatus::Completed;
+    let can_retry = character.avatar_status == AvatarStatus::Failed;
     let busy = move || {
         continue_action.pending().get()
             || retry_action.pending().get()
@@ -44,7 +44,7 @@ pub fn CharacterCard(character: Character, #[prop(into)] on_change: Callback<()>
                 {(!character.outfit_description.is_empty()).then(|| view! {
                     <p class="muted small">{format!("Outfit: {}", character.outfit_description)}</p>
                 })}
-                {(character.training_kind == "video").then(|| view! {
+                {(character.training_kind == TrainingKind::Video).then(|| view! {
                     <p class="muted small">"Trained from video"</p>
                 })}
                 <AvatarBadge character=character.clone()/>

@@ -2,7 +2,7 @@
 //! asks whether to wait for its avatar or to use its image now.
 
 use super::avatar_badge::AvatarBadge;
-use crate::models::{Character, AVATAR_COMPLETED};
+use crate::models::{AvatarStatus, Character};
 use crate::server_fns::canvas::Pick;
 use leptos::prelude::*;
 
@@ -15,7 +15,7 @@ pub fn waiting(picks: &[Pick], characters: &[Character]) -> bool {
         !p.use_image
             && characters
                 .iter()
-                .any(|c| c.id == p.character_id && c.avatar_status != AVATAR_COMPLETED)
+                .any(|c| c.id == p.character_id && c.avatar_status != AvatarStatus::Completed)
     })
 }
 
@@ -38,7 +38,7 @@ pub fn CharacterPicker(characters: Vec<Character>, picked: Picked) -> impl IntoV
 #[component]
 fn PickerItem(character: Character, picked: Picked) -> impl IntoView {
     let id = StoredValue::new(character.id.clone());
-    let trained = character.avatar_status == AVATAR_COMPLETED;
+    let trained = character.avatar_status == AvatarStatus::Completed;
     let is_picked = move || picked.with(|p| p.iter().any(|x| x.character_id == id.get_value()));
     let uses_image = move || {
         picked.with(|p| {

@@ -4,18 +4,17 @@
 use super::actions::succeeded;
 use super::notice::ErrorNotice;
 use super::subject_actions::SubjectActions;
-use crate::models::Generation;
+use crate::models::{Generation, GenerationKind, GenerationStatus};
 use crate::server_fns::canvas::{CancelGeneration, RetryGeneration, Subject};
 use leptos::prelude::*;
 
-pub fn kind_label(kind: &str) -> &'static str {
+pub fn kind_label(kind: GenerationKind) -> &'static str {
     match kind {
-        "scene" => "Scene",
-        "motion_transfer" => "Motion transfer",
-        "image_to_video" => "Animation",
-        "lipsync" => "Lipsync",
-        "fight_sequence" => "Fight sequence",
-        _ => "Generation",
+        GenerationKind::Scene => "Scene",
+        GenerationKind::MotionTransfer => "Motion transfer",
+        GenerationKind::ImageToVideo => "Animation",
+        GenerationKind::Lipsync => "Lipsync",
+        GenerationKind::FightSequence => "Fight sequence",
     }
 }
 
@@ -39,22 +38,23 @@ pub fn GenerationCard(
         .iter()
         .map(|r| format!("{} ({})", r.name, r.via))
         .collect();
-    let prompt = g.inputs["prompt"]
-        .as_str()
-        .map(String::from)
-        .filter(|p| !p.is_empty());
-    let steps = g.work["steps"].as_array().map(|s| s.len()).unwrap_or(0);
-    let step_now = g.work["current_step"].as_u64().unwrap_or(0);
+    let prompt = Some(g.spec.prompt().to_string()).filter(|p| !p.is_empty());
+    let steps = g.work.steps.len();
+    let step_now = g.work.current_step();
     let result = result_view(&g);
-    let next = (g.kind == "scene" && g.status == "completed")
+    let kind = g.kind();
+    let status = g.status;
+    let started = g.work.may_have_started();
+    let confirming = RwSignal::new(false);
+    let next = (kind == GenerationKind::Scene && status == GenerationStatus::Completed)
         .then(|| g.result_urls.first().cloned())
         .flatten()
         .map(|url| view! { <SubjectActions subject=Subject::Image(url) on_created=on_change/> });
     view! {
-        <article class="generation card" data-testid="generation" data-kind=g.kind.clone() data-status=g.status.clone()>
+        <article class="generation card" data-testid="generation" data-kind=kind.as_str() data-status=status.as_str()>
             <header class="generation-head">
-                <strong>{kind_label(&g.kind)}</strong>
-                <span class=format!("pill status-{}", g.status)>{g.status.clone()}</span>
+                <strong>{kind_label(kind)}</strong>
+                <span class=format!("pill status-{status}")>{status.as_str()}</span>
                 <span class="muted small">{format!("{} credits", g.cost)}</span>
             </header>
             {prompt.map(|p| view! { <p class="small">{p}</p> })}
@@ -66,10 +66,12 @@ pub fn GenerationCard(
                 <small class="muted">
                     {if steps > 0 { format!("Move {} of {steps} · {}%", step_now.max(1), g.progress) } else { format!("{}%", g.progress) }}
                 </small>
-                <button class="link-button small" on:click=move |_| { cancel.dispatch(CancelGeneration { id: id.get_value() }); }>"Cancel"</button>
+                {g.notice.clone().map(|n| view! { <p class="notice small" data-testid="work-notice">{n}</p> })}
+                <CancelControl started cost=g.cost confirming
+                    on_cancel=move || { cancel.dispatch(CancelGeneration { id: id.get_value() }); }/>
             })}
             {result}
-            {(g.status == "failed" || g.status == "cancelled").then(|| view! {
+            {matches!(status, GenerationStatus::Failed | GenerationStatus::Cancelled).then(|| view! {
                 <p class="failure-reason small">{g.error.clone().unwrap_or_default()}</p>
                 <button class="secondary small" on:click=move |_| { retry.dispatch(RetryGeneration { id: id.get_value() }); }>
                     {format!("Retry ({} credits)", g.cost)}
@@ -82,14 +84,46 @@ pub fn GenerationCard(
     }
 }
 
+/// The cancel policy, said before the click: before A2E started, the price comes back; after,
+/// A2E has charged the studio, so the charge stays (and the result is kept if it arrives).
+#[component]
+fn CancelControl(
+    started: bool,
+    cost: i64,
+    confirming: RwSignal<bool>,
+    on_cancel: impl Fn() + Clone + Send + Sync + 'static,
+) -> impl IntoView {
+    if !started {
+        let on_cancel = on_cancel.clone();
+        return view! {
+            <button class="link-button small" data-testid="cancel" title="Not started at A2E yet: refunded in full"
+                on:click=move |_| on_cancel()>{format!("Cancel (refund {cost} credits)")}</button>
+        }
+        .into_any();
+    }
+    let confirm = on_cancel.clone();
+    view! {
+        <button class="link-button small" data-testid="cancel" on:click=move |_| confirming.set(true)>"Cancel"</button>
+        <Show when=move || confirming.get()>
+            <div class="confirm small" role="alertdialog" data-testid="cancel-confirm">
+                <p>{format!("A2E has already started this, so its {cost} credits are kept. If the result still arrives, it is kept too.")}</p>
+                <button class="danger small" on:click={let confirm = confirm.clone(); move |_| { confirming.set(false); confirm(); }}>"Cancel anyway"</button>
+                <button class="secondary small" on:click=move |_| confirming.set(false)>"Keep it running"</button>
+            </div>
+        </Show>
+    }
+    .into_any()
+}
+
 fn result_view(g: &Generation) -> Option<AnyView> {
-    if g.status != "completed" {
+    let kept_after_cancel = g.status == GenerationStatus::Cancelled && !g.result_urls.is_empty();
+    if g.status != GenerationStatus::Completed && !kept_after_cancel {
         return None;
     }
     let urls = g.result_urls.clone();
-    Some(match g.kind.as_str() {
-        "scene" => view! { <img class="result" src=urls.first().cloned().unwrap_or_default() alt="Generated scene"/> }.into_any(),
-        "fight_sequence" => view! { <SequencePlayer urls/> }.into_any(),
+    Some(match g.kind() {
+        GenerationKind::Scene => view! { <img class="result" src=urls.first().cloned().unwrap_or_default() alt="Generated scene"/> }.into_any(),
+        GenerationKind::FightSequence => view! { <SequencePlayer urls/> }.into_any(),
         _ => view! { <video class="result" src=urls.first().cloned().unwrap_or_default() controls=true preload="auto" playsinline=true></video> }.into_any(),
     })
 }

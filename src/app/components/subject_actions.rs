@@ -3,7 +3,7 @@
 use super::actions::{price, succeeded};
 use super::notice::ErrorNotice;
 use crate::error::AppError;
-use crate::models::Generation;
+use crate::models::{Generation, GenerationKind, GenerationStatus};
 use crate::server_fns::canvas::{Animate, Lipsync, Subject, TransferMotion};
 use leptos::prelude::*;
 
@@ -24,9 +24,9 @@ fn own_videos() -> Vec<(String, String)> {
         return vec![];
     };
     list.into_iter()
-        .filter(|g| g.status == "completed" && g.kind != "scene")
+        .filter(|g| g.status == GenerationStatus::Completed && g.kind() != GenerationKind::Scene)
         .flat_map(|g| {
-            let label = super::generation_card::kind_label(&g.kind);
+            let label = super::generation_card::kind_label(g.kind());
             g.result_urls
                 .into_iter()
                 .enumerate()

@@ -59,7 +59,7 @@ fn Canvas() -> impl IntoView {
                     Ok(list) if list.is_empty() => view! { <p class="muted">"Nothing generated yet."</p> }.into_any(),
                     Ok(list) => view! {
                         <div class="generation-strip" data-testid="history">
-                            <For each=move || list.clone() key=|g| (g.id.clone(), g.updated_at, g.status.clone()) let:g>
+                            <For each=move || list.clone() key=|g| (g.id.clone(), g.updated_at, g.status) let:g>
                                 <GenerationCard generation=g on_change=refresh/>
                             </For>
                         </div>
