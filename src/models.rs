@@ -377,9 +377,9 @@ impl CharacterWork {
 
     pub fn start(&self) -> Option<&StartState> {
         match self {
-            Self::Portrait { start, .. } | Self::Train { start, .. } | Self::Continue { start, .. } => {
-                Some(start)
-            }
+            Self::Portrait { start, .. }
+            | Self::Train { start, .. }
+            | Self::Continue { start, .. } => Some(start),
             _ => None,
         }
     }

@@ -21,7 +21,11 @@ on_both_databases!(
 );
 
 /// A server whose simulated A2E runs `speedup` times faster, working jobs at once.
-async fn app_at(backend: Backend, speedup: f64, adjust: impl FnOnce(&mut avatar_studio::config::Config)) -> TestApp {
+async fn app_at(
+    backend: Backend,
+    speedup: f64,
+    adjust: impl FnOnce(&mut avatar_studio::config::Config),
+) -> TestApp {
     TestApp::spawn_with(backend, |c| {
         c.a2e_simulator_speedup = speedup;
         c.job_tick_ms = 50;
@@ -33,7 +37,9 @@ async fn app_at(backend: Backend, speedup: f64, adjust: impl FnOnce(&mut avatar_
 
 /// A script's client (Bearer token) that gives up after `patience`.
 async fn hasty_client(app: &TestApp, client: &Client, patience: Duration) -> Client {
-    let token: Value = app.post_json(client, "/api/tokens", json!({ "name": "hasty" })).await;
+    let token: Value = app
+        .post_json(client, "/api/tokens", json!({ "name": "hasty" }))
+        .await;
     let token = token["token"].as_str().expect("token").to_string();
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
@@ -65,15 +71,25 @@ async fn characters_until(
     panic!("characters never reached the expected state: {list:#?}");
 }
 
-async fn generation_until(app: &TestApp, client: &Client, id: &str, secs: u64, check: impl Fn(&Value) -> bool) -> Value {
+async fn generation_until(
+    app: &TestApp,
+    client: &Client,
+    id: &str,
+    secs: u64,
+    check: impl Fn(&Value) -> bool,
+) -> Value {
     for _ in 0..secs * 20 {
-        let g: Value = app.get_json(client, &format!("/api/generations/{id}")).await;
+        let g: Value = app
+            .get_json(client, &format!("/api/generations/{id}"))
+            .await;
         if check(&g) {
             return g;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let g: Value = app.get_json(client, &format!("/api/generations/{id}")).await;
+    let g: Value = app
+        .get_json(client, &format!("/api/generations/{id}"))
+        .await;
     panic!("generation never reached the expected state: {g:#}");
 }
 
@@ -88,15 +104,26 @@ async fn hung_up_clients_change_neither_work_nor_money(backend: Backend) {
     // Four portraits whose clients hang up while the portrait is being drawn.
     for i in 0..4 {
         let body = json!({ "prompt": format!("a knight number {i}") });
-        let sent = hasty.post(app.url("/api/a2e/character")).json(&body).send().await;
+        let sent = hasty
+            .post(app.url("/api/a2e/character"))
+            .json(&body)
+            .send()
+            .await;
         assert!(sent.is_err(), "the client hung up before the answer");
     }
     let list = characters_until(&app, &client, 60, |l| {
         l.len() == 4 && l.iter().all(|c| c["avatar_status"] == "completed")
     })
     .await;
-    assert!(list.iter().all(|c| c["image_url"].is_string()), "every portrait was kept");
-    assert_eq!(app.credits(&client).await, 1_000 - 4 * 2, "charged once per portrait");
+    assert!(
+        list.iter().all(|c| c["image_url"].is_string()),
+        "every portrait was kept"
+    );
+    assert_eq!(
+        app.credits(&client).await,
+        1_000 - 4 * 2,
+        "charged once per portrait"
+    );
 
     // A continue whose client hangs up, clicked twice: A2E is asked once and paid once.
     let id = list[0]["id"].as_str().unwrap().to_string();
@@ -104,7 +131,9 @@ async fn hung_up_clients_change_neither_work_nor_money(backend: Backend) {
     let (a, b) = tokio::join!(hasty.post(&path).send(), hasty.post(&path).send());
     assert!(a.is_err() || b.is_err() || a.unwrap().status() != b.unwrap().status());
     characters_until(&app, &client, 30, |l| {
-        l.iter().any(|c| c["id"] == id.as_str() && c["continued"] == true && c["avatar_status"] == "training")
+        l.iter().any(|c| {
+            c["id"] == id.as_str() && c["continued"] == true && c["avatar_status"] == "training"
+        })
     })
     .await;
     assert_eq!(app.credits(&client).await, 1_000 - 8 - 100);
@@ -114,20 +143,38 @@ async fn hung_up_clients_change_neither_work_nor_money(backend: Backend) {
     assert_eq!(continues.len(), 1, "A2E was asked to continue once");
 
     // A retry after a failed training, its client hanging up: one new training, free.
-    let failing = app.post(&client, "/a2e-sim/_simulator/fail-next-training", json!({ "reason": "two faces" })).await;
+    let failing = app
+        .post(
+            &client,
+            "/a2e-sim/_simulator/fail-next-training",
+            json!({ "reason": "two faces" }),
+        )
+        .await;
     assert!(failing.status().is_success());
     let made = app
-        .post_json(&client, "/api/a2e/character", json!({ "prompt": "twins", "waitForAvatar": true }))
+        .post_json(
+            &client,
+            "/api/a2e/character",
+            json!({ "prompt": "twins", "waitForAvatar": true }),
+        )
         .await;
     assert_eq!(made["avatar_status"], "failed", "{made}");
-    let retry = app.url(&format!("/api/characters/{}/retry-training", made["id"].as_str().unwrap()));
+    let retry = app.url(&format!(
+        "/api/characters/{}/retry-training",
+        made["id"].as_str().unwrap()
+    ));
     assert!(hasty.post(&retry).send().await.is_err());
     let again = characters_until(&app, &client, 60, |l| {
-        l.iter().any(|c| c["id"] == made["id"] && c["avatar_status"] == "completed")
+        l.iter()
+            .any(|c| c["id"] == made["id"] && c["avatar_status"] == "completed")
     })
     .await;
     assert_eq!(again.len(), 5);
-    assert_eq!(app.credits(&client).await, 1_000 - 10 - 100, "the retry was free");
+    assert_eq!(
+        app.credits(&client).await,
+        1_000 - 10 - 100,
+        "the retry was free"
+    );
 }
 
 async fn a_start_slower_than_its_lease_is_made_once(backend: Backend) {
@@ -142,15 +189,28 @@ async fn a_start_slower_than_its_lease_is_made_once(backend: Backend) {
         .unwrap();
     assert!(res.status().is_success());
     let g = app
-        .post_json(&client, "/api/a2e/nanobanana", json!({ "prompt": "a slow sunrise" }))
+        .post_json(
+            &client,
+            "/api/a2e/nanobanana",
+            json!({ "prompt": "a slow sunrise" }),
+        )
         .await;
     let id = g["id"].as_str().unwrap().to_string();
-    generation_until(&app, &client, &id, 30, |g| g["work"]["task"]["state"] == "started").await;
+    generation_until(&app, &client, &id, 30, |g| {
+        g["work"]["task"]["state"] == "started"
+    })
+    .await;
     app.simulator_faults(0.0, &[]).await;
     let done = generation_until(&app, &client, &id, 30, finished).await;
     assert_eq!(done["status"], "completed", "{done}");
-    let starts = app.simulator_requests_to("/a2e-sim/api/v1/userNanoBanana/start").await;
-    assert_eq!(starts.len(), 1, "started once despite the slow answer: {starts:#?}");
+    let starts = app
+        .simulator_requests_to("/a2e-sim/api/v1/userNanoBanana/start")
+        .await;
+    assert_eq!(
+        starts.len(),
+        1,
+        "started once despite the slow answer: {starts:#?}"
+    );
     assert_eq!(app.credits(&client).await, 1_000 - 4);
 }
 
@@ -159,7 +219,9 @@ async fn starts_by_name(app: &TestApp) -> HashMap<(String, String), usize> {
     let mut counts = HashMap::new();
     for r in app.simulator_requests().await {
         let path = r["path"].as_str().unwrap_or_default().to_string();
-        let is_start = path.ends_with("/start") || path.ends_with("/startTraining") || path.ends_with("/generate");
+        let is_start = path.ends_with("/start")
+            || path.ends_with("/startTraining")
+            || path.ends_with("/generate");
         if !is_start {
             continue;
         }
@@ -181,20 +243,32 @@ async fn lost_answers_are_reconciled_not_repeated(backend: Backend) {
     let mut characters = Vec::new();
     for i in 0..3 {
         let c = app
-            .post_json(&client, "/api/a2e/character", json!({ "prompt": format!("a pilot number {i}") }))
+            .post_json(
+                &client,
+                "/api/a2e/character",
+                json!({ "prompt": format!("a pilot number {i}") }),
+            )
             .await;
         characters.push(c["id"].as_str().expect("created").to_string());
     }
     let mut generations = Vec::new();
     for i in 0..6 {
         let g = app
-            .post_json(&client, "/api/a2e/nanobanana", json!({ "prompt": format!("skyline {i}") }))
+            .post_json(
+                &client,
+                "/api/a2e/nanobanana",
+                json!({ "prompt": format!("skyline {i}") }),
+            )
             .await;
         generations.push(g["id"].as_str().expect("submitted").to_string());
     }
     for id in &characters[..2] {
         let g = app
-            .post_json(&client, "/api/a2e/i2v", json!({ "characterId": id, "prompt": "waves" }))
+            .post_json(
+                &client,
+                "/api/a2e/i2v",
+                json!({ "characterId": id, "prompt": "waves" }),
+            )
             .await;
         generations.push(g["id"].as_str().expect("submitted").to_string());
     }
@@ -203,15 +277,24 @@ async fn lost_answers_are_reconciled_not_repeated(backend: Backend) {
         outcomes.push(generation_until(&app, &client, id, 120, finished).await);
     }
     characters_until(&app, &client, 120, |l| {
-        l.len() == 3 && l.iter().all(|c| ["completed", "failed"].contains(&c["avatar_status"].as_str().unwrap_or_default()))
+        l.len() == 3
+            && l.iter().all(|c| {
+                ["completed", "failed"].contains(&c["avatar_status"].as_str().unwrap_or_default())
+            })
     })
     .await;
     app.simulator_faults(0.0, &[]).await;
     for ((path, name), n) in starts_by_name(&app).await {
         assert_eq!(n, 1, "{path} {name:?} was started {n} times");
     }
-    let completed = outcomes.iter().filter(|g| g["status"] == "completed").count();
-    assert!(completed * 10 >= outcomes.len() * 7, "most still complete: {outcomes:#?}");
+    let completed = outcomes
+        .iter()
+        .filter(|g| g["status"] == "completed")
+        .count();
+    assert!(
+        completed * 10 >= outcomes.len() * 7,
+        "most still complete: {outcomes:#?}"
+    );
     for g in outcomes.iter().filter(|g| g["status"] == "failed") {
         assert!(g["error"].as_str().is_some_and(|e| !e.is_empty()), "{g}");
     }
@@ -228,7 +311,10 @@ async fn an_a2e_outage_delays_work_until_the_deadline(backend: Backend) {
     let id = g["id"].as_str().unwrap().to_string();
     let waiting = generation_until(&app, &client, &id, 10, |g| g["notice"].is_string()).await;
     assert!(!finished(&waiting), "{waiting}");
-    assert!(waiting["notice"].as_str().unwrap().contains("Waiting for A2E"));
+    assert!(waiting["notice"]
+        .as_str()
+        .unwrap()
+        .contains("Waiting for A2E"));
     assert_eq!(app.credits(&client).await, 1_000 - 4, "held while it waits");
     app.simulator_faults(0.0, &[]).await;
     let done = generation_until(&app, &client, &id, 30, finished).await;
@@ -239,12 +325,19 @@ async fn an_a2e_outage_delays_work_until_the_deadline(backend: Backend) {
     // An outage longer than the retry deadline ends the work failed and refunded.
     app.simulator_faults(1.0, &["server_error"]).await;
     let g = app
-        .post_json(&client, "/api/a2e/nanobanana", json!({ "prompt": "more rain" }))
+        .post_json(
+            &client,
+            "/api/a2e/nanobanana",
+            json!({ "prompt": "more rain" }),
+        )
         .await;
     let id = g["id"].as_str().unwrap().to_string();
     let failed = generation_until(&app, &client, &id, 30, finished).await;
     assert_eq!(failed["status"], "failed", "{failed}");
-    assert!(failed["error"].as_str().unwrap().contains("unavailable"), "{failed}");
+    assert!(
+        failed["error"].as_str().unwrap().contains("unavailable"),
+        "{failed}"
+    );
     assert_eq!(app.credits(&client).await, 1_000 - 4, "refunded");
     app.simulator_faults(0.0, &[]).await;
 }
@@ -255,7 +348,11 @@ async fn cancel_refunds_before_a2e_starts_and_keeps_after(backend: Backend) {
     // Not started at A2E yet (A2E refusing work): a cancel refunds in full and starts nothing.
     app.simulator_faults(1.0, &["server_error"]).await;
     let g = app
-        .post_json(&client, "/api/a2e/nanobanana", json!({ "prompt": "never mind" }))
+        .post_json(
+            &client,
+            "/api/a2e/nanobanana",
+            json!({ "prompt": "never mind" }),
+        )
         .await;
     let id = g["id"].as_str().unwrap().to_string();
     let cancelled = app
@@ -266,16 +363,25 @@ async fn cancel_refunds_before_a2e_starts_and_keeps_after(backend: Backend) {
     app.simulator_faults(0.0, &[]).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
-        app.simulator_requests_to("/a2e-sim/api/v1/userNanoBanana/start").await.is_empty(),
+        app.simulator_requests_to("/a2e-sim/api/v1/userNanoBanana/start")
+            .await
+            .is_empty(),
         "nothing was started after the cancel"
     );
 
     // Started at A2E: the charge is kept, and so is the result when it arrives.
     let g = app
-        .post_json(&client, "/api/a2e/nanobanana", json!({ "prompt": "keep going" }))
+        .post_json(
+            &client,
+            "/api/a2e/nanobanana",
+            json!({ "prompt": "keep going" }),
+        )
         .await;
     let id = g["id"].as_str().unwrap().to_string();
-    generation_until(&app, &client, &id, 20, |g| g["work"]["task"]["state"] == "started").await;
+    generation_until(&app, &client, &id, 20, |g| {
+        g["work"]["task"]["state"] == "started"
+    })
+    .await;
     let cancelled = app
         .post_json(&client, &format!("/api/generations/{id}/cancel"), json!({}))
         .await;
@@ -286,8 +392,14 @@ async fn cancel_refunds_before_a2e_starts_and_keeps_after(backend: Backend) {
     })
     .await;
     assert_eq!(kept["status"], "cancelled");
-    let retried = app.post(&client, &format!("/api/generations/{id}/cancel"), json!({})).await;
-    assert_eq!(retried.status(), 409, "a cancelled generation cannot be cancelled again");
+    let retried = app
+        .post(&client, &format!("/api/generations/{id}/cancel"), json!({}))
+        .await;
+    assert_eq!(
+        retried.status(),
+        409,
+        "a cancelled generation cannot be cancelled again"
+    );
 }
 
 async fn orphaned_reservations_are_refunded(backend: Backend) {

@@ -49,9 +49,7 @@ async fn each_job_is_claimed_by_one_worker(backend: Backend) {
                     break;
                 }
                 for j in claimed {
-                    queue::finish(&db, &j.fence, &Outcome::Done)
-                        .await
-                        .unwrap();
+                    queue::finish(&db, &j.fence, &Outcome::Done).await.unwrap();
                     mine.push(j.payload["n"].as_u64().unwrap());
                 }
             }
@@ -101,7 +99,10 @@ async fn lapsed_leases_are_taken_over_and_keys_dedupe(backend: Backend) {
     // Its writes are fenced off: the old claim's token no longer holds the job.
     let mut tx = db.pool.begin().await.unwrap();
     assert!(first[0].fence.hold(&mut tx).await.is_err(), "fenced");
-    assert!(second[0].fence.hold(&mut tx).await.is_ok(), "the new holder writes");
+    assert!(
+        second[0].fence.hold(&mut tx).await.is_ok(),
+        "the new holder writes"
+    );
     tx.commit().await.unwrap();
     assert!(!queue::renew(&db, &first[0].fence, 60_000).await.unwrap());
     assert!(queue::renew(&db, &second[0].fence, 60_000).await.unwrap());
@@ -114,13 +115,9 @@ async fn lapsed_leases_are_taken_over_and_keys_dedupe(backend: Backend) {
     )
     .await
     .unwrap();
-    queue::finish(
-        &db,
-        &second[0].fence,
-        &Outcome::Again { after_ms: 0 },
-    )
-    .await
-    .unwrap();
+    queue::finish(&db, &second[0].fence, &Outcome::Again { after_ms: 0 })
+        .await
+        .unwrap();
     let again: Vec<_> = queue::claim(&db, "healthy", 60_000, 10)
         .await
         .unwrap()

@@ -211,12 +211,27 @@ async fn serving_and_working_instances_share_the_queue() {
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap();
-    let login = hasty.post(format!("{base}/api/auth/login")).json(&account()).send().await.unwrap();
+    let login = hasty
+        .post(format!("{base}/api/auth/login"))
+        .json(&account())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(login.status(), 200);
-    let answer = hasty.post(format!("{base}/api/a2e/character")).json(&body).send().await;
-    assert!(answer.is_err(), "the request waits for a worker, and its client gives up");
+    let answer = hasty
+        .post(format!("{base}/api/a2e/character"))
+        .json(&body)
+        .send()
+        .await;
+    assert!(
+        answer.is_err(),
+        "the request waits for a worker, and its client gives up"
+    );
     let list = browser.get("/api/characters").await;
-    let id = list[0]["id"].as_str().expect("the character was saved").to_string();
+    let id = list[0]["id"]
+        .as_str()
+        .expect("the character was saved")
+        .to_string();
     assert_eq!(list[0]["avatar_status"], "pending", "nobody worked the job");
     let id = id.as_str();
 
@@ -270,8 +285,16 @@ async fn killed_three_times_with_work_in_flight_every_piece_ends_once(backend: B
     let mut app = start_busy_app(port, &database_url, &media, &a2e);
     wait_healthy(&format!("{base}/healthz")).await;
     let browser = Browser::new(&base);
-    assert_eq!(browser.post("/api/auth/signup", account()).await.status(), 201);
-    let token: Value = browser.post("/api/tokens", json!({})).await.json().await.unwrap();
+    assert_eq!(
+        browser.post("/api/auth/signup", account()).await.status(),
+        201
+    );
+    let token: Value = browser
+        .post("/api/tokens", json!({}))
+        .await
+        .json()
+        .await
+        .unwrap();
     let hasty = reqwest::Client::builder()
         .timeout(Duration::from_millis(300))
         .build()
@@ -302,10 +325,17 @@ async fn killed_three_times_with_work_in_flight_every_piece_ends_once(backend: B
         characters = browser.get("/api/characters").await;
         generations = browser.get("/api/generations").await;
         let all_ended = |v: &Value, field: &str, ends: &[&str]| {
-            v.as_array().is_some_and(|a| a.iter().all(|x| ends.contains(&x[field].as_str().unwrap_or_default())))
+            v.as_array().is_some_and(|a| {
+                a.iter()
+                    .all(|x| ends.contains(&x[field].as_str().unwrap_or_default()))
+            })
         };
         if all_ended(&characters, "avatar_status", &["completed", "failed"])
-            && all_ended(&generations, "status", &["completed", "failed", "cancelled"])
+            && all_ended(
+                &generations,
+                "status",
+                &["completed", "failed", "cancelled"],
+            )
         {
             break;
         }
@@ -315,11 +345,26 @@ async fn killed_three_times_with_work_in_flight_every_piece_ends_once(backend: B
     let generations = generations.as_array().unwrap().clone();
     assert_eq!(characters.len(), 10, "every accepted character exists");
     assert_eq!(generations.len(), 20);
-    assert!(characters.iter().all(|c| c["avatar_status"] == "completed"), "{characters:#?}");
-    assert!(generations.iter().all(|g| g["status"] == "completed"), "{generations:#?}");
+    assert!(
+        characters.iter().all(|c| c["avatar_status"] == "completed"),
+        "{characters:#?}"
+    );
+    assert!(
+        generations.iter().all(|g| g["status"] == "completed"),
+        "{generations:#?}"
+    );
     let expected = 1000 - 2 * characters.len() as i64 - 4 * generations.len() as i64;
-    assert_eq!(browser.get("/api/me").await["credits"], expected, "balance exact");
-    let log: Value = reqwest::get(format!("{a2e}/_simulator/requests")).await.unwrap().json().await.unwrap();
+    assert_eq!(
+        browser.get("/api/me").await["credits"],
+        expected,
+        "balance exact"
+    );
+    let log: Value = reqwest::get(format!("{a2e}/_simulator/requests"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let mut starts = std::collections::HashMap::new();
     for r in log["requests"].as_array().unwrap() {
         let path = r["path"].as_str().unwrap_or_default();
@@ -327,8 +372,15 @@ async fn killed_three_times_with_work_in_flight_every_piece_ends_once(backend: B
             *starts.entry(r["body"]["name"].to_string()).or_insert(0) += 1;
         }
     }
-    assert_eq!(starts.len(), 10 + 10 + 20, "portraits, trainings and scenes: {starts:?}");
-    assert!(starts.values().all(|n| *n == 1), "nothing started twice: {starts:?}");
+    assert_eq!(
+        starts.len(),
+        10 + 10 + 20,
+        "portraits, trainings and scenes: {starts:?}"
+    );
+    assert!(
+        starts.values().all(|n| *n == 1),
+        "nothing started twice: {starts:?}"
+    );
     drop(app);
     common::ledger_invariants(&database_url).await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);

@@ -137,7 +137,10 @@ mod tests {
             let err = answered(status);
             assert!(matches!(err, A2eError::OutcomeUnknown { .. }), "{status}");
             assert!(!err.not_started() && err.is_transient(), "{status}");
-            assert_eq!((err.http_status(), err.code()), (503, "a2e_outcome_unknown"));
+            assert_eq!(
+                (err.http_status(), err.code()),
+                (503, "a2e_outcome_unknown")
+            );
         }
         assert!(answered(429).not_started());
         assert!(answered(503).not_started());
@@ -145,7 +148,13 @@ mod tests {
 
     #[test]
     fn refusals_that_another_try_cannot_fix_are_not_transient() {
-        for err in [answered(401), answered(402), answered(403), answered(400), answered(404)] {
+        for err in [
+            answered(401),
+            answered(402),
+            answered(403),
+            answered(400),
+            answered(404),
+        ] {
             assert!(!err.is_transient() && !err.not_started(), "{err:?}");
         }
         let malformed = A2eError::Malformed { detail: "x".into() };

@@ -35,11 +35,7 @@ impl A2eClient {
             let page = self.records_page(family, page_num, PAGE_SIZE).await?;
             let short = page.list.len() < PAGE_SIZE as usize;
             let seen = u64::from(page_num) * u64::from(PAGE_SIZE);
-            if let Some(found) = page
-                .list
-                .into_iter()
-                .find(|r| name_of(family, r) == name)
-            {
+            if let Some(found) = page.list.into_iter().find(|r| name_of(family, r) == name) {
                 return Ok(Some(found));
             }
             // A missing `total` reads as 0: then only a short page ends the list.
@@ -63,7 +59,12 @@ impl A2eClient {
         }
         let path = format!("{}/batchDetail", family.path_prefix());
         let data: Value = self
-            .call(Method::POST, &path, Some(&json!({ "ids": ids })), Repeat::Safe)
+            .call(
+                Method::POST,
+                &path,
+                Some(&json!({ "ids": ids })),
+                Repeat::Safe,
+            )
             .await?;
         Ok(read_page(data)?.list)
     }
@@ -127,8 +128,8 @@ mod tests {
     fn lists_are_read_in_either_shape() {
         let bare = read_page(json!([{ "_id": "a", "name": "n" }])).unwrap();
         assert_eq!((bare.total, bare.list[0].name.as_str()), (1, "n"));
-        let paged = read_page(json!({ "list": [{ "_id": "a" }, { "_id": "b" }], "total": 9 }))
-            .unwrap();
+        let paged =
+            read_page(json!({ "list": [{ "_id": "a" }, { "_id": "b" }], "total": 9 })).unwrap();
         assert_eq!((paged.total, paged.list.len()), (9, 2));
         assert!(read_page(Value::Null).unwrap().list.is_empty());
         assert!(matches!(

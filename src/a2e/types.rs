@@ -155,7 +155,10 @@ pub struct Record {
     #[serde(deserialize_with = "null_default")]
     pub name: String,
     /// Lipsync videos carry their name as `title`.
-    #[serde(deserialize_with = "null_default", skip_serializing_if = "String::is_empty")]
+    #[serde(
+        deserialize_with = "null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
     pub title: String,
     /// Lipsync's status word (`init/start/pending/process/copy/success/fail`).
     #[serde(rename = "status", skip_serializing)]

@@ -148,8 +148,7 @@ pub async fn poll(
         characters::get_by_avatar(&state.studio, &user.id, body.avatar_id.trim()).await?;
     for attempt in 0..attempts {
         character = avatars::refresh(&state.studio, &character).await?;
-        if is_final(&character) || attempt + 1 == attempts
-        {
+        if is_final(&character) || attempt + 1 == attempts {
             break;
         }
         tokio::time::sleep(std::time::Duration::from_millis(interval as u64)).await;

@@ -2,10 +2,10 @@
 //! steps — portrait, training start, continue, following the training to its end — each start
 //! exactly once (see `once`), each charge settled or refunded by the job that holds it.
 
+use super::error::DomainError;
 use super::once::{self, StepError, StepResult};
 use super::studio::Studio;
 use crate::a2e::{self, A2eError, TaskFamily, TaskStatus};
-use super::error::DomainError;
 use crate::jobs::queue::{self, Fence};
 use crate::jobs::{runner::backoff_ms, Job, JobHandler, NewJob, Outcome};
 use crate::models::{AvatarStatus, Character, CharacterWork, StartState, TrainingKind};
@@ -53,7 +53,10 @@ pub async fn schedule_removal_in(
 ) -> Result<(), sqlx::Error> {
     let job = NewJob {
         subject_id: None,
-        payload: serde_json::json!({ "avatar_id": avatar_id }),
+        payload: serde_json::to_value(Removal {
+            avatar_id: avatar_id.to_string(),
+        })
+        .unwrap_or_default(),
         ..NewJob::about(REMOVAL_JOB, user_id, "", format!("removal:{avatar_id}"))
     };
     queue::enqueue_in(conn, job).await?;
@@ -255,10 +258,8 @@ impl Ctx<'_> {
 
     async fn set_work(&self, work: CharacterWork) -> StepResult<()> {
         let id = self.character.id.clone();
-        self.write(move |c| {
-            Box::pin(async move { Ok(rows::set_work(c, &id, &work, None).await?) })
-        })
-        .await
+        self.write(move |c| Box::pin(async move { Ok(rows::set_work(c, &id, &work, None).await?) }))
+            .await
     }
 
     async fn announce(&self) {
@@ -399,8 +400,11 @@ async fn portrait_step(ctx: &Ctx<'_>, start: StartState, charge: String) -> Step
                 }
             }
         };
-        ctx.set_work(CharacterWork::Portrait { start: sent, charge })
-            .await?;
+        ctx.set_work(CharacterWork::Portrait {
+            start: sent,
+            charge,
+        })
+        .await?;
         return Ok(Next::After(portrait_poll_ms(studio)));
     };
     let record = studio
@@ -411,9 +415,11 @@ async fn portrait_step(ctx: &Ctx<'_>, start: StartState, charge: String) -> Step
     match record.current_status {
         TaskStatus::Completed => {}
         TaskStatus::Failed => {
-            return Err(StepError::Fail(record.failed_message.unwrap_or_else(|| {
-                "A2E could not generate the portrait.".into()
-            })))
+            return Err(StepError::Fail(
+                record
+                    .failed_message
+                    .unwrap_or_else(|| "A2E could not generate the portrait.".into()),
+            ))
         }
         _ => return Ok(Next::After(portrait_poll_ms(studio))),
     }
@@ -594,18 +600,24 @@ async fn track_step(ctx: &Ctx<'_>) -> StepResult<Next> {
     })
 }
 
+/// What a removal job removes.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Removal {
+    avatar_id: String,
+}
+
 /// Removes a deleted character's avatar at A2E.
 pub struct AvatarRemover(pub Studio);
 
 #[async_trait::async_trait]
 impl JobHandler for AvatarRemover {
     async fn run(&self, job: &Job) -> Outcome {
-        let Some(avatar_id) = job.payload["avatar_id"].as_str() else {
+        let Ok(Removal { avatar_id }) = serde_json::from_value(job.payload.clone()) else {
             return Outcome::Failed {
                 error: "removal job without an avatar id".into(),
             };
         };
-        match self.0.a2e.remove_avatar(avatar_id).await {
+        match self.0.a2e.remove_avatar(&avatar_id).await {
             Ok(()) => Outcome::Done,
             Err(A2eError::NotFound) => Outcome::Done,
             Err(err) if err.is_transient() => Outcome::Retry {

@@ -5,8 +5,8 @@
 
 use super::avatars;
 use super::credits::{self, Close};
-use super::studio::Studio;
 use super::error::DomainError;
+use super::studio::Studio;
 use crate::models::*;
 use crate::store::characters::{self as rows, NewCharacter};
 use crate::store::media::StoredMedia;
@@ -342,7 +342,10 @@ pub async fn continue_training(
     let mut tx = studio.db.pool.begin().await?;
     // Only one request moves a completed avatar on: a double click asks A2E, and charges, once.
     let claimed = (AvatarStatus::Completed, AvatarStatus::Training);
-    if rows::claim_status(&mut *tx, id, claimed, seen_at).await?.is_none() {
+    if rows::claim_status(&mut *tx, id, claimed, seen_at)
+        .await?
+        .is_none()
+    {
         return Err(already("already_continuing", "being continued"));
     }
     let (price, note) = (CONTINUE_TRAINING_COST, "Continue training");
@@ -367,9 +370,7 @@ pub async fn continue_training(
 /// A continue A2E refused leaves the avatar trained as it was, its price refunded.
 fn refused_continue(c: Character) -> Result<Character, DomainError> {
     match (&c.avatar_status, &c.avatar_error) {
-        (AvatarStatus::Completed, Some(reason)) => {
-            Err(DomainError::Refused(reason.clone()))
-        }
+        (AvatarStatus::Completed, Some(reason)) => Err(DomainError::Refused(reason.clone())),
         _ => Ok(c),
     }
 }
@@ -383,7 +384,10 @@ async fn wait_until_asked(studio: &Studio, c: &Character) -> Result<Character, D
         let now = get(studio, &c.user_id, &c.id).await?;
         let mut conn = db.pool.acquire().await?;
         let work = rows::work(&mut conn, &id).await?.unwrap_or_default();
-        let asking = matches!(work, CharacterWork::Continue { .. } | CharacterWork::Train { .. });
+        let asking = matches!(
+            work,
+            CharacterWork::Continue { .. } | CharacterWork::Train { .. }
+        );
         if !asking || now.notice.is_some() || now_millis() >= until {
             return Ok(now);
         }
@@ -454,7 +458,10 @@ pub async fn wait_for_avatar(
 ) -> Result<Character, DomainError> {
     let character = get(studio, user_id, id).await?;
     wait_while(studio, &character, deadline_ms, |c| {
-        matches!(c.avatar_status, AvatarStatus::Pending | AvatarStatus::Training)
+        matches!(
+            c.avatar_status,
+            AvatarStatus::Pending | AvatarStatus::Training
+        )
     })
     .await
 }

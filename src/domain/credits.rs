@@ -60,7 +60,10 @@ pub async fn reserve_in(
     note: &str,
 ) -> Result<(), DomainError> {
     if amount <= 0 {
-        return Err(DomainError::invalid("invalid_amount", "A charge must be positive."));
+        return Err(DomainError::invalid(
+            "invalid_amount",
+            "A charge must be positive.",
+        ));
     }
     if !ledger::lock_user(conn, user_id).await? {
         return Err(DomainError::not_found("User"));
@@ -147,7 +150,11 @@ pub async fn close_in(
 }
 
 /// Whether a reservation is still open (held, neither settled nor refunded).
-pub async fn is_open(conn: &mut AnyConnection, user_id: &str, key: &str) -> Result<bool, DomainError> {
+pub async fn is_open(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    key: &str,
+) -> Result<bool, DomainError> {
     Ok(ledger::reservation(conn, user_id, key)
         .await?
         .is_some_and(|r| r.closed_by.is_none()))

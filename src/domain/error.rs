@@ -53,7 +53,9 @@ impl From<DomainError> for AppError {
         match err {
             DomainError::NotFound(what) => AppError::not_found(what),
             DomainError::Conflict { code, message } => AppError::conflict(code, message),
-            e @ DomainError::InsufficientCredits { .. } => AppError::payment_required(e.to_string()),
+            e @ DomainError::InsufficientCredits { .. } => {
+                AppError::payment_required(e.to_string())
+            }
             DomainError::Invalid { code, message } => AppError::bad_request(code, message),
             DomainError::UnsupportedMedia(message) => {
                 AppError::new(415, "unsupported_media_type", message)

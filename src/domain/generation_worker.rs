@@ -2,18 +2,16 @@
 //! poll it, copy the results home, then settle the charge — or end failed and refunded. One
 //! short step per run; every write is fenced by the job's lease.
 
+use super::credits::{self, Close};
+use super::error::DomainError;
 use super::generations::{announce, charge_key};
 use super::once::{self, StepError, StepResult};
 use super::studio::Studio;
 use crate::a2e::{self, Record, TaskFamily, TaskStatus};
-use super::error::DomainError;
 use crate::jobs::queue::Fence;
 use crate::jobs::{Job, JobHandler, Outcome};
-use crate::models::{
-    Generation, GenerationSpec, GenerationStatus, Reference, StartState, TaskApi,
-};
+use crate::models::{Generation, GenerationSpec, GenerationStatus, Reference, StartState, TaskApi};
 use crate::store::generations as rows;
-use super::credits::{self, Close};
 
 /// What a step achieved.
 enum Step {
@@ -42,7 +40,10 @@ impl JobHandler for GenerationWorker {
             fence: &job.fence,
         };
         if g.status == GenerationStatus::Cancelled {
-            return w.finish_cancelled(&mut g).await.unwrap_or_else(|e| e.into_outcome(job));
+            return w
+                .finish_cancelled(&mut g)
+                .await
+                .unwrap_or_else(|e| e.into_outcome(job));
         }
         if g.is_finished() {
             return Outcome::Done;
@@ -116,7 +117,8 @@ impl Worker<'_> {
     async fn save(&self, g: &Generation) -> StepResult<()> {
         let mut tx = self.studio.db.pool.begin().await?;
         self.fence.hold(&mut tx).await?;
-        let saved = rows::save_progress(&mut tx, g).await? || rows::save_cancelled(&mut tx, g).await?;
+        let saved =
+            rows::save_progress(&mut tx, g).await? || rows::save_cancelled(&mut tx, g).await?;
         tx.commit().await?;
         if saved {
             announce(self.studio, g);
@@ -252,11 +254,21 @@ impl Worker<'_> {
         }
         let who = subject(g);
         match (&g.spec, api) {
-            (GenerationSpec::Scene { prompt, sketch_url, .. }, _) => {
+            (
+                GenerationSpec::Scene {
+                    prompt, sketch_url, ..
+                },
+                _,
+            ) => {
                 let request = scene_request(g, name, prompt, sketch_url.as_deref());
                 a2e.nano_banana_start(&request).await
             }
-            (GenerationSpec::MotionTransfer { prompt, video_url, .. }, _) => {
+            (
+                GenerationSpec::MotionTransfer {
+                    prompt, video_url, ..
+                },
+                _,
+            ) => {
                 let request = a2e::MotionTransferRequest {
                     name: name.clone(),
                     image_url: who.image_url.clone(),
@@ -267,7 +279,12 @@ impl Worker<'_> {
                 };
                 a2e.motion_transfer_start(&request).await
             }
-            (GenerationSpec::ImageToVideo { prompt, duration, .. }, _) => {
+            (
+                GenerationSpec::ImageToVideo {
+                    prompt, duration, ..
+                },
+                _,
+            ) => {
                 let request = a2e::Image2VideoRequest {
                     name: name.clone(),
                     image_url: self.image_of(g, &who).await?,
@@ -279,8 +296,14 @@ impl Worker<'_> {
                 };
                 a2e.image_to_video_start(&request).await
             }
-            (GenerationSpec::Lipsync { audio_url, text, .. }, api) => {
-                self.start_lipsync(g, &who, api, name, audio_url, text).await
+            (
+                GenerationSpec::Lipsync {
+                    audio_url, text, ..
+                },
+                api,
+            ) => {
+                self.start_lipsync(g, &who, api, name, audio_url, text)
+                    .await
             }
             (GenerationSpec::FightSequence { .. }, _) => unreachable!("fights start by step"),
         }
@@ -309,11 +332,14 @@ impl Worker<'_> {
         match (api, &who.avatar_id) {
             // A trained avatar speaks through its anchor: A2E's avatar lipsync.
             (TaskApi::AvatarLipsync, Some(avatar)) => {
-                let anchor = a2e.anchors(avatar).await?.into_iter().next().ok_or_else(|| {
-                    a2e::A2eError::BadInput {
+                let anchor = a2e
+                    .anchors(avatar)
+                    .await?
+                    .into_iter()
+                    .next()
+                    .ok_or_else(|| a2e::A2eError::BadInput {
                         message: format!("{}'s avatar has no anchor at A2E yet.", who.name),
-                    }
-                })?;
+                    })?;
                 let request = a2e::LipsyncRequest {
                     title: name.to_string(),
                     anchor_id: anchor.id,
@@ -434,7 +460,11 @@ impl Worker<'_> {
                 let previous = index
                     .checked_sub(1)
                     .and_then(|i| g.work.steps[i].scene_url.clone());
-                let prompt = format!("Fight scene, move {}: {}. {setting}", index + 1, step.action);
+                let prompt = format!(
+                    "Fight scene, move {}: {}. {setting}",
+                    index + 1,
+                    step.action
+                );
                 let request = scene_request(g, name, &prompt, previous.as_deref());
                 a2e.nano_banana_start(&request).await
             }
@@ -471,7 +501,11 @@ fn task_name(g: &Generation, api: TaskApi, start: &StartState) -> String {
     }
     match fight_step_of(g) {
         Some(i) => {
-            let part = if api == TaskApi::Scene { "scene" } else { "clip" };
+            let part = if api == TaskApi::Scene {
+                "scene"
+            } else {
+                "clip"
+            };
             format!("fight {} move {} {part}", g.id, i + 1)
         }
         None => format!("{} {}", g.kind(), g.id),

@@ -6,12 +6,12 @@
 
 use super::characters;
 use super::credits::{self, Close};
-use super::studio::Studio;
 use super::error::DomainError;
+use super::studio::Studio;
 use crate::jobs::{queue, NewJob};
 use crate::models::{
-    Character, FightStep, Generation, GenerationSpec, GenerationStatus, GenerationWork,
-    Reference, SubjectChoice, TaskApi, Via,
+    Character, FightStep, Generation, GenerationSpec, GenerationStatus, GenerationWork, Reference,
+    SubjectChoice, TaskApi, Via,
 };
 use crate::store::generations as rows;
 use crate::store::media::MediaKind;

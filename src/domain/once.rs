@@ -6,9 +6,9 @@
 //! that certainly did not reach A2E (refused connection, 503, 429) is retried until the retry
 //! deadline, while the user sees that the work is waiting for A2E.
 
+use super::error::DomainError;
 use super::studio::Studio;
 use crate::a2e::{A2eError, TaskFamily};
-use super::error::DomainError;
 use crate::jobs::queue::FenceError;
 use crate::jobs::{runner::backoff_ms, Job, Outcome};
 use crate::models::StartState;

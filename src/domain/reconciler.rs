@@ -17,7 +17,10 @@ pub async fn schedule(studio: &Studio, every_ms: i64) -> Result<(), sqlx::Error>
         kind: RECONCILE_JOB,
         user_id: None,
         subject_id: None,
-        payload: serde_json::json!({ "every_ms": every_ms.max(1_000) }),
+        payload: serde_json::to_value(Every {
+            every_ms: every_ms.max(1_000),
+        })
+        .unwrap_or_default(),
         delay_ms: every_ms.max(1_000),
         dedupe_key: Some(RECONCILE_JOB.into()),
         reservation_key: None,
@@ -28,7 +31,10 @@ pub async fn schedule(studio: &Studio, every_ms: i64) -> Result<(), sqlx::Error>
 }
 
 /// Refunds every open reservation that has no live job; answers how many.
-pub async fn refund_orphans(studio: &Studio, grace_ms: i64) -> Result<usize, super::error::DomainError> {
+pub async fn refund_orphans(
+    studio: &Studio,
+    grace_ms: i64,
+) -> Result<usize, super::error::DomainError> {
     let mut conn = studio.db.pool.acquire().await?;
     let open = ledger::open_reservations(&mut conn, now_millis() - grace_ms, 500).await?;
     drop(conn);
@@ -37,7 +43,9 @@ pub async fn refund_orphans(studio: &Studio, grace_ms: i64) -> Result<usize, sup
         let mut tx = studio.db.pool.begin().await?;
         // Taking the user's ledger lock first orders this with the owner's own settle/refund.
         ledger::lock_user(&mut tx, &user_id).await?;
-        if queue::has_live_owner(&mut tx, &key).await? || !credits::is_open(&mut tx, &user_id, &key).await? {
+        if queue::has_live_owner(&mut tx, &key).await?
+            || !credits::is_open(&mut tx, &user_id, &key).await?
+        {
             continue;
         }
         credits::close_in(&mut tx, &user_id, &key, Close::Refund).await?;
@@ -48,12 +56,20 @@ pub async fn refund_orphans(studio: &Studio, grace_ms: i64) -> Result<usize, sup
     Ok(refunded)
 }
 
+/// The reconciler's rhythm, kept in its job.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Every {
+    every_ms: i64,
+}
+
 pub struct Reconciler(pub Studio);
 
 #[async_trait::async_trait]
 impl JobHandler for Reconciler {
     async fn run(&self, job: &Job) -> Outcome {
-        let every_ms = job.payload["every_ms"].as_i64().unwrap_or(60_000);
+        let every_ms = serde_json::from_value::<Every>(job.payload.clone())
+            .map(|e| e.every_ms)
+            .unwrap_or(60_000);
         if let Err(err) = refund_orphans(&self.0, GRACE_MS).await {
             tracing::warn!(error = %err, "credit reconciliation did not finish");
         }

@@ -87,18 +87,18 @@ pub async fn generate_scene(
     use super::context;
     use crate::domain::generations::{create_scene, SceneInput};
     context::for_user(move |studio, user| async move {
-            let character_refs = convert::refs(&studio, &user, picks).await?;
-            create_scene(
-                &studio,
-                &user,
-                SceneInput {
-                    prompt,
-                    character_refs,
-                    sketch,
-                    aspect_ratio: Some(aspect_ratio),
-                },
-            )
-            .await
+        let character_refs = convert::refs(&studio, &user, picks).await?;
+        create_scene(
+            &studio,
+            &user,
+            SceneInput {
+                prompt,
+                character_refs,
+                sketch,
+                aspect_ratio: Some(aspect_ratio),
+            },
+        )
+        .await
     })
     .await
 }
@@ -112,16 +112,16 @@ pub async fn animate(
     use super::context;
     use crate::domain::generations::{create_image_to_video, VideoInput};
     context::for_user(move |studio, user| async move {
-            create_image_to_video(
-                &studio,
-                &user,
-                VideoInput {
-                    subject: convert::subject(subject),
-                    prompt,
-                    duration: Some(duration),
-                },
-            )
-            .await
+        create_image_to_video(
+            &studio,
+            &user,
+            VideoInput {
+                subject: convert::subject(subject),
+                prompt,
+                duration: Some(duration),
+            },
+        )
+        .await
     })
     .await
 }
@@ -135,16 +135,16 @@ pub async fn transfer_motion(
     use super::context;
     use crate::domain::generations::{create_motion_transfer, MotionInput};
     context::for_user(move |studio, user| async move {
-            create_motion_transfer(
-                &studio,
-                &user,
-                MotionInput {
-                    subject: convert::subject(subject),
-                    video_url,
-                    prompt,
-                },
-            )
-            .await
+        create_motion_transfer(
+            &studio,
+            &user,
+            MotionInput {
+                subject: convert::subject(subject),
+                video_url,
+                prompt,
+            },
+        )
+        .await
     })
     .await
 }
@@ -158,16 +158,16 @@ pub async fn lipsync(
     use super::context;
     use crate::domain::generations::{create_lipsync, LipsyncInput};
     context::for_user(move |studio, user| async move {
-            create_lipsync(
-                &studio,
-                &user,
-                LipsyncInput {
-                    subject: convert::subject(subject),
-                    audio_url,
-                    text,
-                },
-            )
-            .await
+        create_lipsync(
+            &studio,
+            &user,
+            LipsyncInput {
+                subject: convert::subject(subject),
+                audio_url,
+                text,
+            },
+        )
+        .await
     })
     .await
 }
@@ -177,17 +177,17 @@ pub async fn fight(picks: Vec<Pick>, moves: Vec<String>) -> Result<Generation, A
     use super::context;
     use crate::domain::generations::{create_fight_sequence, FightInput};
     context::for_user(move |studio, user| async move {
-            let character_refs = convert::refs(&studio, &user, picks).await?;
-            create_fight_sequence(
-                &studio,
-                &user,
-                FightInput {
-                    character_refs,
-                    moves,
-                    ..Default::default()
-                },
-            )
-            .await
+        let character_refs = convert::refs(&studio, &user, picks).await?;
+        create_fight_sequence(
+            &studio,
+            &user,
+            FightInput {
+                character_refs,
+                moves,
+                ..Default::default()
+            },
+        )
+        .await
     })
     .await
 }

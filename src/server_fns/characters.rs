@@ -9,7 +9,7 @@ use leptos::prelude::*;
 pub async fn list_characters() -> Result<Vec<Character>, AppError> {
     use super::context;
     context::for_user(move |studio, user| async move {
-            crate::domain::characters::list(&studio, &user).await
+        crate::domain::characters::list(&studio, &user).await
     })
     .await
 }
@@ -24,14 +24,14 @@ pub async fn create_character(
     use super::context;
     use crate::domain::characters::{self, PromptInput};
     context::for_user(move |studio, user| async move {
-            let input = PromptInput {
-                prompt,
-                name: Some(name),
-                outfit_description: Some(outfit_description),
-                model_version: Some(model_version),
-                ..Default::default()
-            };
-            characters::create_from_prompt(&studio, &user, input).await
+        let input = PromptInput {
+            prompt,
+            name: Some(name),
+            outfit_description: Some(outfit_description),
+            model_version: Some(model_version),
+            ..Default::default()
+        };
+        characters::create_from_prompt(&studio, &user, input).await
     })
     .await
 }
@@ -40,7 +40,7 @@ pub async fn create_character(
 pub async fn delete_character(id: String) -> Result<(), AppError> {
     use super::context;
     context::for_user(move |studio, user| async move {
-            crate::domain::characters::delete(&studio, &user, &id).await
+        crate::domain::characters::delete(&studio, &user, &id).await
     })
     .await
 }
@@ -49,7 +49,7 @@ pub async fn delete_character(id: String) -> Result<(), AppError> {
 pub async fn continue_training(id: String) -> Result<Character, AppError> {
     use super::context;
     context::for_user(move |studio, user| async move {
-            crate::domain::characters::continue_training(&studio, &user, &id).await
+        crate::domain::characters::continue_training(&studio, &user, &id).await
     })
     .await
 }
@@ -58,7 +58,7 @@ pub async fn continue_training(id: String) -> Result<Character, AppError> {
 pub async fn retry_training(id: String) -> Result<Character, AppError> {
     use super::context;
     context::for_user(move |studio, user| async move {
-            crate::domain::characters::retry_training(&studio, &user, &id).await
+        crate::domain::characters::retry_training(&studio, &user, &id).await
     })
     .await
 }

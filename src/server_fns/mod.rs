@@ -53,8 +53,10 @@ pub(crate) mod context {
     pub async fn user_id() -> Result<String, AppError> {
         use axum::extract::FromRequestParts;
         let state = state()?;
-        let mut parts = use_context::<axum::http::request::Parts>().ok_or_else(AppError::internal)?;
-        let user = crate::server::session::CurrentUser::from_request_parts(&mut parts, &state).await?;
+        let mut parts =
+            use_context::<axum::http::request::Parts>().ok_or_else(AppError::internal)?;
+        let user =
+            crate::server::session::CurrentUser::from_request_parts(&mut parts, &state).await?;
         Ok(user.id)
     }
 }

@@ -61,7 +61,11 @@ impl AvatarState {
     }
 }
 
-fn word<T>(row: &sqlx::any::AnyRow, column: &str, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
+fn word<T>(
+    row: &sqlx::any::AnyRow,
+    column: &str,
+    parse: fn(&str) -> Option<T>,
+) -> Result<T, sqlx::Error> {
     let text: String = row.try_get(column)?;
     parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("unknown {column} {text:?}").into()))
 }
@@ -141,7 +145,10 @@ fn work_json(work: &CharacterWork) -> String {
 }
 
 /// The step a character's job is on (`Idle` when none, or for rows older than steps).
-pub async fn work(conn: &mut AnyConnection, id: &str) -> Result<Option<CharacterWork>, sqlx::Error> {
+pub async fn work(
+    conn: &mut AnyConnection,
+    id: &str,
+) -> Result<Option<CharacterWork>, sqlx::Error> {
     let row = sqlx::query("SELECT work FROM character_references WHERE id = $1")
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -158,13 +165,15 @@ pub async fn set_work(
     work: &CharacterWork,
     notice: Option<&str>,
 ) -> Result<(), sqlx::Error> {
-    sqlx::query("UPDATE character_references SET work = $2, notice = $3, updated_at = $4 WHERE id = $1")
-        .bind(id)
-        .bind(work_json(work))
-        .bind(notice)
-        .bind(super::now_millis())
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE character_references SET work = $2, notice = $3, updated_at = $4 WHERE id = $1",
+    )
+    .bind(id)
+    .bind(work_json(work))
+    .bind(notice)
+    .bind(super::now_millis())
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 

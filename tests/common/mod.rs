@@ -236,7 +236,9 @@ pub async fn ledger_invariants(url: &str) -> Result<(), String> {
             row.try_get("spent").map_err(err)?,
         );
         if balance != granted - spent || balance < 0 {
-            return Err(format!("balance {balance} != granted {granted} - held/settled {spent}"));
+            return Err(format!(
+                "balance {balance} != granted {granted} - held/settled {spent}"
+            ));
         }
     }
     let closes = q("SELECT reservation_key, COUNT(*) AS n FROM credit_ledger WHERE kind IN ('settle', 'refund')
@@ -248,12 +250,14 @@ pub async fn ledger_invariants(url: &str) -> Result<(), String> {
         let key: String = row.try_get("reservation_key").map_err(err)?;
         return Err(format!("reservation {key} closed twice"));
     }
-    let wrong_refunds = q("SELECT f.reservation_key FROM credit_ledger f JOIN credit_ledger r
+    let wrong_refunds = q(
+        "SELECT f.reservation_key FROM credit_ledger f JOIN credit_ledger r
            ON r.reservation_key = f.reservation_key AND r.kind = 'reserve'
-           WHERE f.kind = 'refund' AND f.amount <> -r.amount")
-        .fetch_all(&db.pool)
-        .await
-        .map_err(err)?;
+           WHERE f.kind = 'refund' AND f.amount <> -r.amount",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .map_err(err)?;
     if !wrong_refunds.is_empty() {
         return Err("a refund differs from its reservation".into());
     }

@@ -26,7 +26,10 @@ pub fn AvatarBadge(character: Character) -> impl IntoView {
         AvatarStatus::Pending => "Avatar: starting",
     };
     let progress = character.avatar_progress.unwrap_or(0).clamp(0, 100);
-    let notice = character.notice.clone().map(|n| view! { <small class="notice" data-testid="work-notice">{n}</small> });
+    let notice = character
+        .notice
+        .clone()
+        .map(|n| view! { <small class="notice" data-testid="work-notice">{n}</small> });
     let detail = match status {
         AvatarStatus::Training => Some(
             view! {

@@ -102,6 +102,9 @@ fn Likeness(character: Character) -> impl IntoView {
             <video class="portrait" src=src aria-label=alt muted loop playsinline controls preload="metadata"></video>
         }
         .into_any(),
-        (None, None) => ().into_any(),
+        (None, None) => view! {
+            <div class="portrait placeholder" role="img" aria-label=alt>"Drawing the portrait…"</div>
+        }
+        .into_any(),
     }
 }
