@@ -247,10 +247,10 @@ async fn not_enough_credits_refuses_without_saving(backend: Backend) {
 async fn a2e_refusals_refund_the_portrait(backend: Backend) {
     let app = TestApp::fast(backend, 100).await;
     let (client, _) = app.user("refused@example.com").await;
-    for (kind, status, code) in [
-        ("moderation", 422, "a2e_moderation"),
-        ("code_nonzero", 400, "a2e_bad_input"),
-        ("malformed", 502, "a2e_malformed"),
+    // A refusal is kept as a failed character with A2E's reason (Retry draws it again).
+    for (kind, reason) in [
+        ("moderation", "content rules"),
+        ("code_nonzero", "refused the input"),
     ] {
         app.simulator_faults(1.0, &[kind]).await;
         let res = app
@@ -260,8 +260,26 @@ async fn a2e_refusals_refund_the_portrait(backend: Backend) {
                 json!({ "prompt": "anything" }),
             )
             .await;
-        assert_eq!(error_code(res).await, (status, code.to_string()), "{kind}");
+        assert_eq!(res.status(), 201, "{kind}");
+        let failed: Value = res.json().await.unwrap();
+        assert_eq!(failed["avatar_status"], "failed", "{kind}: {failed}");
+        let error = failed["avatar_error"].as_str().unwrap_or_default();
+        assert!(error.contains(reason), "{kind}: {error}");
         assert_eq!(app.credits(&client).await, 100, "{kind}: refunded");
+    }
+    // A failed portrait is drawn again on Retry, and charged again only then.
+    app.simulator_faults(0.0, &[]).await;
+    let list: Vec<Value> = app.get_json(&client, "/api/characters").await;
+    let retry = format!("/api/characters/{}/retry-training", list[0]["id"].as_str().unwrap());
+    let redrawn: Value = app.post_json(&client, &retry, json!({})).await;
+    assert!(redrawn["image_url"].is_string(), "{redrawn}");
+    assert_eq!(redrawn["avatar_status"], "training", "{redrawn}");
+    assert_eq!(app.credits(&client).await, 98);
+    for c in app.get_json::<Vec<Value>>(&client, "/api/characters").await {
+        if c["avatar_status"] == "failed" {
+            let path = format!("/api/characters/{}", c["id"].as_str().unwrap());
+            client.delete(app.url(&path)).send().await.unwrap();
+        }
     }
     // Transient faults are retried: a flaky A2E still gets the character made.
     app.simulator_faults(0.3, &["server_error", "rate_limit"])
@@ -277,10 +295,11 @@ async fn a2e_refusals_refund_the_portrait(backend: Backend) {
     app.simulator_faults(0.0, &[]).await;
     assert!(status == 201 || status == 503 || status == 429, "{status}");
     let list: Vec<Value> = app.get_json(&client, "/api/characters").await;
-    assert_eq!(
-        app.credits(&client).await,
-        100 - 2 * list.iter().filter(|c| c["source"] == "generated").count() as i64
-    );
+    let kept = list
+        .iter()
+        .filter(|c| c["source"] == "generated" && c["avatar_status"] != "failed")
+        .count() as i64;
+    assert_eq!(app.credits(&client).await, 100 - 2 * kept);
 }
 
 async fn failed_training_keeps_the_reason_and_can_be_retried(backend: Backend) {
@@ -324,14 +343,11 @@ async fn failed_training_keeps_the_reason_and_can_be_retried(backend: Backend) {
     let retry = app.url(&format!("/api/characters/{id}/retry-training"));
     app.simulator_faults(1.0, &["code_nonzero"]).await;
     let res = client.post(&retry).send().await.unwrap();
-    assert!(!res.status().is_success());
+    assert_eq!(error_code(res).await.0, 422, "A2E's refusal is the answer");
     app.simulator_faults(0.0, &[]).await;
     let still = character(&client, &app, id).await;
-    assert_eq!(
-        (&still["avatar_status"], &still["avatar_error"]),
-        (&json!("failed"), &json!(reason)),
-        "a refused retry leaves the failure as it was"
-    );
+    assert_eq!(still["avatar_status"], "failed", "a refused retry leaves it failed");
+    assert!(still["avatar_error"].as_str().is_some_and(|e| e.contains("refused")), "{still}");
 
     let starts = app
         .simulator_requests_to("/api/v1/userVideoTwin/startTraining")

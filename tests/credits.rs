@@ -43,6 +43,13 @@ async fn concurrent_reservations_never_overdraw(backend: Backend) {
         "{refused:?}"
     );
     assert_eq!(credits::balance(&db, &user).await.unwrap(), 0);
+    // These holds belong to no job: the reconciler gives every one of them back.
+    let studio = &app.state.studio;
+    let refunded = avatar_studio::domain::reconciler::refund_orphans(studio, 0)
+        .await
+        .unwrap();
+    assert_eq!(refunded, 10);
+    assert_eq!(credits::balance(&db, &user).await.unwrap(), 100);
 }
 
 async fn settle_and_refund_close_once(backend: Backend) {

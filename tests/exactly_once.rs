@@ -138,7 +138,7 @@ async fn hung_up_clients_change_neither_work_nor_money(backend: Backend) {
     .await;
     assert_eq!(app.credits(&client).await, 1_000 - 8 - 100);
     let continues = app
-        .simulator_requests_to("/a2e-sim/api/v1/userVideoTwin/continueTraining")
+        .simulator_requests_to("/api/v1/userVideoTwin/continueTraining")
         .await;
     assert_eq!(continues.len(), 1, "A2E was asked to continue once");
 
@@ -204,7 +204,7 @@ async fn a_start_slower_than_its_lease_is_made_once(backend: Backend) {
     let done = generation_until(&app, &client, &id, 30, finished).await;
     assert_eq!(done["status"], "completed", "{done}");
     let starts = app
-        .simulator_requests_to("/a2e-sim/api/v1/userNanoBanana/start")
+        .simulator_requests_to("/api/v1/userNanoBanana/start")
         .await;
     assert_eq!(
         starts.len(),
@@ -363,7 +363,7 @@ async fn cancel_refunds_before_a2e_starts_and_keeps_after(backend: Backend) {
     app.simulator_faults(0.0, &[]).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
-        app.simulator_requests_to("/a2e-sim/api/v1/userNanoBanana/start")
+        app.simulator_requests_to("/api/v1/userNanoBanana/start")
             .await
             .is_empty(),
         "nothing was started after the cancel"

@@ -400,7 +400,8 @@ fn already(code: &'static str, what: &str) -> DomainError {
     DomainError::conflict(code, format!("This avatar's training is already {what}."))
 }
 
-/// Starts a fresh training after a failure, from the same image or video; free.
+/// Starts a fresh training after a failure, from the same image or video (free); a portrait
+/// that failed is drawn again first (charged again).
 pub async fn retry_training(
     studio: &Studio,
     user_id: &str,
@@ -413,12 +414,6 @@ pub async fn retry_training(
             "Only a failed training can be retried.",
         ));
     }
-    if character.image_url.is_none() && character.video_url.is_none() {
-        return Err(DomainError::conflict(
-            "no_source",
-            "This character has no image or video to train from.",
-        ));
-    }
     let mut tx = studio.db.pool.begin().await?;
     // Only one request restarts it: a double click starts one training at A2E.
     let claimed = (AvatarStatus::Failed, AvatarStatus::Pending);
@@ -428,17 +423,35 @@ pub async fn retry_training(
     {
         return Err(already("already_retrying", "being retried"));
     }
-    // Each training has its own name at A2E, so a retry never adopts the failed one.
-    let attempt = (now_millis() / 1000) as u32;
-    let work = CharacterWork::Train {
-        start: StartState::NotSent,
-        attempt,
+    let work = match (&character.image_url, &character.video_url, character.source) {
+        // The portrait itself failed: draw it again, charged again.
+        (None, None, Source::Generated) => {
+            let charge = format!("character-image:{id}:{}", character.updated_at);
+            let (cost, note) = (CHARACTER_IMAGE_COST, "Character portrait");
+            credits::reserve_in(&mut tx, user_id, cost, &charge, note).await?;
+            CharacterWork::Portrait {
+                start: StartState::NotSent,
+                charge,
+            }
+        }
+        (None, None, _) => {
+            return Err(DomainError::conflict(
+                "no_source",
+                "This character has no image or video to train from.",
+            ))
+        }
+        // Each training has its own name at A2E, so a retry never adopts the failed one.
+        _ => CharacterWork::Train {
+            start: StartState::NotSent,
+            attempt: (now_millis() / 1000) as u32,
+        },
     };
+    let charge = work.charge().map(String::from);
     rows::set_work(&mut tx, id, &work, None).await?;
     if let Some(old) = &character.avatar_id {
         avatars::schedule_removal_in(&mut tx, user_id, old).await?;
     }
-    if !avatars::enqueue_in(&mut tx, studio, user_id, id, None).await? {
+    if !avatars::enqueue_in(&mut tx, studio, user_id, id, charge.as_deref()).await? {
         return Err(already("already_retrying", "being retried"));
     }
     tx.commit().await?;
@@ -446,7 +459,10 @@ pub async fn retry_training(
     let now = get(studio, user_id, id).await?;
     studio.announce_character(&now);
     let asked = wait_until_asked(studio, &now).await?;
-    Ok(asked)
+    match (asked.avatar_status, &asked.avatar_error) {
+        (AvatarStatus::Failed, Some(reason)) => Err(DomainError::Refused(reason.clone())),
+        _ => Ok(asked),
+    }
 }
 
 /// Waits until the avatar's training ends or `deadline_ms` passes (the job follows it).
