@@ -2,6 +2,7 @@
 
 use super::client::{A2eClient, Repeat};
 use super::images::path_id;
+use super::lookup::read_page;
 use super::{A2eError, Anchor, Page, Record, TrainingRequest};
 use reqwest::Method;
 use serde_json::json;
@@ -71,22 +72,7 @@ impl A2eClient {
         let data: serde_json::Value = self
             .call(Method::GET, &path, None::<&()>, Repeat::Safe)
             .await?;
-        // Seen both as `{list, total}` and as a bare array.
-        match data {
-            serde_json::Value::Array(items) => {
-                let list: Vec<Record> = serde_json::from_value(serde_json::Value::Array(items))
-                    .map_err(|e| A2eError::Malformed {
-                        detail: e.to_string(),
-                    })?;
-                Ok(Page {
-                    total: list.len() as i64,
-                    list,
-                })
-            }
-            other => serde_json::from_value(other).map_err(|e| A2eError::Malformed {
-                detail: e.to_string(),
-            }),
-        }
+        read_page(data)
     }
 
     /// `GET /api/v1/anchor/character_list?user_video_twin_id=&type=custom`.

@@ -36,12 +36,24 @@ impl fmt::Debug for A2eClient {
     }
 }
 
-/// Whether a call may be sent again after a timeout or a 5xx: only when repeating it cannot
-/// start (and charge for) a second piece of work. A 429 is always safe: nothing was started.
-#[derive(Clone, Copy, PartialEq, Eq)]
+/// Whether a call may be sent again after a lost answer (timeout, dropped connection, 5xx other
+/// than 503): only when repeating it cannot start (and charge for) a second piece of work.
+/// Errors that certainly started nothing (refused connection, 503, 429) are retried either way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Repeat {
+    /// Reads, polls, removals: every transient error is retried.
     Safe,
+    /// Paid starts: retried only when A2E certainly did not process the call.
     Once,
+}
+
+impl Repeat {
+    fn retries(self, err: &A2eError) -> bool {
+        match self {
+            Self::Safe => err.is_transient(),
+            Self::Once => err.not_started(),
+        }
+    }
 }
 
 const BACKOFF_BASE_MS: u64 = 300;
@@ -94,9 +106,7 @@ impl A2eClient {
                         .unwrap_or_else(|| backoff(attempt))
                         .min(RETRY_AFTER_CAP),
                 ),
-                Err(A2eError::Unavailable { .. }) if repeat == Repeat::Safe => {
-                    Some(backoff(attempt))
-                }
+                Err(err) if repeat.retries(err) => Some(backoff(attempt)),
                 _ => None,
             };
             match retry {
@@ -138,13 +148,28 @@ impl A2eClient {
     }
 }
 
+/// A failure below HTTP. Only a failed connect (refused, DNS, connect timeout) or a request
+/// that could not even be built is certainly unsent; anything later (a timeout while waiting,
+/// a connection reset or dropped before the whole answer arrived) may have taken effect.
 fn transport_error(err: reqwest::Error) -> A2eError {
+    if err.is_connect() || err.is_builder() {
+        let detail = if err.is_timeout() {
+            "connect timed out"
+        } else {
+            "could not connect"
+        };
+        return A2eError::Unavailable {
+            detail: detail.into(),
+        };
+    }
     let detail = if err.is_timeout() {
-        "timed out".to_string()
+        "timed out waiting for the answer"
     } else {
-        "could not connect".to_string()
+        "the connection was lost before the answer arrived"
     };
-    A2eError::Unavailable { detail }
+    A2eError::OutcomeUnknown {
+        detail: detail.into(),
+    }
 }
 
 fn backoff(attempt: u32) -> Duration {

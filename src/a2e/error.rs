@@ -16,8 +16,14 @@ pub enum A2eError {
     NotFound,
     #[error("A2E is rate limiting us")]
     RateLimited { retry_after: Option<Duration> },
+    /// Certainly not processed: A2E could not be reached, or answered 503 before any work.
     #[error("A2E is unavailable: {detail}")]
     Unavailable { detail: String },
+    /// The request may have reached A2E and taken effect, but its answer was lost (a timeout
+    /// after sending, a connection dropped while waiting, HTTP 500/502/504). A start that ends
+    /// so must be looked up (by its name), never repeated blindly.
+    #[error("A2E's answer was lost: {detail}")]
+    OutcomeUnknown { detail: String },
     #[error("A2E sent an answer we could not read: {detail}")]
     Malformed { detail: String },
 }
@@ -44,6 +50,10 @@ impl A2eError {
             Self::Unavailable { .. } => {
                 "A2E is unavailable right now. Please try again shortly.".into()
             }
+            Self::OutcomeUnknown { .. } => {
+                "A2E did not answer in time. The studio is checking whether the request went through."
+                    .into()
+            }
             Self::Malformed { .. } => {
                 "A2E sent an answer the studio could not read. Please try again.".into()
             }
@@ -53,7 +63,10 @@ impl A2eError {
     /// The status the studio answers with when this error ends a request.
     pub fn http_status(&self) -> u16 {
         match self {
-            Self::BadKey | Self::InsufficientBalance | Self::Unavailable { .. } => 503,
+            Self::BadKey
+            | Self::InsufficientBalance
+            | Self::Unavailable { .. }
+            | Self::OutcomeUnknown { .. } => 503,
             Self::Moderation { .. } => 422,
             Self::BadInput { .. } => 400,
             Self::NotFound => 404,
@@ -71,13 +84,20 @@ impl A2eError {
             Self::NotFound => "a2e_not_found",
             Self::RateLimited { .. } => "a2e_rate_limited",
             Self::Unavailable { .. } => "a2e_unavailable",
+            Self::OutcomeUnknown { .. } => "a2e_outcome_unknown",
             Self::Malformed { .. } => "a2e_malformed",
         }
     }
 
-    /// Worth another try by the transport (never for calls that may have started paid work).
-    pub fn is_transient(&self) -> bool {
+    /// Certainly not processed by A2E: sending the same call again cannot start work twice.
+    pub fn not_started(&self) -> bool {
         matches!(self, Self::RateLimited { .. } | Self::Unavailable { .. })
+    }
+
+    /// Worth another try later (reads and polls). For a start, only [`Self::not_started`]
+    /// errors may be retried: an `OutcomeUnknown` start must be looked up first.
+    pub fn is_transient(&self) -> bool {
+        self.not_started() || matches!(self, Self::OutcomeUnknown { .. })
     }
 
     /// Maps an A2E failure (HTTP status and/or envelope code with its text) to an error.
@@ -89,11 +109,55 @@ impl A2eError {
             403 => Self::Moderation { reason: message },
             404 => Self::NotFound,
             429 => Self::RateLimited { retry_after: None },
-            500..=599 => Self::Unavailable {
+            // 503 is refused at the door; any other 5xx may come after the work began.
+            503 => Self::Unavailable {
+                detail: "HTTP 503".into(),
+            },
+            500..=599 => Self::OutcomeUnknown {
                 detail: format!("HTTP {http_status}"),
             },
             _ if moderation => Self::Moderation { reason: message },
             _ => Self::BadInput { message },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn answered(status: u16) -> A2eError {
+        A2eError::from_answer(status, 0, "x".into())
+    }
+
+    #[test]
+    fn only_a_refusal_before_any_work_counts_as_not_started() {
+        assert!(matches!(answered(503), A2eError::Unavailable { .. }));
+        for status in [500, 502, 504] {
+            let err = answered(status);
+            assert!(matches!(err, A2eError::OutcomeUnknown { .. }), "{status}");
+            assert!(!err.not_started() && err.is_transient(), "{status}");
+            assert_eq!(
+                (err.http_status(), err.code()),
+                (503, "a2e_outcome_unknown")
+            );
+        }
+        assert!(answered(429).not_started());
+        assert!(answered(503).not_started());
+    }
+
+    #[test]
+    fn refusals_that_another_try_cannot_fix_are_not_transient() {
+        for err in [
+            answered(401),
+            answered(402),
+            answered(403),
+            answered(400),
+            answered(404),
+        ] {
+            assert!(!err.is_transient() && !err.not_started(), "{err:?}");
+        }
+        let malformed = A2eError::Malformed { detail: "x".into() };
+        assert!(!malformed.is_transient());
     }
 }

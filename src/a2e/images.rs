@@ -5,25 +5,25 @@ use super::{A2eError, NanoBananaRequest, Record, Text2ImageRequest};
 use reqwest::Method;
 
 impl A2eClient {
-    /// `POST /api/v1/userText2image/start`.
+    /// `POST /api/v1/userText2Image/start`.
     pub async fn text_to_image_start(
         &self,
         request: &Text2ImageRequest,
     ) -> Result<Record, A2eError> {
         self.call(
             Method::POST,
-            "userText2image/start",
+            "userText2Image/start",
             Some(request),
             Repeat::Once,
         )
         .await
     }
 
-    /// `GET /api/v1/userText2image/{_id}`.
+    /// `GET /api/v1/userText2Image/{_id}`.
     pub async fn text_to_image_status(&self, id: &str) -> Result<Record, A2eError> {
         self.call(
             Method::GET,
-            &format!("userText2image/{}", path_id(id)?),
+            &format!("userText2Image/{}", path_id(id)?),
             None::<&()>,
             Repeat::Safe,
         )

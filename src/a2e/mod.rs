@@ -6,6 +6,7 @@ mod avatars;
 mod client;
 mod error;
 mod images;
+mod lookup;
 pub mod types;
 mod video;
 

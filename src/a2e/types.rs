@@ -79,6 +79,14 @@ pub(crate) fn loose_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Strin
     })
 }
 
+/// A text field that may hold something else: anything but a string reads as missing.
+pub(crate) fn text_only<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    Ok(match Option::<serde_json::Value>::deserialize(d)? {
+        Some(serde_json::Value::String(s)) => Some(s),
+        _ => None,
+    })
+}
+
 /// A number that A2E sometimes sends as text.
 pub(crate) fn loose_number<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     Ok(match Option::<serde_json::Value>::deserialize(d)? {
@@ -98,7 +106,47 @@ pub(crate) fn loose_optional_number<'de, D: Deserializer<'de>>(
     })
 }
 
+/// A family of A2E tasks: the calls that start one kind of task and list or look up its records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TaskFamily {
+    Text2Image,
+    Avatar,
+    NanoBanana,
+    MotionTransfer,
+    Image2Video,
+    TalkingPhoto,
+    Lipsync,
+}
+
+impl TaskFamily {
+    pub const ALL: [Self; 7] = [
+        Self::Text2Image,
+        Self::Avatar,
+        Self::NanoBanana,
+        Self::MotionTransfer,
+        Self::Image2Video,
+        Self::TalkingPhoto,
+        Self::Lipsync,
+    ];
+
+    /// The first path segment after `/api/v1/` of this family's calls.
+    pub fn path_prefix(self) -> &'static str {
+        match self {
+            Self::Text2Image => "userText2Image",
+            Self::Avatar => "userVideoTwin",
+            Self::NanoBanana => "userNanoBanana",
+            Self::MotionTransfer => "motionTransfer",
+            Self::Image2Video => "userImage2Video",
+            Self::TalkingPhoto => "talkingPhoto",
+            Self::Lipsync => "video",
+        }
+    }
+}
+
 /// Any A2E task record: images, avatars, scenes, videos. Each call fills the fields it has.
+/// Lipsync records (`video/…`) say `title`, `status` and `result` where the others say `name`,
+/// `current_status` and `result_url`: [`Record::normalized`] folds them onto the common fields.
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
 #[serde(default)]
 pub struct Record {
@@ -106,6 +154,18 @@ pub struct Record {
     pub id: String,
     #[serde(deserialize_with = "null_default")]
     pub name: String,
+    /// Lipsync videos carry their name as `title`.
+    #[serde(
+        deserialize_with = "null_default",
+        skip_serializing_if = "String::is_empty"
+    )]
+    pub title: String,
+    /// Lipsync's status word (`init/start/pending/process/copy/success/fail`).
+    #[serde(rename = "status", skip_serializing)]
+    pub lipsync_status: TaskStatus,
+    /// Lipsync's result URL.
+    #[serde(rename = "result", skip_serializing, deserialize_with = "text_only")]
+    pub lipsync_result: Option<String>,
     pub current_status: TaskStatus,
     #[serde(deserialize_with = "loose_text")]
     pub failed_code: Option<String>,
@@ -120,6 +180,28 @@ pub struct Record {
     pub coins: Option<f64>,
     #[serde(rename = "createdAt", deserialize_with = "loose_text")]
     pub created_at: Option<String>,
+}
+
+impl Record {
+    /// The record with lipsync's own words moved onto the common fields (others unchanged).
+    pub fn normalized(mut self) -> Self {
+        if self.current_status == TaskStatus::Unknown {
+            self.current_status = self.lipsync_status.clone();
+        }
+        if self.result_url.is_none() {
+            self.result_url = self.lipsync_result.take();
+        }
+        self
+    }
+
+    /// The name the task was started with: `name`, or `title` for lipsync videos.
+    pub fn task_name(&self) -> &str {
+        if self.name.is_empty() {
+            &self.title
+        } else {
+            &self.name
+        }
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq)]
