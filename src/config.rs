@@ -247,7 +247,10 @@ impl Config {
 impl fmt::Debug for Config {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Config")
-            .field("database_url", &redact_url(&self.database_url))
+            .field(
+                "database_url",
+                &crate::store::db::redact_url(&self.database_url),
+            )
             .field("site_addr", &self.site_addr)
             .field("site_root", &self.site_root)
             .field("media_dir", &self.media_dir)
@@ -268,16 +271,5 @@ impl fmt::Debug for Config {
             .field("a2e_poll_ms", &self.a2e_poll_ms)
             .field("secure_cookies", &self.secure_cookies)
             .finish()
-    }
-}
-
-/// Hides a password in a database URL (`postgres://user:secret@host` → `postgres://user:***@host`).
-pub fn redact_url(raw: &str) -> String {
-    match url::Url::parse(raw) {
-        Ok(mut url) if url.password().is_some() => {
-            let _ = url.set_password(Some("***"));
-            url.to_string()
-        }
-        _ => raw.to_string(),
     }
 }

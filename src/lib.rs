@@ -17,7 +17,11 @@ pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod jobs;
 #[cfg(feature = "ssr")]
+pub mod live;
+#[cfg(feature = "ssr")]
 pub mod server;
+#[cfg(feature = "ssr")]
+pub mod shutdown;
 #[cfg(feature = "ssr")]
 pub mod simulator;
 #[cfg(feature = "ssr")]

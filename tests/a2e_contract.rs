@@ -32,7 +32,39 @@ fn client(sim: &Sim, key: &str) -> A2eClient {
     .unwrap()
 }
 
+fn text2image(name: &str) -> Text2ImageRequest {
+    Text2ImageRequest {
+        name: name.into(),
+        prompt: "p".into(),
+        req_key: "high_aes".into(),
+        width: 64,
+        height: 64,
+    }
+}
+
 impl Sim {
+    async fn fault(&self, body: Value) {
+        self.control("/_simulator/faults", body).await
+    }
+
+    async fn clear_requests(&self) {
+        let res = reqwest::Client::new()
+            .delete(format!("{}/_simulator/requests", self.base))
+            .send()
+            .await
+            .unwrap();
+        assert!(res.status().is_success());
+    }
+
+    /// Start calls at `path` the simulator received for a task named `name`.
+    async fn starts_named(&self, path: &str, name: &str) -> usize {
+        self.requests()
+            .await
+            .iter()
+            .filter(|r| r["path"] == path && r["body"]["name"] == name)
+            .count()
+    }
+
     async fn control(&self, path: &str, body: Value) {
         let res = reqwest::Client::new()
             .post(format!("{}{path}", self.base))
@@ -301,23 +333,20 @@ async fn each_fault_kind_maps_to_its_error() {
     let sim = simulator(1000.0).await;
     let a2e = client(&sim, "sk_faults");
     type Check = fn(&A2eError) -> bool;
-    let cases: [(&str, Check); 6] = [
+    let cases: [(&str, Check); 7] = [
         ("server_error", |e| {
             matches!(e, A2eError::Unavailable { .. })
         }),
         ("rate_limit", |e| matches!(e, A2eError::RateLimited { .. })),
-        ("timeout", |e| matches!(e, A2eError::Unavailable { .. })),
+        ("timeout", |e| matches!(e, A2eError::OutcomeUnknown { .. })),
+        ("lost_response", |e| {
+            matches!(e, A2eError::OutcomeUnknown { .. })
+        }),
         ("malformed", |e| matches!(e, A2eError::Malformed { .. })),
         ("code_nonzero", |e| matches!(e, A2eError::BadInput { .. })),
         ("moderation", |e| matches!(e, A2eError::Moderation { .. })),
     ];
-    let request = Text2ImageRequest {
-        name: "n".into(),
-        prompt: "p".into(),
-        req_key: "high_aes".into(),
-        width: 64,
-        height: 64,
-    };
+    let request = text2image("n");
     for (kind, expected) in cases {
         sim.control(
             "/_simulator/faults",
@@ -328,23 +357,35 @@ async fn each_fault_kind_maps_to_its_error() {
         assert!(expected(&err), "{kind}: {err:?}");
         assert!(!err.user_message().contains("sk_faults"));
     }
-    // A start is never sent twice after a 5xx (it may have begun paid work); a status read is.
-    sim.control(
-        "/_simulator/faults",
-        json!({ "rate": 1.0, "kinds": ["server_error"] }),
-    )
-    .await;
-    reqwest::Client::new()
-        .delete(format!("{}/_simulator/requests", sim.base))
-        .send()
-        .await
-        .unwrap();
-    let _ = a2e.text_to_image_start(&request).await;
-    assert_eq!(sim.requests().await.len(), 1, "no blind retry of a start");
+    // A start whose answer was lost is never sent again (it may have begun paid work)...
+    for kind in ["timeout", "lost_response"] {
+        sim.fault(json!({ "rate": 1.0, "kinds": [kind] })).await;
+        sim.clear_requests().await;
+        let _ = a2e.text_to_image_start(&request).await;
+        assert_eq!(
+            sim.requests().await.len(),
+            1,
+            "{kind}: no blind retry of a start"
+        );
+    }
+    // ...but a start A2E certainly refused is (3 retries), and so is a status read after a lost answer.
+    for kind in ["server_error", "rate_limit"] {
+        sim.fault(json!({ "rate": 1.0, "kinds": [kind] })).await;
+        sim.clear_requests().await;
+        let _ = a2e.text_to_image_start(&request).await;
+        assert_eq!(
+            sim.requests().await.len(),
+            1 + 3,
+            "{kind}: a refused start is retried"
+        );
+    }
+    sim.fault(json!({ "rate": 1.0, "kinds": ["lost_response"] }))
+        .await;
+    sim.clear_requests().await;
     let _ = a2e.text_to_image_status("0123456789abcdef01234567").await;
     assert_eq!(
         sim.requests().await.len(),
-        1 + 4,
+        1 + 3,
         "a status read is retried (3 retries)"
     );
 
@@ -366,6 +407,408 @@ async fn each_fault_kind_maps_to_its_error() {
     );
     sim.control("/_simulator/faults", json!({ "rate": 0.0, "kinds": [] }))
         .await;
+}
+
+/// What the starts of every family need: a finished portrait, a trained avatar, its anchor, audio.
+struct Inputs {
+    image: String,
+    avatar: String,
+    anchor: String,
+    audio: String,
+}
+
+async fn inputs(a2e: &A2eClient) -> Inputs {
+    let portrait = a2e
+        .text_to_image_start(&Text2ImageRequest {
+            prompt: "a lighthouse keeper".into(),
+            ..text2image("setup-portrait")
+        })
+        .await
+        .unwrap();
+    let portrait = until_done(|| a2e.text_to_image_status(&portrait.id)).await;
+    let image = portrait.image_urls[0].clone();
+    let avatar = a2e
+        .start_training(&TrainingRequest {
+            name: "setup-avatar".into(),
+            image_url: Some(image.clone()),
+            gender: "female".into(),
+            model_version: "V2.1".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    until_done(|| a2e.training_status(&avatar.id)).await;
+    let anchor = a2e.anchors(&avatar.id).await.unwrap()[0].id.clone();
+    let audio = a2e
+        .text_to_speech(&TtsRequest {
+            msg: "Hello".into(),
+            tts_id: "en-US-1".into(),
+        })
+        .await
+        .unwrap();
+    Inputs {
+        image,
+        avatar: avatar.id,
+        anchor,
+        audio,
+    }
+}
+
+/// Starts one task of `family` named `name`.
+async fn start_named(
+    a2e: &A2eClient,
+    family: TaskFamily,
+    name: &str,
+    inputs: &Inputs,
+) -> Result<Record, A2eError> {
+    let name = name.to_string();
+    match family {
+        TaskFamily::Text2Image => a2e.text_to_image_start(&text2image(&name)).await,
+        TaskFamily::Avatar => {
+            a2e.start_training(&TrainingRequest {
+                name,
+                image_url: Some(inputs.image.clone()),
+                gender: "male".into(),
+                model_version: "V2.1".into(),
+                ..Default::default()
+            })
+            .await
+        }
+        TaskFamily::NanoBanana => {
+            a2e.nano_banana_start(&NanoBananaRequest {
+                name,
+                prompt: "a duel at dawn".into(),
+                user_video_twin_ids: vec![inputs.avatar.clone()],
+                model: "nano-banana-pro".into(),
+                ..Default::default()
+            })
+            .await
+        }
+        TaskFamily::MotionTransfer => {
+            let request = MotionTransferRequest {
+                user_video_twin_id: Some(inputs.avatar.clone()),
+                video_url: "https://example.com/dance.mp4".into(),
+                ..Default::default()
+            };
+            a2e.motion_transfer_start_named(&name, &request).await
+        }
+        TaskFamily::Image2Video => {
+            a2e.image_to_video_start(&Image2VideoRequest {
+                name,
+                image_url: inputs.image.clone(),
+                prompt: "turns around".into(),
+                model_type: "GENERAL".into(),
+                video_time: 5,
+                ..Default::default()
+            })
+            .await
+        }
+        TaskFamily::TalkingPhoto => {
+            a2e.talking_photo_start(&TalkingPhotoRequest {
+                name,
+                image_url: inputs.image.clone(),
+                audio_url: inputs.audio.clone(),
+                duration: 3,
+                ..Default::default()
+            })
+            .await
+        }
+        TaskFamily::Lipsync => {
+            a2e.lipsync_start(&LipsyncRequest {
+                title: name,
+                anchor_id: inputs.anchor.clone(),
+                anchor_type: 0,
+                audio_src: inputs.audio.clone(),
+            })
+            .await
+        }
+    }
+}
+
+const UNKNOWN_ID: &str = "0123456789abcdef01234567";
+
+#[tokio::test]
+async fn every_family_finds_its_tasks_by_name_and_by_id() {
+    let sim = simulator(2000.0).await;
+    let a2e = client(&sim, "sk_lookup");
+    let inputs = inputs(&a2e).await;
+    for family in TaskFamily::ALL {
+        let name = format!("job-{family:?}");
+        let started = start_named(&a2e, family, &name, &inputs).await.unwrap();
+        let found = a2e.find_by_name(family, &name).await.unwrap();
+        let found = found.unwrap_or_else(|| panic!("{family:?}: {name} not found"));
+        assert_eq!(found.id, started.id, "{family:?}");
+        assert_ne!(found.current_status, TaskStatus::Unknown, "{family:?}");
+        assert_eq!(
+            a2e.find_by_name(family, "never-started").await.unwrap(),
+            None,
+            "{family:?}"
+        );
+        let ids = [started.id.clone(), UNKNOWN_ID.into(), "not/an/id".into()];
+        let detail = a2e.batch_detail(family, &ids).await.unwrap();
+        let detail: Vec<&str> = detail.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(detail, [started.id.as_str()], "{family:?}");
+    }
+    // Lists are per family: a portrait's name is not found among the scenes.
+    assert!(a2e
+        .find_by_name(TaskFamily::NanoBanana, "setup-portrait")
+        .await
+        .unwrap()
+        .is_none());
+    assert!(a2e
+        .find_by_name(TaskFamily::Text2Image, "setup-portrait")
+        .await
+        .unwrap()
+        .is_some());
+    // Finished lipsync videos are read in their own words.
+    let lipsync = a2e
+        .find_by_name(TaskFamily::Lipsync, "job-Lipsync")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut done = lipsync;
+    for _ in 0..200 {
+        if done.current_status.is_final() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        done = a2e
+            .batch_detail(TaskFamily::Lipsync, std::slice::from_ref(&done.id))
+            .await
+            .unwrap()
+            .remove(0);
+    }
+    assert_eq!(done.current_status, TaskStatus::Completed);
+    assert!(done.result_url.is_some());
+}
+
+#[tokio::test]
+async fn record_lists_page_newest_first() {
+    let sim = simulator(1000.0).await;
+    let a2e = client(&sim, "sk_pages");
+    for n in 0..130 {
+        a2e.text_to_image_start(&text2image(&format!("n{n}")))
+            .await
+            .unwrap();
+    }
+    sim.clear_requests().await;
+    let oldest = a2e
+        .find_by_name(TaskFamily::Text2Image, "n0")
+        .await
+        .unwrap();
+    assert_eq!(oldest.unwrap().name, "n0");
+    let pages: Vec<String> = sim
+        .requests()
+        .await
+        .iter()
+        .map(|r| r["query"].as_str().unwrap_or_default().to_string())
+        .collect();
+    assert_eq!(
+        pages,
+        ["pageNum=1&pageSize=100", "pageNum=2&pageSize=100"],
+        "the oldest is on the second page"
+    );
+    // Read raw: newest first, with the total.
+    let page: Value = reqwest::Client::new()
+        .get(format!(
+            "{}/api/v1/userText2Image/allRecords?pageNum=1&pageSize=3",
+            sim.base
+        ))
+        .bearer_auth("sk_pages")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let names: Vec<&str> = page["data"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["n129", "n128", "n127"]);
+    assert_eq!(page["data"]["total"], 130);
+    // The avatar list pages the same way and carries names.
+    for n in 0..3 {
+        start_named(
+            &a2e,
+            TaskFamily::Avatar,
+            &format!("a{n}"),
+            &Inputs {
+                // Served here (a 404): the simulator looks at training pictures.
+                image: format!("{}/files/none/a.png", sim.base),
+                avatar: String::new(),
+                anchor: String::new(),
+                audio: String::new(),
+            },
+        )
+        .await
+        .unwrap();
+    }
+    let avatars = a2e.list_avatars(1, 2, None).await.unwrap();
+    let names: Vec<&str> = avatars.list.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!((names, avatars.total), (vec!["a2", "a1"], 3));
+}
+
+#[tokio::test]
+async fn a_lost_answer_leaves_a_task_that_is_found_by_name() {
+    let sim = simulator(2000.0).await;
+    let a2e = client(&sim, "sk_lost");
+    for flavour in ["dropped_connection", "gateway_timeout"] {
+        let name = format!("lost-{flavour}");
+        sim.fault(json!({ "rate": 1.0, "kinds": ["lost_response"], "flavour": flavour }))
+            .await;
+        sim.clear_requests().await;
+        let err = a2e
+            .text_to_image_start(&text2image(&name))
+            .await
+            .unwrap_err();
+        // A 504 is read as an answer; a dropped connection as a transport failure.
+        let A2eError::OutcomeUnknown { detail } = &err else {
+            panic!("{flavour}: {err:?}");
+        };
+        assert_eq!(
+            detail == "HTTP 504",
+            flavour == "gateway_timeout",
+            "{flavour}: {detail}"
+        );
+        assert!(err.is_transient() && !err.not_started());
+        let path = "/api/v1/userText2Image/start";
+        assert_eq!(
+            sim.starts_named(path, &name).await,
+            1,
+            "{flavour}: started once"
+        );
+        sim.fault(json!({ "rate": 0.0, "kinds": [] })).await;
+        // The call took effect: the task exists and runs to the end.
+        let found = a2e
+            .find_by_name(TaskFamily::Text2Image, &name)
+            .await
+            .unwrap()
+            .unwrap_or_else(|| panic!("{flavour}: the task exists"));
+        let done = until_done(|| a2e.text_to_image_status(&found.id)).await;
+        assert_eq!(done.current_status, TaskStatus::Completed, "{flavour}");
+    }
+}
+
+#[tokio::test]
+async fn a_slow_call_takes_effect_even_when_the_caller_stops_waiting() {
+    let sim = simulator(2000.0).await;
+    let a2e = client(&sim, "sk_slow");
+    // Slower than nothing, faster than the client's 800 ms: answered as usual.
+    sim.fault(json!({ "rate": 1.0, "kinds": ["slow"], "delay_ms": 300 }))
+        .await;
+    let began = std::time::Instant::now();
+    let started = a2e.text_to_image_start(&text2image("slow")).await.unwrap();
+    assert!(began.elapsed() >= Duration::from_millis(300), "it waited");
+    // Slower than the client waits: the answer is lost, the work still happens.
+    sim.fault(json!({ "rate": 1.0, "kinds": ["slow"], "delay_ms": 1500 }))
+        .await;
+    let err = a2e
+        .text_to_image_start(&text2image("slower"))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, A2eError::OutcomeUnknown { .. }), "{err:?}");
+    sim.fault(json!({ "rate": 0.0, "kinds": [] })).await;
+    let mut late = None;
+    for _ in 0..100 {
+        late = a2e
+            .find_by_name(TaskFamily::Text2Image, "slower")
+            .await
+            .unwrap();
+        if late.is_some() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert!(late.is_some(), "the slow start took effect");
+    assert_eq!(
+        sim.starts_named("/api/v1/userText2Image/start", "slower")
+            .await,
+        1
+    );
+    assert!(a2e.text_to_image_status(&started.id).await.is_ok());
+}
+
+#[tokio::test]
+async fn fault_settings_are_checked() {
+    let sim = simulator(1.0).await;
+    for body in [
+        json!({ "rate": 1.0, "kinds": ["lost_response"], "flavour": "sideways" }),
+        json!({ "rate": 1.0, "kinds": ["slow"], "delay_ms": 10_000_000 }),
+        json!({ "rate": 1.0, "kinds": ["gremlins"] }),
+    ] {
+        let res = reqwest::Client::new()
+            .post(format!("{}/_simulator/faults", sim.base))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), StatusCode::BAD_REQUEST, "{body}");
+    }
+}
+
+#[tokio::test]
+async fn a2e_out_of_reach_is_not_started() {
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap()
+    };
+    let a2e = client(
+        &Sim {
+            base: format!("http://{closed}"),
+        },
+        "sk_nowhere",
+    );
+    let err = a2e.text_to_image_start(&text2image("x")).await.unwrap_err();
+    assert!(matches!(err, A2eError::Unavailable { .. }), "{err:?}");
+    assert!(err.not_started());
+}
+
+#[tokio::test]
+async fn continuing_needs_a_trained_avatar_and_shows_as_training() {
+    let sim = simulator(100.0).await;
+    let a2e = client(&sim, "sk_continue");
+    let avatar = a2e
+        .start_training(&TrainingRequest {
+            name: "c".into(),
+            image_url: Some(format!("{}/files/none/c.png", sim.base)),
+            gender: "male".into(),
+            model_version: "V2.1".into(),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        a2e.continue_training(&avatar.id).await,
+        Err(A2eError::BadInput { .. })
+    ));
+    let trained = until_done_slowly(|| a2e.training_status(&avatar.id)).await;
+    assert_eq!(trained.current_status, TaskStatus::Completed);
+    a2e.continue_training(&avatar.id).await.unwrap();
+    let again = a2e.training_status(&avatar.id).await.unwrap();
+    assert_eq!(again.current_status, TaskStatus::Processing);
+    assert!(matches!(
+        a2e.continue_training(&avatar.id).await,
+        Err(A2eError::BadInput { .. })
+    ));
+}
+
+/// Like `until_done`, for trainings at a slower clock (a few seconds of real time).
+async fn until_done_slowly<F, Fut>(mut poll: F) -> Record
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<Record, A2eError>>,
+{
+    for _ in 0..300 {
+        let record = poll().await.unwrap();
+        if record.current_status.is_final() {
+            return record;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("never finished");
 }
 
 fn fixture(name: &str) -> Value {

@@ -24,6 +24,29 @@ impl A2eClient {
         .await
     }
 
+    /// `POST /api/v1/motionTransfer/start` with a `name`, so that [`A2eClient::find_by_name`]
+    /// can find the task when the answer is lost.
+    // A separate call only until `MotionTransferRequest` grows a `name` of its own.
+    pub async fn motion_transfer_start_named(
+        &self,
+        name: &str,
+        request: &MotionTransferRequest,
+    ) -> Result<Record, A2eError> {
+        let mut body = serde_json::to_value(request).map_err(|e| A2eError::BadInput {
+            message: e.to_string(),
+        })?;
+        if let Some(fields) = body.as_object_mut() {
+            fields.insert("name".into(), json!(name));
+        }
+        self.call(
+            Method::POST,
+            "motionTransfer/start",
+            Some(&body),
+            Repeat::Once,
+        )
+        .await
+    }
+
     /// `GET /api/v1/motionTransfer/{_id}` (status path unconfirmed in A2E's reference).
     pub async fn motion_transfer_status(&self, id: &str) -> Result<Record, A2eError> {
         self.call(

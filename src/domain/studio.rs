@@ -1,7 +1,8 @@
 //! Everything the studio's rules work with, bundled once at start-up.
 
 use crate::a2e::A2eClient;
-use crate::jobs::{EventHub, LiveEvent, Runner};
+use crate::jobs::Runner;
+use crate::live::{EventHub, LiveEvent};
 use crate::store::media::MediaStore;
 use crate::store::Db;
 

@@ -55,7 +55,7 @@ async fn serve(config: Config) -> Result<(), String> {
     let shutdown = state.shutdown.clone();
     axum::serve(listener, router)
         .with_graceful_shutdown(async move {
-            shutdown_signal().await;
+            crate::shutdown::signal().await;
             shutdown.cancel();
         })
         .await
@@ -68,27 +68,4 @@ async fn serve(config: Config) -> Result<(), String> {
 
 async fn simulate_a2e(addr: std::net::SocketAddr, config: &Config) -> Result<(), String> {
     crate::simulator::serve(addr, config.a2e_simulator_speedup).await
-}
-
-/// Resolves on Ctrl-C or SIGTERM, letting in-flight requests finish.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = terminate => {},
-    }
-    tracing::info!("shutting down");
 }

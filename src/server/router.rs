@@ -7,7 +7,8 @@ use crate::config::Config;
 use crate::domain::generation_worker::GenerationWorker;
 use crate::domain::studio::{Clock, Studio};
 use crate::domain::{avatars, generations, reconciler};
-use crate::jobs::{EventHub, Runner};
+use crate::jobs::Runner;
+use crate::live::EventHub;
 use crate::simulator::{self, SimulatorConfig};
 use crate::store::media::MediaStore;
 use crate::store::{sessions::Sessions, Db};
@@ -51,11 +52,12 @@ pub async fn build(config: Config) -> Result<Built, String> {
         config.media_limits(),
     )?;
     let (a2e, simulator) = a2e_connection(&config)?;
+    let events = EventHub::for_database(&db, shutdown.clone()).await;
     let studio = Studio {
         db,
         a2e,
         media,
-        events: EventHub::new(),
+        events,
         jobs: jobs.clone(),
         http: reqwest::Client::builder()
             .timeout(Duration::from_secs(120))

@@ -20,6 +20,9 @@ pub struct ApiKey(pub String);
 pub fn routes() -> Router<Arc<Sim>> {
     Router::new()
         .route("/api/v1/user/remainingCoins", get(balance))
+        // A2E's catalog spells it `userText2Image`; the lower-case form is accepted too.
+        .route("/api/v1/userText2Image/start", post(text_to_image))
+        .route("/api/v1/userText2Image/{id}", status_of(Kind::Text2Image))
         .route("/api/v1/userText2image/start", post(text_to_image))
         .route("/api/v1/userText2image/{id}", status_of(Kind::Text2Image))
         .route("/api/v1/userVideoTwin/startTraining", post(start_training))
@@ -49,6 +52,45 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/api/v1/video/generate", post(lipsync))
         .route("/api/v1/video/awsResult", post(lipsync_result))
         .route("/api/v1/video/send_tts", post(tts))
+        .merge(record_lists())
+}
+
+/// `GET <family>/allRecords` (paged, newest first) and `POST <family>/batchDetail {ids}` for
+/// every task family, answering records as the family's status route does.
+fn record_lists() -> Router<Arc<Sim>> {
+    let families = [
+        ("userText2Image", Kind::Text2Image),
+        ("userText2image", Kind::Text2Image),
+        ("userVideoTwin", Kind::Avatar),
+        ("userNanoBanana", Kind::NanoBanana),
+        ("motionTransfer", Kind::Motion),
+        ("userImage2Video", Kind::Image2Video),
+        ("talkingPhoto", Kind::TalkingPhoto),
+        ("video", Kind::Lipsync),
+    ];
+    families
+        .into_iter()
+        .fold(Router::new(), |router, (family, kind)| {
+            router
+                .route(
+                    &format!("/api/v1/{family}/allRecords"),
+                    get(
+                        move |s: State<Arc<Sim>>,
+                              k: Extension<ApiKey>,
+                              q: Query<HashMap<String, String>>| {
+                            all_records(s, k, q, kind)
+                        },
+                    ),
+                )
+                .route(
+                    &format!("/api/v1/{family}/batchDetail"),
+                    post(
+                        move |s: State<Arc<Sim>>, k: Extension<ApiKey>, b: Json<Value>| {
+                            batch_detail(s, k, b, kind)
+                        },
+                    ),
+                )
+        })
 }
 
 /// The status route of one kind of task.
@@ -123,6 +165,67 @@ async fn status(
         Some(task) => ok(sim.record(&task)),
         None => fail(StatusCode::NOT_FOUND, 404, "record not found"),
     }
+}
+
+/// `pageNum` (from 1) and `pageSize` (1 to 100, default 10) of a list query.
+fn paging(q: &HashMap<String, String>) -> (usize, usize) {
+    let page = q
+        .get("pageNum")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1usize)
+        .max(1);
+    let size = q
+        .get("pageSize")
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(10usize)
+        .clamp(1, 100);
+    (page, size)
+}
+
+/// One page of `tasks` as `{list, total}`.
+fn page_of(sim: &Sim, tasks: Vec<Task>, q: &HashMap<String, String>) -> Response {
+    let (page, size) = paging(q);
+    let total = tasks.len();
+    let list: Vec<Value> = tasks
+        .iter()
+        .skip((page - 1).saturating_mul(size))
+        .take(size)
+        .map(|t| sim.status_record(t))
+        .collect();
+    ok(json!({ "list": list, "total": total }))
+}
+
+async fn all_records(
+    State(sim): State<Arc<Sim>>,
+    Extension(ApiKey(key)): Extension<ApiKey>,
+    Query(q): Query<HashMap<String, String>>,
+    kind: Kind,
+) -> Response {
+    page_of(&sim, sim.tasks_of(&key, kind), &q)
+}
+
+const BATCH_MAX: usize = 100;
+
+async fn batch_detail(
+    State(sim): State<Arc<Sim>>,
+    Extension(ApiKey(key)): Extension<ApiKey>,
+    Json(body): Json<Value>,
+    kind: Kind,
+) -> Response {
+    let Some(ids) = body.get("ids").and_then(Value::as_array) else {
+        return bad("ids must be a list of record ids");
+    };
+    if ids.len() > BATCH_MAX {
+        return bad(&format!("at most {BATCH_MAX} ids at a time"));
+    }
+    // Ids this key does not own (or of another family) are left out, as unknown.
+    let records: Vec<Value> = ids
+        .iter()
+        .filter_map(Value::as_str)
+        .filter_map(|id| sim.find(&key, id, kind))
+        .map(|t| sim.status_record(&t))
+        .collect();
+    ok(json!(records))
 }
 
 async fn text_to_image(
@@ -214,13 +317,17 @@ async fn continue_training(
     if sim.status(&task) != "completed" {
         return bad("only a completed avatar can continue training");
     }
-    // Another 30 minutes (A2E time) from now.
+    // Another 30 minutes (A2E time) from now, shown as `processing` until then.
     let speedup = sim.speedup;
     let updated = sim.update(&key, &id, |t: &mut Task| {
-        t.duration_s = sim_elapsed(t, speedup) + 1800.0;
+        t.duration_s = sim_elapsed(t, speedup) + CONTINUE_S;
+        t.continued = true;
     });
     ok(updated.map(|t| sim.record(&t)).unwrap_or(Value::Null))
 }
+
+/// A2E seconds a continued training takes (about +30 min).
+const CONTINUE_S: f64 = 1800.0;
 
 fn sim_elapsed(task: &Task, speedup: f64) -> f64 {
     task.started.elapsed().as_secs_f64() * speedup
@@ -243,38 +350,11 @@ async fn list_avatars(
     Extension(ApiKey(key)): Extension<ApiKey>,
     Query(q): Query<HashMap<String, String>>,
 ) -> Response {
-    let page: usize = q
-        .get("pageNum")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
-        .max(1);
-    let size: usize = q
-        .get("pageSize")
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(10)
-        .clamp(1, 100);
-    let accounts = sim.accounts.lock().unwrap();
-    let mut avatars: Vec<&Task> = accounts
-        .get(&key)
-        .map(|a| {
-            a.tasks
-                .values()
-                .filter(|t| t.kind == Kind::Avatar)
-                .collect()
-        })
-        .unwrap_or_default();
+    let mut avatars = sim.tasks_of(&key, Kind::Avatar);
     if let Some(status) = q.get("status").filter(|s| !s.is_empty()) {
         avatars.retain(|t| sim.status(t) == status);
     }
-    avatars.sort_by_key(|t| std::cmp::Reverse(t.started));
-    let total = avatars.len();
-    let list: Vec<Value> = avatars
-        .into_iter()
-        .skip((page - 1) * size)
-        .take(size)
-        .map(|t| sim.record(t))
-        .collect();
-    ok(json!({ "list": list, "total": total }))
+    page_of(&sim, avatars, &q)
 }
 
 async fn anchors(
@@ -468,22 +548,7 @@ async fn lipsync_result(
     let Some(task) = sim.find(&key, &id_of(&body), Kind::Lipsync) else {
         return fail(StatusCode::NOT_FOUND, 404, "record not found");
     };
-    let share = (sim.elapsed_s(&task) / task.duration_s).min(1.0);
-    let status = match sim.status(&task) {
-        "completed" => "success",
-        "failed" => "fail",
-        "initialized" => "init",
-        "sent" => "start",
-        "pending" => "pending",
-        _ => "process",
-    };
-    let done = status == "success";
-    ok(json!({
-        "_id": task.id,
-        "status": status,
-        "process": (share * 100.0).round(),
-        "result": if done { json!(sim.media_url(&task, "webm")) } else { Value::Null },
-    }))
+    ok(sim.lipsync_record(&task))
 }
 
 async fn tts(State(sim): State<Arc<Sim>>, Json(body): Json<Value>) -> Response {

@@ -1,6 +1,7 @@
 //! Test controls: faults, a failing next training, the request log, reset.
 
 use super::state::{Faults, Sim};
+use super::FLAVOURS;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -9,14 +10,22 @@ use axum::{Json, Router};
 use serde_json::{json, Value};
 use std::sync::Arc;
 
-const KINDS: [&str; 6] = [
+/// `server_error` answers 503 before any work; `timeout` answers nothing for 30 s and takes no
+/// effect; `lost_response` takes effect but loses the answer (see `flavour`); `slow` waits
+/// `delay_ms` (default 3000), then takes effect and answers.
+const KINDS: [&str; 8] = [
     "server_error",
     "rate_limit",
     "timeout",
     "malformed",
     "code_nonzero",
     "moderation",
+    "lost_response",
+    "slow",
 ];
+
+/// Longest `slow` delay accepted.
+const MAX_DELAY_MS: u64 = 120_000;
 
 pub fn routes() -> Router<Arc<Sim>> {
     Router::new()
@@ -38,6 +47,20 @@ async fn set_faults(State(sim): State<Arc<Sim>>, Json(faults): Json<Faults>) -> 
         return (
             StatusCode::BAD_REQUEST,
             Json(json!({ "error": format!("unknown fault kind {unknown}"), "kinds": KINDS })),
+        )
+            .into_response();
+    }
+    if faults.delay_ms.is_some_and(|d| d > MAX_DELAY_MS) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": format!("delay_ms must be at most {MAX_DELAY_MS}") })),
+        )
+            .into_response();
+    }
+    if let Some(flavour) = faults.flavour.as_deref().filter(|f| !FLAVOURS.contains(f)) {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": format!("unknown flavour {flavour}"), "flavours": FLAVOURS })),
         )
             .into_response();
     }

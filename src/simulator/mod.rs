@@ -52,7 +52,7 @@ pub async fn serve(addr: SocketAddr, speedup: f64) -> Result<(), String> {
     });
     println!("A2E simulator listening on http://{bound} (speed-up {speedup})");
     axum::serve(listener, app)
-        .with_graceful_shutdown(crate::server::shutdown_signal())
+        .with_graceful_shutdown(crate::shutdown::signal())
         .await
         .map_err(|e| format!("simulator error: {e}"))
 }
@@ -84,14 +84,57 @@ async fn gate(State(sim): State<Arc<Sim>>, request: Request, next: Next) -> Resp
         "query": parts.uri.query(),
         "body": serde_json::from_slice::<serde_json::Value>(&bytes).ok(),
     }));
-    if let Some(fault) = sim.draw_fault() {
-        return inject(&fault).await;
-    }
     parts.extensions.insert(api::ApiKey(key));
-    next.run(Request::from_parts(parts, Body::from(bytes)))
-        .await
+    let request = Request::from_parts(parts, Body::from(bytes));
+    match sim.draw_fault() {
+        None => next.run(request).await,
+        // Waits, then takes effect and answers as usual; the work goes on even when the
+        // caller stops waiting, as it would at A2E.
+        Some((kind, faults)) if kind == "slow" => {
+            let work = tokio::spawn(async move {
+                tokio::time::sleep(faults.delay()).await;
+                next.run(request).await
+            });
+            work.await.unwrap_or_else(|_| {
+                api::fail(StatusCode::INTERNAL_SERVER_ERROR, 500, "simulator failure")
+            })
+        }
+        // Takes effect (a start creates its task, which runs), but the answer is lost.
+        Some((kind, faults)) if kind == "lost_response" => {
+            let _answer = next.run(request).await;
+            lose_answer(faults.flavour.as_deref())
+        }
+        Some((kind, _)) => inject(&kind).await,
+    }
 }
 
+/// `lost_response` flavours.
+pub(crate) const FLAVOURS: [&str; 2] = ["dropped_connection", "gateway_timeout"];
+
+/// What a caller sees of a call whose answer was lost: a 504, or a connection that drops
+/// before the answer is complete (a body that fails makes hyper abort the connection).
+fn lose_answer(flavour: Option<&str>) -> Response {
+    let flavour = flavour.unwrap_or_else(|| FLAVOURS[rand::random::<usize>() % FLAVOURS.len()]);
+    if flavour == "gateway_timeout" {
+        return api::fail(
+            StatusCode::GATEWAY_TIMEOUT,
+            504,
+            "Gateway timeout (simulated)",
+        );
+    }
+    let broken = futures::stream::once(async {
+        Err::<bytes::Bytes, _>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "connection dropped (simulated)",
+        ))
+    });
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from_stream(broken))
+        .unwrap()
+}
+
+/// Faults that answer in place of A2E: the call takes no effect.
 async fn inject(fault: &str) -> Response {
     match fault {
         "rate_limit" => {
@@ -114,10 +157,11 @@ async fn inject(fault: &str) -> Response {
             1003,
             "The content violates the usage policy (simulated)",
         ),
+        // `server_error`: refused before any work, as A2E's 503.
         _ => api::fail(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            500,
-            "Internal server error (simulated)",
+            StatusCode::SERVICE_UNAVAILABLE,
+            503,
+            "Service unavailable (simulated)",
         ),
     }
 }

@@ -4,6 +4,7 @@
 use rand::Rng;
 use serde_json::{json, Value};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Instant;
 
@@ -48,7 +49,10 @@ impl Kind {
 #[derive(Debug, Clone)]
 pub struct Task {
     pub id: String,
+    /// Order of creation in this simulator: lists show the newest first.
+    pub seq: u64,
     pub kind: Kind,
+    /// `name` of the start call (lipsync: its `title`).
     pub name: String,
     /// What the result looks like: the figure(s) and the scene.
     pub figure_seeds: Vec<u64>,
@@ -58,6 +62,8 @@ pub struct Task {
     pub fail_message: Option<String>,
     pub coins: f64,
     pub created_at: String,
+    /// Training was continued: the avatar shows `processing` until its new end.
+    pub continued: bool,
 }
 
 #[derive(Default)]
@@ -72,6 +78,19 @@ pub struct Faults {
     pub rate: f64,
     #[serde(default)]
     pub kinds: Vec<String>,
+    /// How long a `slow` call waits before it takes effect (default 3000 ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delay_ms: Option<u64>,
+    /// How a `lost_response` loses its answer: `dropped_connection` or `gateway_timeout`
+    /// (default: either, at random).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub flavour: Option<String>,
+}
+
+impl Faults {
+    pub fn delay(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.delay_ms.unwrap_or(3_000))
+    }
 }
 
 pub struct Sim {
@@ -82,6 +101,7 @@ pub struct Sim {
     pub fail_next_training: Mutex<Option<String>>,
     pub requests: Mutex<Vec<Value>>,
     pub media_cache: Mutex<HashMap<String, bytes::Bytes>>,
+    next_seq: AtomicU64,
 }
 
 pub const STARTING_COINS: f64 = 10_000.0;
@@ -101,6 +121,7 @@ impl Sim {
             fail_next_training: Mutex::default(),
             requests: Mutex::default(),
             media_cache: Mutex::default(),
+            next_seq: AtomicU64::new(0),
         }
     }
 
@@ -112,8 +133,8 @@ impl Sim {
         log.push(entry);
     }
 
-    /// Picks the fault to inject into this call, if any.
-    pub fn draw_fault(&self) -> Option<String> {
+    /// Picks the fault to inject into this call, if any, with the settings it needs.
+    pub fn draw_fault(&self) -> Option<(String, Faults)> {
         let faults = self.faults.lock().unwrap();
         if faults.rate <= 0.0
             || faults.kinds.is_empty()
@@ -122,7 +143,7 @@ impl Sim {
             return None;
         }
         let i = rand::thread_rng().gen_range(0..faults.kinds.len());
-        Some(faults.kinds[i].clone())
+        Some((faults.kinds[i].clone(), faults.clone()))
     }
 
     /// A2E seconds since the task started.
@@ -141,8 +162,13 @@ impl Sim {
         coins: f64,
     ) -> Result<Task, ()> {
         let video = input.get("video_url").is_some_and(|v| v.is_string()) && kind == Kind::Avatar;
+        let name_field = if kind == Kind::Lipsync {
+            "title"
+        } else {
+            "name"
+        };
         let name = input
-            .get("name")
+            .get(name_field)
             .and_then(Value::as_str)
             .unwrap_or_default()
             .to_string();
@@ -153,6 +179,7 @@ impl Sim {
         };
         let task = Task {
             id: new_object_id(),
+            seq: self.next_seq.fetch_add(1, Ordering::Relaxed),
             kind,
             name,
             figure_seeds,
@@ -162,6 +189,7 @@ impl Sim {
             fail_message,
             coins,
             created_at: now_iso(),
+            continued: false,
         };
         let mut accounts = self.accounts.lock().unwrap();
         let account = accounts.entry(key.to_string()).or_insert_with(|| Account {
@@ -184,6 +212,23 @@ impl Sim {
             .get(id)
             .filter(|t| t.kind == kind)
             .cloned()
+    }
+
+    /// The account's tasks of one kind, newest first.
+    pub fn tasks_of(&self, key: &str, kind: Kind) -> Vec<Task> {
+        let accounts = self.accounts.lock().unwrap();
+        let mut tasks: Vec<Task> = accounts
+            .get(key)
+            .map(|a| {
+                a.tasks
+                    .values()
+                    .filter(|t| t.kind == kind)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default();
+        tasks.sort_by_key(|t| std::cmp::Reverse(t.seq));
+        tasks
     }
 
     pub fn update(&self, key: &str, id: &str, change: impl FnOnce(&mut Task)) -> Option<Task> {
@@ -217,6 +262,7 @@ impl Sim {
         match share {
             s if s >= 1.0 && task.fail_message.is_some() => "failed",
             s if s >= 1.0 => "completed",
+            _ if task.continued => "processing",
             s if s < 0.03 => "initialized",
             s if s < 0.08 => "sent",
             s if s < 0.15 => "pending",
@@ -231,6 +277,38 @@ impl Sim {
             task.kind.media_path(),
             task.id
         )
+    }
+
+    /// The record as the task's status route shows it (lipsync: `video/awsResult`).
+    pub fn status_record(&self, task: &Task) -> Value {
+        match task.kind {
+            Kind::Lipsync => self.lipsync_record(task),
+            _ => self.record(task),
+        }
+    }
+
+    /// A lipsync video as `video/awsResult` shows it: its own status words, `process` in
+    /// percent, `result`, and the `title` it was started with.
+    pub fn lipsync_record(&self, task: &Task) -> Value {
+        let share = (self.elapsed_s(task) / task.duration_s).min(1.0);
+        let status = match self.status(task) {
+            "completed" => "success",
+            "failed" => "fail",
+            "initialized" => "init",
+            "sent" => "start",
+            "pending" => "pending",
+            _ => "process",
+        };
+        let done = status == "success";
+        json!({
+            "_id": task.id,
+            "title": task.name,
+            "status": status,
+            "process": (share * 100.0).round(),
+            "result": if done { json!(self.media_url(task, "webm")) } else { Value::Null },
+            "failed_message": if status == "fail" { json!(task.fail_message) } else { json!("") },
+            "createdAt": task.created_at,
+        })
     }
 
     /// The record as A2E shows it.

@@ -61,12 +61,7 @@ impl Db {
             })
             .connect(&url)
             .await
-            .map_err(|e| {
-                format!(
-                    "cannot open database {}: {e}",
-                    crate::config::redact_url(&url)
-                )
-            })?;
+            .map_err(|e| format!("cannot open database {}: {e}", redact_url(&url)))?;
         sqlx::migrate!("./migrations")
             .run(&pool)
             .await
@@ -77,6 +72,17 @@ impl Db {
     /// True once the database answers a trivial query.
     pub async fn ping(&self) -> bool {
         sqlx::query("SELECT 1").execute(&self.pool).await.is_ok()
+    }
+}
+
+/// Hides a password in a database URL (`postgres://user:secret@host` → `postgres://user:***@host`).
+pub fn redact_url(raw: &str) -> String {
+    match url::Url::parse(raw) {
+        Ok(mut url) if url.password().is_some() => {
+            let _ = url.set_password(Some("***"));
+            url.to_string()
+        }
+        _ => raw.to_string(),
     }
 }
 

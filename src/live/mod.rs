@@ -1,7 +1,13 @@
 //! Live events for the UI: job and character updates fanned out to each user's open streams.
+//! Within one instance through a broadcast channel; across instances on PostgreSQL through
+//! `LISTEN/NOTIFY` (see [`postgres`]), so a page served here sees what a worker elsewhere did.
 
+mod postgres;
+
+use crate::store::{Db, DbKind};
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::{broadcast, mpsc};
+use tokio_util::sync::CancellationToken;
 
 #[derive(Debug, Clone, Serialize, PartialEq)]
 pub struct LiveEvent {
@@ -14,6 +20,8 @@ pub struct LiveEvent {
 #[derive(Clone)]
 pub struct EventHub {
     tx: broadcast::Sender<(String, LiveEvent)>,
+    /// On PostgreSQL: events to announce to the other instances.
+    relay: Option<mpsc::UnboundedSender<(String, LiveEvent)>>,
 }
 
 impl Default for EventHub {
@@ -23,13 +31,28 @@ impl Default for EventHub {
 }
 
 impl EventHub {
+    /// A hub for this instance alone (SQLite: one instance owns the database).
     pub fn new() -> Self {
         let (tx, _) = broadcast::channel(1024);
-        Self { tx }
+        Self { tx, relay: None }
     }
 
-    /// Sends to the user's open streams; nobody listening is fine.
+    /// The hub for `db`: on PostgreSQL it also relays events to and from the other instances
+    /// (started here, stopped by `shutdown`); elsewhere it is [`EventHub::new`].
+    pub async fn for_database(db: &Db, shutdown: CancellationToken) -> Self {
+        let mut hub = Self::new();
+        if db.kind == DbKind::Postgres {
+            hub.relay = Some(postgres::start(db, hub.tx.clone(), shutdown).await);
+        }
+        hub
+    }
+
+    /// Sends to the user's open streams, here and (on PostgreSQL) on every other instance;
+    /// nobody listening is fine. Never waits: the relay sends in the background, in order.
     pub fn publish(&self, user_id: &str, event: LiveEvent) {
+        if let Some(relay) = &self.relay {
+            let _ = relay.send((user_id.to_string(), event.clone()));
+        }
         let _ = self.tx.send((user_id.to_string(), event));
     }
 
