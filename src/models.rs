@@ -228,6 +228,9 @@ pub enum StartState {
     NotSent,
     /// Asked under `name` (unique per task) since `since` (ms); no answer recorded yet.
     Sent { name: String, since: i64 },
+    /// The last ask certainly did not reach A2E (refused, 503, 429): asked again later, no
+    /// lookup needed, and nothing has been started (a cancel refunds in full).
+    Waiting { name: String, since: i64 },
     /// A2E accepted it as task `task_id`.
     Started { task_id: String },
 }
@@ -242,7 +245,7 @@ impl StartState {
 
     /// Whether A2E may have begun (and charged for) the work.
     pub fn may_have_started(&self) -> bool {
-        !matches!(self, Self::NotSent)
+        matches!(self, Self::Sent { .. } | Self::Started { .. })
     }
 }
 

@@ -301,7 +301,7 @@ async fn lost_answers_are_reconciled_not_repeated(backend: Backend) {
 }
 
 async fn an_a2e_outage_delays_work_until_the_deadline(backend: Backend) {
-    let app = app_at(backend, 600.0, |c| c.a2e_retry_deadline_secs = 3).await;
+    let app = app_at(backend, 600.0, |c| c.a2e_retry_deadline_secs = 6).await;
     let (client, _) = app.user("outage@example.com").await;
     // A2E refuses every call before doing any work (503): the scene waits, then completes.
     app.simulator_faults(1.0, &["server_error"]).await;

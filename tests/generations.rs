@@ -400,7 +400,9 @@ async fn failures_refund_and_cancel_refunds(backend: Backend) {
     );
     assert_eq!(app.credits(&client).await, 500);
 
-    // Retry makes a new generation; a slow one can be cancelled and is refunded.
+    // Retry makes a new generation; one A2E has not started yet (A2E refusing work with 503s)
+    // is cancelled with a full refund.
+    app.simulator_faults(1.0, &["server_error"]).await;
     let res = client
         .post(app.url(&format!(
             "/api/generations/{}/retry",
@@ -424,6 +426,7 @@ async fn failures_refund_and_cancel_refunds(backend: Backend) {
     assert_eq!(res.status(), 200);
     let cancelled: Value = res.json().await.unwrap();
     assert_eq!(cancelled["status"], "cancelled");
+    app.simulator_faults(0.0, &[]).await;
     assert_eq!(app.credits(&client).await, 500);
     let res = client
         .post(app.url(&format!(

@@ -396,7 +396,12 @@ async fn portrait_step(ctx: &Ctx<'_>, start: StartState, charge: String) -> Step
                 };
                 match studio.a2e.text_to_image_start(&request).await {
                     Ok(record) => StartState::Started { task_id: record.id },
-                    Err(err) => return Err(once::start_error(studio, err, &sent)),
+                    Err(err) => {
+                        let start = once::after_error(&err, &sent);
+                        ctx.set_work(CharacterWork::Portrait { start, charge })
+                            .await?;
+                        return Err(once::start_error(studio, err, &sent));
+                    }
                 }
             }
         };
@@ -497,7 +502,11 @@ async fn train_step(ctx: &Ctx<'_>, start: StartState, attempt: u32) -> StepResul
             };
             match studio.a2e.start_training(&request).await {
                 Ok(record) => record.id,
-                Err(err) => return Err(once::start_error(studio, err, &sent)),
+                Err(err) => {
+                    let start = once::after_error(&err, &sent);
+                    ctx.set_work(CharacterWork::Train { start, attempt }).await?;
+                    return Err(once::start_error(studio, err, &sent));
+                }
             }
         }
     };
@@ -543,6 +552,8 @@ async fn continue_step(ctx: &Ctx<'_>, start: StartState, charge: String) -> Step
         })
         .await?;
         if let Err(err) = studio.a2e.continue_training(&avatar_id).await {
+            let start = once::after_error(&err, &sent);
+            ctx.set_work(CharacterWork::Continue { start, charge }).await?;
             return Err(once::start_error(studio, err, &sent));
         }
     }

@@ -305,6 +305,9 @@ pub async fn delete(studio: &Studio, user_id: &str, id: &str) -> Result<(), Doma
         return Err(DomainError::not_found("Character"));
     }
     for charge in crate::jobs::queue::cancel_for_subject(&mut tx, id).await? {
+        if !credits::is_open(&mut tx, user_id, &charge).await? {
+            continue;
+        }
         let asked = work.start().is_some_and(StartState::may_have_started);
         let how = if asked { Close::Settle } else { Close::Refund };
         credits::close_in(&mut tx, user_id, &charge, how).await?;
@@ -386,7 +389,9 @@ async fn wait_until_asked(studio: &Studio, c: &Character) -> Result<Character, D
         let work = rows::work(&mut conn, &id).await?.unwrap_or_default();
         let asking = matches!(
             work,
-            CharacterWork::Continue { .. } | CharacterWork::Train { .. }
+            CharacterWork::Continue { .. }
+                | CharacterWork::Train { .. }
+                | CharacterWork::Portrait { .. }
         );
         if !asking || now.notice.is_some() || now_millis() >= until {
             return Ok(now);

@@ -223,7 +223,11 @@ impl Worker<'_> {
         self.save_intent(g).await?;
         match self.call_start(g, api, &sent).await {
             Ok(record) => Ok(record.id),
-            Err(err) => Err(once::start_error(self.studio, err, &sent)),
+            Err(err) => {
+                // Saved with the step's notice: a certain refusal leaves nothing started.
+                write(g, once::after_error(&err, &sent));
+                Err(once::start_error(self.studio, err, &sent))
+            }
         }
     }
 
@@ -496,7 +500,7 @@ fn fight_step_of(g: &Generation) -> Option<usize> {
 
 /// A name unique to the task, so a start whose answer was lost is found at A2E by it.
 fn task_name(g: &Generation, api: TaskApi, start: &StartState) -> String {
-    if let StartState::Sent { name, .. } = start {
+    if let StartState::Sent { name, .. } | StartState::Waiting { name, .. } = start {
         return name.clone();
     }
     match fight_step_of(g) {

@@ -124,10 +124,7 @@ pub async fn recover(
 
 /// The intent to write before calling A2E: `name`, and when asking began.
 pub fn intent(start: &StartState, name: &str) -> StartState {
-    let since = match start {
-        StartState::Sent { since, .. } => *since,
-        _ => now_millis(),
-    };
+    let since = since_of(start);
     StartState::Sent {
         name: name.to_string(),
         since,
@@ -137,17 +134,33 @@ pub fn intent(start: &StartState, name: &str) -> StartState {
 pub const WAITING_FOR_A2E: &str =
     "Waiting for A2E: it is unavailable right now. The studio keeps trying.";
 
+fn since_of(start: &StartState) -> i64 {
+    match start {
+        StartState::Sent { since, .. } | StartState::Waiting { since, .. } => *since,
+        _ => now_millis(),
+    }
+}
+
+/// What to record after a failed start call: `Waiting` when it certainly did not reach A2E
+/// (so a cancel meanwhile refunds in full and the next try needs no lookup), else the intent.
+pub fn after_error(err: &A2eError, sent: &StartState) -> StartState {
+    match sent {
+        StartState::Sent { name, since } if err.not_started() => StartState::Waiting {
+            name: name.clone(),
+            since: *since,
+        },
+        other => other.clone(),
+    }
+}
+
 /// How a failed start call ends the step.
 pub fn start_error(studio: &Studio, err: A2eError, start: &StartState) -> StepError {
-    let since = match start {
-        StartState::Sent { since, .. } => *since,
-        _ => now_millis(),
-    };
+    let since = since_of(start);
     if err.not_started() {
         if now_millis() - since > studio.retry_deadline_ms {
             return StepError::Fail(format!(
-                "A2E stayed unavailable for {} minutes, so the work was stopped.",
-                studio.retry_deadline_ms / 60_000
+                "A2E stayed unavailable for {}, so the work was stopped.",
+                spoken_duration(studio.retry_deadline_ms)
             ));
         }
         let after_ms = match &err {
@@ -168,4 +181,12 @@ pub fn start_error(studio: &Studio, err: A2eError, start: &StartState) -> StepEr
         };
     }
     StepError::Fail(err.user_message())
+}
+
+/// "30 minutes", "45 seconds".
+fn spoken_duration(ms: i64) -> String {
+    match ms / 1000 {
+        s if s < 120 => format!("{s} seconds"),
+        s => format!("{} minutes", s / 60),
+    }
 }
