@@ -415,6 +415,14 @@ async fn failures_refund_and_cancel_refunds(backend: Backend) {
     let retried: Value = res.json().await.unwrap();
     assert_ne!(retried["id"], failed["id"]);
     assert_eq!(app.credits(&client).await, 496);
+    let retried_id = retried["id"].as_str().unwrap();
+    for _ in 0..400 {
+        let g: Value = app.get_json(&client, &format!("/api/generations/{retried_id}")).await;
+        if g["notice"].is_string() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     let res = client
         .post(app.url(&format!(
             "/api/generations/{}/cancel",

@@ -384,9 +384,11 @@ async fn wait_until_asked(studio: &Studio, c: &Character) -> Result<Character, D
     let until = now_millis() + START_WAIT_MS;
     let pause = (studio.clock.poll_ms / 4).clamp(50, 500) as u64;
     loop {
-        let now = get(studio, &c.user_id, &c.id).await?;
+        // The step first, then the row: a step that ended meanwhile shows in the row read.
         let mut conn = db.pool.acquire().await?;
         let work = rows::work(&mut conn, &id).await?.unwrap_or_default();
+        drop(conn);
+        let now = get(studio, &c.user_id, &c.id).await?;
         let asking = matches!(
             work,
             CharacterWork::Continue { .. }
@@ -396,7 +398,6 @@ async fn wait_until_asked(studio: &Studio, c: &Character) -> Result<Character, D
         if !asking || now.notice.is_some() || now_millis() >= until {
             return Ok(now);
         }
-        drop(conn);
         tokio::time::sleep(std::time::Duration::from_millis(pause)).await;
     }
 }
