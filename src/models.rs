@@ -295,6 +295,39 @@ impl GenerationWork {
                 .any(|s| s.scene.may_have_started() || s.video.may_have_started())
     }
 
+    /// Whether A2E certainly started something (a task id came back).
+    pub fn any_started(&self) -> bool {
+        self.starts().any(|(_, s)| s.task_id().is_some())
+    }
+
+    /// Whether a start's outcome is not known yet (asked, no answer recorded).
+    pub fn any_unknown(&self) -> bool {
+        self.starts()
+            .any(|(_, s)| matches!(s, StartState::Sent { .. }))
+    }
+
+    /// Every start of the work, with the API it goes to.
+    pub fn starts(&self) -> impl Iterator<Item = (TaskApi, &StartState)> {
+        let single = self.api.map(|api| (api, &self.task));
+        let fight = self
+            .steps
+            .iter()
+            .flat_map(|s| [(TaskApi::Scene, &s.scene), (TaskApi::I2v, &s.video)]);
+        single.into_iter().chain(fight)
+    }
+
+    pub fn starts_mut(&mut self) -> Vec<(TaskApi, &mut StartState)> {
+        let mut all: Vec<(TaskApi, &mut StartState)> = Vec::new();
+        if let Some(api) = self.api {
+            all.push((api, &mut self.task));
+        }
+        for s in &mut self.steps {
+            all.push((TaskApi::Scene, &mut s.scene));
+            all.push((TaskApi::I2v, &mut s.video));
+        }
+        all
+    }
+
     /// The 1-based move a fight is on.
     pub fn current_step(&self) -> usize {
         self.steps

@@ -270,7 +270,10 @@ async fn a2e_refusals_refund_the_portrait(backend: Backend) {
     // A failed portrait is drawn again on Retry, and charged again only then.
     app.simulator_faults(0.0, &[]).await;
     let list: Vec<Value> = app.get_json(&client, "/api/characters").await;
-    let retry = format!("/api/characters/{}/retry-training", list[0]["id"].as_str().unwrap());
+    let retry = format!(
+        "/api/characters/{}/retry-training",
+        list[0]["id"].as_str().unwrap()
+    );
     let redrawn: Value = app.post_json(&client, &retry, json!({})).await;
     assert!(redrawn["image_url"].is_string(), "{redrawn}");
     assert_eq!(redrawn["avatar_status"], "training", "{redrawn}");
@@ -346,8 +349,16 @@ async fn failed_training_keeps_the_reason_and_can_be_retried(backend: Backend) {
     assert_eq!(error_code(res).await.0, 422, "A2E's refusal is the answer");
     app.simulator_faults(0.0, &[]).await;
     let still = character(&client, &app, id).await;
-    assert_eq!(still["avatar_status"], "failed", "a refused retry leaves it failed");
-    assert!(still["avatar_error"].as_str().is_some_and(|e| e.contains("refused")), "{still}");
+    assert_eq!(
+        still["avatar_status"], "failed",
+        "a refused retry leaves it failed"
+    );
+    assert!(
+        still["avatar_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("refused")),
+        "{still}"
+    );
 
     let starts = app
         .simulator_requests_to("/api/v1/userVideoTwin/startTraining")

@@ -417,7 +417,9 @@ async fn failures_refund_and_cancel_refunds(backend: Backend) {
     assert_eq!(app.credits(&client).await, 496);
     let retried_id = retried["id"].as_str().unwrap();
     for _ in 0..400 {
-        let g: Value = app.get_json(&client, &format!("/api/generations/{retried_id}")).await;
+        let g: Value = app
+            .get_json(&client, &format!("/api/generations/{retried_id}"))
+            .await;
         if g["notice"].is_string() {
             break;
         }
@@ -434,6 +436,13 @@ async fn failures_refund_and_cancel_refunds(backend: Backend) {
     assert_eq!(res.status(), 200);
     let cancelled: Value = res.json().await.unwrap();
     assert_eq!(cancelled["status"], "cancelled");
+    // Refunded at once, or — if a retry was in flight — once A2E's refusal comes back.
+    for _ in 0..200 {
+        if app.credits(&client).await == 500 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     app.simulator_faults(0.0, &[]).await;
     assert_eq!(app.credits(&client).await, 500);
     let res = client

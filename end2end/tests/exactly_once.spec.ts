@@ -20,8 +20,7 @@ test('a scene waits for A2E while it is down, and cancelling it before A2E start
 
     await scene.getByRole('button', { name: 'Cancel (refund 4 credits)' }).click();
     await expect(scene).toHaveAttribute('data-status', 'cancelled');
-    const after = await (await page.request.get('/api/me')).json();
-    expect(after.credits).toBe(before.credits);
+    await expect.poll(async () => (await (await page.request.get('/api/me')).json()).credits).toBe(before.credits);
   } finally {
     await request.post('/a2e-sim/_simulator/faults', { data: { rate: 0, kinds: [] } });
   }

@@ -504,7 +504,8 @@ async fn train_step(ctx: &Ctx<'_>, start: StartState, attempt: u32) -> StepResul
                 Ok(record) => record.id,
                 Err(err) => {
                     let start = once::after_error(&err, &sent);
-                    ctx.set_work(CharacterWork::Train { start, attempt }).await?;
+                    ctx.set_work(CharacterWork::Train { start, attempt })
+                        .await?;
                     return Err(once::start_error(studio, err, &sent));
                 }
             }
@@ -553,7 +554,8 @@ async fn continue_step(ctx: &Ctx<'_>, start: StartState, charge: String) -> Step
         .await?;
         if let Err(err) = studio.a2e.continue_training(&avatar_id).await {
             let start = once::after_error(&err, &sent);
-            ctx.set_work(CharacterWork::Continue { start, charge }).await?;
+            ctx.set_work(CharacterWork::Continue { start, charge })
+                .await?;
             return Err(once::start_error(studio, err, &sent));
         }
     }

@@ -143,9 +143,29 @@ impl Worker<'_> {
         Ok(())
     }
 
-    /// A generation cancelled after A2E started: nothing new is started, but the task in
-    /// flight is followed so its result is kept.
+    /// A cancelled generation: nothing new is started. A start whose outcome was unknown at the
+    /// cancel is looked up first; then the charge is settled if A2E started anything (and the
+    /// task in flight is followed so its result is kept), refunded otherwise.
     async fn finish_cancelled(&self, g: &mut Generation) -> StepResult<Outcome> {
+        for (api, start) in g.work.starts_mut() {
+            if let StartState::Sent { .. } = start {
+                *start = match once::recover(self.studio, family_of(api), start).await? {
+                    Some(task_id) => StartState::Started { task_id },
+                    None => StartState::NotSent,
+                };
+            }
+        }
+        let started = g.work.any_started();
+        let how = if started {
+            Close::Settle
+        } else {
+            Close::Refund
+        };
+        let mut tx = self.studio.db.pool.begin().await?;
+        self.fence.hold(&mut tx).await?;
+        credits::close_in(&mut tx, &g.user_id, &charge_key(&g.id), how).await?;
+        rows::save_cancelled(&mut tx, g).await?;
+        tx.commit().await?;
         let in_flight = match &g.spec {
             GenerationSpec::FightSequence { .. } => None,
             _ => g.work.task.task_id().map(String::from),

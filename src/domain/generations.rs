@@ -560,9 +560,10 @@ pub async fn list(studio: &Studio, user_id: &str) -> Result<Vec<Generation>, Dom
     Ok(rows::list(&studio.db.pool, user_id, 100).await?)
 }
 
-/// Stops an unfinished generation. Before A2E was asked, its price is refunded and its job
-/// stopped; after, A2E has charged the operator, so the charge is kept and the result is still
-/// kept if it arrives. One transaction: the mark, the money and the job together.
+/// Stops an unfinished generation. Before A2E started it, its price is refunded and its job
+/// stopped; once A2E started it, A2E has charged the operator, so the charge is kept and the
+/// result is still kept if it arrives; while a start's answer is still out, the job decides as
+/// soon as it knows. One transaction: the mark, the money and the job together.
 pub async fn cancel(studio: &Studio, user_id: &str, id: &str) -> Result<Generation, DomainError> {
     let g = get(studio, user_id, id).await?;
     if g.is_finished() {
@@ -577,12 +578,14 @@ pub async fn cancel(studio: &Studio, user_id: &str, id: &str) -> Result<Generati
     let now = rows::get(&mut *tx, user_id, id)
         .await?
         .ok_or_else(|| DomainError::not_found("Generation"))?;
-    if now.work.may_have_started() {
+    if now.work.any_started() {
         credits::close_in(&mut tx, user_id, &charge_key(id), Close::Settle).await?;
-    } else {
+    } else if !now.work.any_unknown() {
         credits::close_in(&mut tx, user_id, &charge_key(id), Close::Refund).await?;
         queue::cancel_for_subject(&mut tx, id).await?;
     }
+    // Else a start's answer is still out: the job settles or refunds once A2E's answer (or a
+    // lookup) says whether it started.
     tx.commit().await?;
     let g = get(studio, user_id, id).await?;
     announce(studio, &g);
