@@ -1,6 +1,6 @@
 //! Sign-up and log-in: validation, argon2 password hashes, the starting credit grant.
 
-use crate::error::AppError;
+use super::error::DomainError;
 use crate::store::{self, ledger, users, Db};
 use argon2::password_hash::{
     rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
@@ -44,9 +44,9 @@ const COMMON_PASSWORDS: &[&str] = &[
     "00000000",
 ];
 
-pub fn normalize_email(raw: &str) -> Result<String, AppError> {
+pub fn normalize_email(raw: &str) -> Result<String, DomainError> {
     let email = raw.trim().to_lowercase();
-    let invalid = || AppError::bad_request("invalid_email", "Enter a valid email address.");
+    let invalid = || DomainError::invalid("invalid_email", "Enter a valid email address.");
     if email.is_empty() || email.len() > MAX_EMAIL || email.chars().any(char::is_whitespace) {
         return Err(invalid());
     }
@@ -61,8 +61,8 @@ pub fn normalize_email(raw: &str) -> Result<String, AppError> {
     Ok(email)
 }
 
-pub fn check_password_strength(password: &str, email: &str) -> Result<(), AppError> {
-    let weak = |why: &str| AppError::bad_request("weak_password", why.to_string());
+pub fn check_password_strength(password: &str, email: &str) -> Result<(), DomainError> {
+    let weak = |why: &str| DomainError::invalid("weak_password", why.to_string());
     let len = password.chars().count();
     if len < MIN_PASSWORD {
         return Err(weak("Use at least 8 characters for your password."));
@@ -80,7 +80,7 @@ pub fn check_password_strength(password: &str, email: &str) -> Result<(), AppErr
     Ok(())
 }
 
-async fn hash_password(password: String) -> Result<String, AppError> {
+async fn hash_password(password: String) -> Result<String, DomainError> {
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -88,8 +88,8 @@ async fn hash_password(password: String) -> Result<String, AppError> {
             .map(|h| h.to_string())
     })
     .await
-    .map_err(|_| AppError::internal())?
-    .map_err(|_| AppError::internal())
+    .map_err(|_| DomainError::Internal)?
+    .map_err(|_| DomainError::Internal)
 }
 
 async fn verify_password(password: String, hash: String) -> bool {
@@ -112,7 +112,7 @@ pub async fn sign_up(
     email: &str,
     password: &str,
     signup_credits: i64,
-) -> Result<User, AppError> {
+) -> Result<User, DomainError> {
     let email = normalize_email(email)?;
     check_password_strength(password, &email)?;
     let row = users::UserRow {
@@ -123,7 +123,7 @@ pub async fn sign_up(
     };
     let mut tx = db.pool.begin().await?;
     if !users::insert(&mut *tx, &row).await? {
-        return Err(AppError::conflict(
+        return Err(DomainError::conflict(
             "email_taken",
             "An account with this email already exists. Log in instead.",
         ));
@@ -146,8 +146,8 @@ pub async fn sign_up(
 }
 
 /// Checks the credentials; unknown email and wrong password answer alike.
-pub async fn log_in(db: &Db, email: &str, password: &str) -> Result<User, AppError> {
-    let wrong = || AppError::new(401, "invalid_credentials", "Wrong email or password.");
+pub async fn log_in(db: &Db, email: &str, password: &str) -> Result<User, DomainError> {
+    let wrong = || DomainError::WrongCredentials;
     let Ok(email) = normalize_email(email) else {
         return Err(wrong());
     };
@@ -165,7 +165,7 @@ pub async fn log_in(db: &Db, email: &str, password: &str) -> Result<User, AppErr
     Ok(row.into())
 }
 
-pub async fn find_user(db: &Db, id: &str) -> Result<Option<User>, AppError> {
+pub async fn find_user(db: &Db, id: &str) -> Result<Option<User>, DomainError> {
     Ok(users::find_by_id(&db.pool, id).await?.map(User::from))
 }
 

@@ -17,6 +17,11 @@ pub enum DomainError {
     Invalid { code: &'static str, message: String },
     #[error("{0}")]
     UnsupportedMedia(String),
+    #[error("Wrong email or password.")]
+    WrongCredentials,
+    /// Our own failure (the cause is logged where it happened, never shown).
+    #[error("internal error")]
+    Internal,
     /// A2E turned the work down after accepting the request (e.g. a continue it refused).
     #[error("{0}")]
     Refused(String),
@@ -60,6 +65,10 @@ impl From<DomainError> for AppError {
             DomainError::UnsupportedMedia(message) => {
                 AppError::new(415, "unsupported_media_type", message)
             }
+            DomainError::WrongCredentials => {
+                AppError::new(401, "invalid_credentials", "Wrong email or password.")
+            }
+            DomainError::Internal => AppError::internal(),
             DomainError::Refused(message) => AppError::new(422, "a2e_refused", message),
             DomainError::A2e(err) => {
                 tracing::warn!(error = %err, "A2E call failed");

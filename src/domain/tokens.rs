@@ -1,6 +1,6 @@
 //! Personal API tokens: random, shown once, stored as a SHA-256 hash.
 
-use crate::error::AppError;
+use super::error::DomainError;
 use crate::store::{self, tokens, Db};
 use rand::RngCore;
 use serde::Serialize;
@@ -30,19 +30,19 @@ fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
-pub async fn create(db: &Db, user_id: &str, name: Option<&str>) -> Result<NewToken, AppError> {
+pub async fn create(db: &Db, user_id: &str, name: Option<&str>) -> Result<NewToken, DomainError> {
     let name = name
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .unwrap_or("API token");
     if name.chars().count() > MAX_NAME {
-        return Err(AppError::bad_request(
+        return Err(DomainError::invalid(
             "invalid_name",
             "Token names are at most 100 characters.",
         ));
     }
     if tokens::list(&db.pool, user_id).await?.len() >= MAX_TOKENS {
-        return Err(AppError::conflict(
+        return Err(DomainError::conflict(
             "too_many_tokens",
             "Delete an old token before making a new one.",
         ));
@@ -65,14 +65,14 @@ pub async fn create(db: &Db, user_id: &str, name: Option<&str>) -> Result<NewTok
 }
 
 /// The user a bearer token belongs to, if it is one of ours.
-pub async fn authenticate(db: &Db, token: &str) -> Result<Option<String>, AppError> {
+pub async fn authenticate(db: &Db, token: &str) -> Result<Option<String>, DomainError> {
     if !token.starts_with(PREFIX) || token.len() > 200 {
         return Ok(None);
     }
     Ok(tokens::user_for_hash(&db.pool, &hash(token), store::now_millis()).await?)
 }
 
-pub async fn list(db: &Db, user_id: &str) -> Result<Vec<TokenInfo>, AppError> {
+pub async fn list(db: &Db, user_id: &str) -> Result<Vec<TokenInfo>, DomainError> {
     Ok(tokens::list(&db.pool, user_id)
         .await?
         .into_iter()
@@ -80,11 +80,11 @@ pub async fn list(db: &Db, user_id: &str) -> Result<Vec<TokenInfo>, AppError> {
         .collect())
 }
 
-pub async fn revoke(db: &Db, user_id: &str, id: &str) -> Result<(), AppError> {
+pub async fn revoke(db: &Db, user_id: &str, id: &str) -> Result<(), DomainError> {
     if tokens::delete(&db.pool, user_id, id).await? {
         Ok(())
     } else {
-        Err(AppError::not_found("Token"))
+        Err(DomainError::not_found("Token"))
     }
 }
 
