@@ -16,7 +16,7 @@ use axum::extract::State;
 use axum::http::{Request, StatusCode};
 use axum::routing::get;
 use axum::{Json, Router};
-use leptos_axum::{generate_route_list, LeptosRoutes};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
@@ -154,7 +154,7 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
         .route("/healthz", get(healthz))
         .merge(crate::api::routes())
         .merge(crate::store::media::routes(state.studio.media.clone()))
-        .leptos_routes(&state, generate_route_list(App), move || shell(options.clone()))
+        .leptos_routes(&state, route_list(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(session_layer)
         // One log line per request: method, path (no query: it may hold secrets), status, latency.
@@ -181,4 +181,12 @@ async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json:
             Json(serde_json::json!({ "status": "database unavailable" })),
         )
     }
+}
+
+/// The app's routes, worked out once per process. Generating them suppresses resource loads
+/// process-wide while it runs (leptos-rs/leptos#4773): a page rendered by another server in the
+/// same process at that moment (the integration tests run many) would wait forever.
+fn route_list() -> Vec<AxumRouteListing> {
+    static ROUTES: std::sync::OnceLock<Vec<AxumRouteListing>> = std::sync::OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
 }
