@@ -168,6 +168,11 @@ pub struct Config {
     #[arg(long, env = "RECONCILE_SECS", default_value_t = 60)]
     pub reconcile_secs: u64,
 
+    /// Serve the A2E simulator's test controls (`/_simulator/faults`, `/requests`, `/reset`,
+    /// `/fail-next-training`). Off by default: they let anyone break or read the simulation.
+    #[arg(long, env = "SIMULATOR_CONTROLS", default_value_t = false, action = clap::ArgAction::Set)]
+    pub simulator_controls: bool,
+
     /// Mark the session cookie `Secure` (turn on behind HTTPS).
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
@@ -191,6 +196,27 @@ impl Config {
             .flatten()
             .map(|k| k.trim())
             .find(|k| !k.is_empty())
+    }
+
+    /// A key variable that is set but empty is a mistake (a missing secret), not a wish for
+    /// demo mode: refuse to start rather than quietly simulate.
+    pub fn check_a2e_key(&self) -> Result<(), String> {
+        let set_but_empty = [
+            ("A2E_API_KEY", &self.a2e_api_key),
+            ("A2E_API_TOKEN", &self.a2e_api_token),
+        ]
+        .into_iter()
+        .find(|(name, v)| {
+            // clap may read an empty variable as absent: ask the environment too.
+            let empty_env = std::env::var(name).is_ok_and(|k| k.trim().is_empty());
+            empty_env || v.as_deref().is_some_and(|k| k.trim().is_empty())
+        });
+        match set_but_empty {
+            Some((name, _)) => Err(format!(
+                "{name} is set but empty: set the A2E key, or unset {name} for demo mode"
+            )),
+            None => Ok(()),
+        }
     }
 
     /// Demo mode: no A2E key, so the built-in simulator stands in for A2E.

@@ -17,6 +17,8 @@ async fn simulator(speedup: f64) -> Sim {
     let app = simulator::router(SimulatorConfig {
         speedup,
         public_base_url: base.clone(),
+        only_key: None,
+        controls: true,
     });
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     Sim { base }

@@ -179,6 +179,7 @@ fn start_simulator() -> (Killed, String) {
     let port = free_port();
     let child = Command::new(BIN)
         .args(["simulate-a2e", "--addr", &format!("127.0.0.1:{port}")])
+        .env("SIMULATOR_CONTROLS", "true")
         .env("A2E_SIMULATOR_SPEEDUP", "40")
         .stdout(Stdio::null())
         .spawn()

@@ -67,5 +67,5 @@ async fn serve(config: Config) -> Result<(), String> {
 }
 
 async fn simulate_a2e(addr: std::net::SocketAddr, config: &Config) -> Result<(), String> {
-    crate::simulator::serve(addr, config.a2e_simulator_speedup).await
+    crate::simulator::serve(addr, config.a2e_simulator_speedup, config.simulator_controls).await
 }

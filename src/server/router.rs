@@ -37,6 +37,7 @@ pub struct Built {
 
 /// Connects the database, runs migrations, starts the job runner and assembles the router.
 pub async fn build(config: Config) -> Result<Built, String> {
+    config.check_a2e_key()?;
     let db = Db::connect(&config.database_url).await?;
     let sessions = Sessions::open(&db).await?;
     sessions.spawn_cleanup();
@@ -125,11 +126,14 @@ fn a2e_connection(config: &Config) -> Result<(A2eClient, Option<Router>), String
                 local.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
             }
             let base = format!("http://{local}/a2e-sim");
+            let key = simulator::fresh_key();
             let simulator = simulator::router(SimulatorConfig {
                 speedup: config.a2e_simulator_speedup,
                 public_base_url: base.clone(),
+                only_key: Some(key.clone()),
+                controls: config.simulator_controls,
             });
-            (base, "sk_demo_simulator".to_string(), Some(simulator))
+            (base, key, Some(simulator))
         }
     };
     let client = A2eClient::new(A2eConfig {

@@ -9,6 +9,9 @@ use axum::routing::get;
 use axum::Router;
 use std::sync::Arc;
 
+/// Files kept drawn at once (each a small PNG or a short WebM clip).
+const MEDIA_CACHE_CAP: usize = 256;
+
 pub fn routes() -> Router<Arc<Sim>> {
     Router::new().route("/files/{kind}/{file}", get(file))
 }
@@ -44,10 +47,12 @@ async fn file(State(sim): State<Arc<Sim>>, Path((kind, file)): Path<(String, Str
     match bytes {
         Some(bytes) => {
             let bytes = bytes::Bytes::from(bytes);
-            sim.media_cache
-                .lock()
-                .unwrap()
-                .insert(cache_key, bytes.clone());
+            let mut cache = sim.media_cache.lock().unwrap();
+            // Bounded: drawn files are cheap to draw again, memory is not.
+            if cache.len() >= MEDIA_CACHE_CAP {
+                cache.clear();
+            }
+            cache.insert(cache_key, bytes.clone());
             answer(&file, bytes)
         }
         None => StatusCode::NOT_FOUND.into_response(),

@@ -28,20 +28,34 @@ pub struct SimulatorConfig {
     pub speedup: f64,
     /// Absolute URL where this router is reachable (media URLs are built from it).
     pub public_base_url: String,
+    /// The only API key accepted (the studio's own, made at each start); `None` accepts any
+    /// key, each with its own state (the standalone simulator, as a stand-in for A2E).
+    pub only_key: Option<String>,
+    /// Serve the test controls under `/_simulator/`.
+    pub controls: bool,
 }
 
 pub fn router(config: SimulatorConfig) -> Router {
-    let sim = Arc::new(Sim::new(config.speedup, config.public_base_url));
+    let mut sim = Sim::new(config.speedup, config.public_base_url);
+    sim.only_key = config.only_key;
+    let sim = Arc::new(sim);
     let api = api::routes().layer(middleware::from_fn_with_state(sim.clone(), gate));
-    Router::new()
-        .merge(api)
-        .merge(control::routes())
-        .merge(files::routes())
-        .with_state(sim)
+    let mut router = Router::new().merge(api).merge(files::routes());
+    if config.controls {
+        router = router.merge(control::routes());
+    }
+    router.with_state(sim)
+}
+
+/// A key made at start, so no one but the studio that made it can use its simulator.
+pub fn fresh_key() -> String {
+    use rand::Rng;
+    let bytes: [u8; 24] = rand::thread_rng().gen();
+    format!("sk_sim_{}", hex::encode(bytes))
 }
 
 /// Serves the simulator alone until Ctrl-C or SIGTERM.
-pub async fn serve(addr: SocketAddr, speedup: f64) -> Result<(), String> {
+pub async fn serve(addr: SocketAddr, speedup: f64, controls: bool) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
@@ -49,6 +63,8 @@ pub async fn serve(addr: SocketAddr, speedup: f64) -> Result<(), String> {
     let app = router(SimulatorConfig {
         speedup,
         public_base_url: format!("http://{bound}"),
+        only_key: None,
+        controls,
     });
     println!("A2E simulator listening on http://{bound} (speed-up {speedup})");
     axum::serve(listener, app)
@@ -67,7 +83,8 @@ async fn gate(State(sim): State<Arc<Sim>>, request: Request, next: Next) -> Resp
         .map(str::trim)
         .filter(|k| !k.is_empty())
         .map(String::from);
-    let Some(key) = key else {
+    let allowed = |k: &String| sim.only_key.as_ref().is_none_or(|only| only == k);
+    let Some(key) = key.filter(allowed) else {
         return api::fail(
             StatusCode::UNAUTHORIZED,
             401,

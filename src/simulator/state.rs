@@ -101,6 +101,8 @@ pub struct Sim {
     pub fail_next_training: Mutex<Option<String>>,
     pub requests: Mutex<Vec<Value>>,
     pub media_cache: Mutex<HashMap<String, bytes::Bytes>>,
+    /// The only API key accepted, when set.
+    pub only_key: Option<String>,
     next_seq: AtomicU64,
 }
 
@@ -121,6 +123,7 @@ impl Sim {
             fail_next_training: Mutex::default(),
             requests: Mutex::default(),
             media_cache: Mutex::default(),
+            only_key: None,
             next_seq: AtomicU64::new(0),
         }
     }

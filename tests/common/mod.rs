@@ -300,6 +300,7 @@ fn test_config(database_url: &str, dir: &std::path::Path) -> Config {
     config.a2e_api_token = None;
     config.public_base_url = None;
     config.signup_credits = 100;
+    config.simulator_controls = true;
     config
 }
 
