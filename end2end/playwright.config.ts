@@ -19,6 +19,8 @@ export default defineConfig({
   outputDir: 'test-results',
   use: {
     baseURL,
+    // Scripts in the tests (page.request) post as the site's pages do: with its Origin.
+    extraHTTPHeaders: { Origin: baseURL },
     screenshot: 'only-on-failure',
     trace: 'retain-on-failure',
     launchOptions: {

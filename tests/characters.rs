@@ -87,8 +87,7 @@ async fn prompt_character_trains_by_itself(backend: Backend) {
     assert_eq!(training["body"]["model_version"], "V1.0");
     assert_eq!(training["body"]["gender"], "female");
     assert!(
-        log.iter()
-            .all(|r| !r.to_string().contains("sk_sim_")),
+        log.iter().all(|r| !r.to_string().contains("sk_sim_")),
         "no key in the log"
     );
 

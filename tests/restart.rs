@@ -82,6 +82,7 @@ impl Browser {
     fn new(base: &str) -> Self {
         let client = reqwest::Client::builder()
             .cookie_store(true)
+            .default_headers(common::same_origin(base))
             .build()
             .unwrap();
         Self {
@@ -209,6 +210,7 @@ async fn serving_and_working_instances_share_the_queue() {
     let body = json!({ "prompt": "a lighthouse keeper" });
     let hasty = reqwest::Client::builder()
         .cookie_store(true)
+        .default_headers(common::same_origin(&base))
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap();

@@ -40,7 +40,11 @@ async fn controls_are_off_by_default_and_keys_are_checked(backend: Backend) {
     // The studio itself still works against it.
     let (client, _) = app.user("private@example.com").await;
     let made = app
-        .post_json(&client, "/api/a2e/character", json!({ "prompt": "a lone sailor" }))
+        .post_json(
+            &client,
+            "/api/a2e/character",
+            json!({ "prompt": "a lone sailor" }),
+        )
         .await;
     assert_eq!(made["avatar_status"], "training", "{made}");
 }

@@ -1,5 +1,6 @@
 //! Server start-up: configuration, database, router, graceful shutdown.
 
+pub mod csrf;
 pub mod router;
 pub mod session;
 pub mod state;
@@ -67,5 +68,10 @@ async fn serve(config: Config) -> Result<(), String> {
 }
 
 async fn simulate_a2e(addr: std::net::SocketAddr, config: &Config) -> Result<(), String> {
-    crate::simulator::serve(addr, config.a2e_simulator_speedup, config.simulator_controls).await
+    crate::simulator::serve(
+        addr,
+        config.a2e_simulator_speedup,
+        config.simulator_controls,
+    )
+    .await
 }

@@ -160,6 +160,10 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
         .merge(crate::store::media::routes(state.studio.media.clone()))
         .leptos_routes(&state, route_list(), move || shell(options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::csrf::same_site_only,
+        ))
         .layer(session_layer)
         // One log line per request: method, path (no query: it may hold secrets), status, latency.
         .layer(

@@ -83,10 +83,12 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
-    /// A client with its own cookie jar: one browser.
+    /// A client with its own cookie jar: one browser on the studio's pages (so its requests
+    /// carry the site's `Origin`, as a browser's do).
     pub fn client(&self) -> reqwest::Client {
         reqwest::Client::builder()
             .cookie_store(true)
+            .default_headers(same_origin(&self.base))
             .build()
             .unwrap()
     }
@@ -385,4 +387,11 @@ pub async fn error_code(res: reqwest::Response) -> (u16, String) {
         "error has a message: {body}"
     );
     (status, code)
+}
+
+/// The `Origin` header a page of the site at `base` sends.
+pub fn same_origin(base: &str) -> reqwest::header::HeaderMap {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(reqwest::header::ORIGIN, base.parse().unwrap());
+    headers
 }
