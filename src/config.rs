@@ -168,6 +168,12 @@ pub struct Config {
     #[arg(long, env = "RECONCILE_SECS", default_value_t = 60)]
     pub reconcile_secs: u64,
 
+    /// Host names (or `host:port`) the studio may fetch from even when they resolve to a
+    /// private address, comma-separated (e.g. an internal media server). Everything else a
+    /// user gives must be a public address.
+    #[arg(long, env = "FETCH_ALLOW_HOSTS", default_value = "")]
+    pub fetch_allow_hosts: String,
+
     /// Serve the A2E simulator's test controls (`/_simulator/faults`, `/requests`, `/reset`,
     /// `/fail-next-training`). Off by default: they let anyone break or read the simulation.
     #[arg(long, env = "SIMULATOR_CONTROLS", default_value_t = false, action = clap::ArgAction::Set)]

@@ -76,7 +76,21 @@ pub async fn keep_reference_image(
             .put_upload(bytes.into(), MediaKind::Image)
             .await?
     } else if reference.starts_with("http://") || reference.starts_with("https://") {
-        studio.media.copy_from_url(&studio.http, reference).await?
+        match studio.media.own(reference, MediaKind::Image).await {
+            Some(own) => own?,
+            None => {
+                let checked = studio
+                    .outbound
+                    .check(reference)
+                    .await
+                    .map_err(|refused| DomainError::invalid("url_refused", refused))?;
+                let url = checked.url.as_str();
+                studio
+                    .media
+                    .copy_user_url(&checked.client, url, MediaKind::Image)
+                    .await?
+            }
+        }
     } else {
         return Err(DomainError::invalid(
             "invalid_reference_image",

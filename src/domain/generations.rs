@@ -41,7 +41,21 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
     v.as_deref().map(str::trim).filter(|s| !s.is_empty())
 }
 
-fn check_url(url: &str, field: &str) -> Result<String, DomainError> {
+/// A URL a user gives for A2E to fetch: well formed, and (unless it is the user's own media)
+/// public, by the same rule as the URLs the studio fetches itself.
+async fn check_url(studio: &Studio, url: &str, field: &str) -> Result<String, DomainError> {
+    let url = well_formed(url, field)?;
+    if studio.media.key_from_url(&url).is_none() {
+        studio
+            .outbound
+            .check(&url)
+            .await
+            .map_err(|refused| DomainError::invalid("url_refused", refused))?;
+    }
+    Ok(url)
+}
+
+fn well_formed(url: &str, field: &str) -> Result<String, DomainError> {
     let url = url.trim();
     if !(url.starts_with("http://") || url.starts_with("https://"))
         || url.contains(char::is_whitespace)
@@ -94,7 +108,7 @@ pub async fn choose(
             .take(100)
             .collect();
         return Ok(SubjectChoice {
-            image_url: Some(check_url(url, "image_url")?),
+            image_url: Some(check_url(studio, url, "image_url").await?),
             name: Some(name),
             ..Default::default()
         });
@@ -301,7 +315,7 @@ pub async fn create_motion_transfer(
             "Give videoUrl: the video whose motion is copied.",
         ));
     }
-    let video_url = check_url(&input.video_url, "videoUrl")?;
+    let video_url = check_url(studio, &input.video_url, "videoUrl").await?;
     let subject = choose_subject(studio, user_id, &input.subject).await?;
     let spec = GenerationSpec::MotionTransfer {
         prompt,
@@ -357,9 +371,10 @@ pub async fn create_lipsync(
     user_id: &str,
     input: LipsyncInput,
 ) -> Result<Generation, DomainError> {
-    let audio = non_empty(&input.audio_url)
-        .map(|a| check_url(a, "audioUrl"))
-        .transpose()?;
+    let audio = match non_empty(&input.audio_url) {
+        Some(a) => Some(check_url(studio, a, "audioUrl").await?),
+        None => None,
+    };
     let text = non_empty(&input.text).map(String::from);
     match (&audio, &text) {
         (None, None) => {

@@ -13,8 +13,10 @@ pub struct Studio {
     pub media: MediaStore,
     pub events: EventHub,
     pub jobs: Runner,
-    /// Downloads of A2E results and reference images.
+    /// Downloads of A2E results (trusted: A2E's own answers).
     pub http: reqwest::Client,
+    /// The gate for URLs users give (fetched or handed to A2E).
+    pub outbound: crate::outbound::Outbound,
     pub clock: Clock,
     pub prices: crate::models::Prices,
     /// How long a start that certainly did not reach A2E keeps being retried (ms).

@@ -65,6 +65,7 @@ pub async fn build(config: Config) -> Result<Built, String> {
             .build()
             .map_err(|e| format!("cannot build the HTTP client: {e}"))?,
         prices: config.prices(),
+        outbound: crate::outbound::Outbound::new(&config.fetch_allow_hosts),
         clock: Clock::new(
             if config.demo_mode() {
                 config.a2e_simulator_speedup

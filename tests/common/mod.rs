@@ -303,6 +303,8 @@ fn test_config(database_url: &str, dir: &std::path::Path) -> Config {
     config.public_base_url = None;
     config.signup_credits = 100;
     config.simulator_controls = true;
+    // example.com stands for a public host in requests (there is no DNS here).
+    config.fetch_allow_hosts = "example.com".into();
     config
 }
 

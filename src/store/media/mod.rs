@@ -250,17 +250,46 @@ impl MediaStore {
         })
     }
 
-    /// Downloads media (an A2E result, a reference image) and keeps it. Only http(s), with
-    /// a size cap and a timeout.
+    /// Downloads an A2E result and keeps it. Only http(s), with a size cap and a timeout.
     pub async fn copy_from_url(
         &self,
         http: &reqwest::Client,
         url: &str,
     ) -> Result<StoredMedia, MediaError> {
+        self.copy_capped(http, url, self.limits.largest()).await
+    }
+
+    /// Downloads what a user pointed at (through a client the outbound gate checked and
+    /// pinned), capped by the kind expected, and keeps it as an upload of that kind.
+    pub async fn copy_user_url(
+        &self,
+        http: &reqwest::Client,
+        url: &str,
+        kind: MediaKind,
+    ) -> Result<StoredMedia, MediaError> {
+        let fetched = self
+            .copy_capped(http, url, self.limits.for_kind(kind))
+            .await?;
+        let bytes = self.read(&fetched.key).await.unwrap_or_default();
+        self.put_upload(bytes, kind).await
+    }
+
+    /// A user's own media URL, read from the store itself (no HTTP): `None` when not ours.
+    pub async fn own(&self, url: &str, kind: MediaKind) -> Option<Result<StoredMedia, MediaError>> {
+        let key = self.key_from_url(url)?;
+        let bytes = self.read(&key).await?;
+        Some(self.put_upload(bytes, kind).await)
+    }
+
+    async fn copy_capped(
+        &self,
+        http: &reqwest::Client,
+        url: &str,
+        cap: u64,
+    ) -> Result<StoredMedia, MediaError> {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(MediaError::Fetch("only http(s) URLs can be fetched".into()));
         }
-        let cap = self.limits.largest();
         let mut response = http
             .get(url)
             .timeout(Duration::from_secs(120))
