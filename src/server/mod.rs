@@ -1,6 +1,7 @@
 //! Server start-up: configuration, database, router, graceful shutdown.
 
 pub mod csrf;
+pub mod headers;
 pub mod router;
 pub mod session;
 pub mod state;

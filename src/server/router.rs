@@ -152,10 +152,14 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
         .with_name(SESSION_COOKIE)
         .with_http_only(true)
         .with_same_site(SameSite::Lax)
-        .with_secure(state.config.secure_cookies)
+        // Behind HTTPS (an https PUBLIC_BASE_URL), the cookie is never sent in the clear.
+        .with_secure(
+            state.config.secure_cookies || state.config.public_base_url().starts_with("https://"),
+        )
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
     let options = state.leptos_options.clone();
-    Router::new()
+    let https = state.config.public_base_url().starts_with("https://");
+    let mut router = Router::new()
         .route("/healthz", get(healthz))
         .merge(crate::api::routes())
         .merge(crate::store::media::routes(state.studio.media.clone()))
@@ -178,7 +182,11 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
                         .latency_unit(LatencyUnit::Millis),
                 ),
         )
-        .with_state(state)
+        .with_state(state);
+    for layer in super::headers::layers(https) {
+        router = router.layer(layer);
+    }
+    router
 }
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {
