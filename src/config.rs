@@ -179,6 +179,10 @@ pub struct Config {
     #[arg(long, env = "SIMULATOR_CONTROLS", default_value_t = false, action = clap::ArgAction::Set)]
     pub simulator_controls: bool,
 
+    /// A log-in lasts at most this many days, however active (then log in again).
+    #[arg(long, env = "SESSION_MAX_DAYS", default_value_t = 30)]
+    pub session_max_days: u64,
+
     /// Mark the session cookie `Secure` (turn on behind HTTPS).
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,

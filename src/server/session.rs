@@ -8,10 +8,16 @@ use axum::http::{header::AUTHORIZATION, request::Parts};
 use tower_sessions::Session;
 
 const USER_KEY: &str = "user_id";
+/// When the session logged in (ms): it ends at `SESSION_MAX_DAYS` whatever its activity.
+const SINCE_KEY: &str = "since";
 
 /// Starts a fresh session for the user (a new id, so a planted cookie cannot be reused).
 pub async fn log_in(session: &Session, user_id: &str) -> Result<(), AppError> {
     session.cycle_id().await.map_err(session_error)?;
+    session
+        .insert(SINCE_KEY, crate::store::now_millis())
+        .await
+        .map_err(session_error)?;
     session
         .insert(USER_KEY, user_id)
         .await
@@ -22,8 +28,21 @@ pub async fn log_out(session: &Session) -> Result<(), AppError> {
     session.flush().await.map_err(session_error)
 }
 
-/// The user id of the session, if it is logged in.
-pub async fn session_user(session: &Session) -> Result<Option<String>, AppError> {
+/// The user id of the session, if it is logged in and younger than `max_age_ms`; an older
+/// one is ended here.
+pub async fn session_user(session: &Session, max_age_ms: i64) -> Result<Option<String>, AppError> {
+    let since = session.get::<i64>(SINCE_KEY).await.map_err(session_error)?;
+    if since.is_none_or(|at| crate::store::now_millis() - at > max_age_ms) {
+        if session
+            .get::<String>(USER_KEY)
+            .await
+            .map_err(session_error)?
+            .is_some()
+        {
+            log_out(session).await?;
+        }
+        return Ok(None);
+    }
     session.get::<String>(USER_KEY).await.map_err(session_error)
 }
 
@@ -48,7 +67,8 @@ impl FromRequestParts<AppState> for CurrentUser {
         let session = Session::from_request_parts(parts, state)
             .await
             .map_err(|_| AppError::unauthorized())?;
-        let id = session_user(&session)
+        let max_age_ms = state.config.session_max_days as i64 * 24 * 3600 * 1000;
+        let id = session_user(&session, max_age_ms)
             .await?
             .ok_or_else(AppError::unauthorized)?;
         // A session can outlive its account; treat that as logged out.
