@@ -77,8 +77,12 @@ struct Browser {
 
 impl Browser {
     fn new(base: &str) -> Self {
+        // A browser on the studio's pages sends their Origin (the CSRF check wants it).
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ORIGIN, base.parse().unwrap());
         let client = reqwest::Client::builder()
             .cookie_store(true)
+            .default_headers(headers)
             .build()
             .unwrap();
         Self {

@@ -21,6 +21,8 @@ use pages::{
 
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    crate::server::guard::headers::adopt_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">

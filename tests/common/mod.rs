@@ -67,6 +67,7 @@ impl TestApp {
         let built = router::build(config).await.expect("server starts");
         let (app, state) = (built.router, built.state);
         tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             axum::serve(listener, app).await.unwrap();
         });
         Self {
@@ -81,10 +82,14 @@ impl TestApp {
         format!("{}{}", self.base, path)
     }
 
-    /// A client with its own cookie jar: one browser.
+    /// A client with its own cookie jar: one browser on the studio's own pages (it sends their
+    /// `Origin`, as a browser does, so the CSRF check lets it through).
     pub fn client(&self) -> reqwest::Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert(reqwest::header::ORIGIN, self.base.parse().unwrap());
         reqwest::Client::builder()
             .cookie_store(true)
+            .default_headers(headers)
             .build()
             .unwrap()
     }
@@ -209,6 +214,10 @@ fn test_config(database_url: &str, dir: &std::path::Path) -> Config {
     config.a2e_api_token = None;
     config.public_base_url = None;
     config.signup_credits = 100;
+    // Suites sign up and spend far faster than people; the limits get tests of their own.
+    config.login_rate_per_min = 0;
+    config.paid_rate_per_min = 0;
+    config.poll_rate_per_min = 0;
     config
 }
 
