@@ -29,6 +29,40 @@ pub enum Command {
         #[arg(long, env = "A2E_SIMULATOR_ADDR", default_value = "127.0.0.1:3900")]
         addr: SocketAddr,
     },
+    /// Manage accounts on this database (operator tool).
+    #[command(subcommand)]
+    User(UserCommand),
+    /// Grant credits (operator tool).
+    #[command(subcommand)]
+    Credits(CreditsCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UserCommand {
+    /// Create an account (works with SIGNUP=closed).
+    Create {
+        /// The account's email address.
+        email: String,
+        /// Its password (at least 8 characters, not a common one).
+        #[arg(long)]
+        password: String,
+        /// Starting credits.
+        #[arg(long, default_value_t = 0)]
+        credits: i64,
+    },
+    /// List accounts: email, credits, created.
+    List,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CreditsCommand {
+    /// Add credits to an account (a ledger grant noted as granted by the operator).
+    Grant {
+        /// The account's email address.
+        email: String,
+        /// How many credits (a positive whole number).
+        amount: String,
+    },
 }
 
 #[derive(Args, Clone)]
@@ -186,6 +220,28 @@ pub struct Config {
     /// Mark the session cookie `Secure` (turn on behind HTTPS).
     #[arg(long, env = "SECURE_COOKIES", default_value_t = false)]
     pub secure_cookies: bool,
+
+    /// Who may sign up: `open` (anyone) or `closed` (accounts are made by the operator with
+    /// `avatar-studio user create`; recommended with a real A2E key).
+    #[arg(long, env = "SIGNUP", default_value = "open", value_parser = ["open", "closed"])]
+    pub signup: String,
+
+    /// Log-in and sign-up attempts per minute, per client address and per email (0: no limit).
+    #[arg(long, env = "LOGIN_RATE_PER_MIN", default_value_t = 10)]
+    pub login_rate_per_min: u32,
+
+    /// Paid requests (generations, characters, trainings) per minute and user (0: no limit).
+    #[arg(long, env = "PAID_RATE_PER_MIN", default_value_t = 60)]
+    pub paid_rate_per_min: u32,
+
+    /// Avatar-status polls per minute and user (0: no limit).
+    #[arg(long, env = "POLL_RATE_PER_MIN", default_value_t = 120)]
+    pub poll_rate_per_min: u32,
+
+    /// Reverse proxies (comma-separated IP addresses) whose `X-Forwarded-For` names the client;
+    /// without it the client is the connecting address and `X-Forwarded-For` is ignored.
+    #[arg(long, env = "TRUSTED_PROXY", value_delimiter = ',')]
+    pub trusted_proxy: Vec<std::net::IpAddr>,
 }
 
 impl Config {
@@ -273,6 +329,10 @@ impl Config {
         }
     }
 
+    pub fn signup_open(&self) -> bool {
+        self.signup != "closed"
+    }
+
     /// Settings as parsed from the environment alone, for tests and tools.
     pub fn from_env() -> Self {
         Cli::parse_from(["avatar-studio"]).config
@@ -306,6 +366,11 @@ impl fmt::Debug for Config {
             .field("reconcile_secs", &self.reconcile_secs)
             .field("a2e_poll_ms", &self.a2e_poll_ms)
             .field("secure_cookies", &self.secure_cookies)
+            .field("signup", &self.signup)
+            .field("login_rate_per_min", &self.login_rate_per_min)
+            .field("paid_rate_per_min", &self.paid_rate_per_min)
+            .field("poll_rate_per_min", &self.poll_rate_per_min)
+            .field("trusted_proxy", &self.trusted_proxy)
             .finish()
     }
 }

@@ -21,17 +21,8 @@ use pages::{
 
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
-    // The page's Content-Security-Policy names the nonce Leptos put on its inline scripts.
     #[cfg(feature = "ssr")]
-    if let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) {
-        let policy = crate::server::headers::page_policy(&nonce.to_string());
-        if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
-            response.insert_header(axum::http::header::CONTENT_SECURITY_POLICY, value);
-        }
-    }
+    crate::server::guard::headers::adopt_nonce();
     view! {
         <!DOCTYPE html>
         <html lang="en">

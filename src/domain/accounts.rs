@@ -80,7 +80,15 @@ pub fn check_password_strength(password: &str, email: &str) -> Result<(), Domain
     Ok(())
 }
 
+/// Argon2 takes about 19 MiB and a core for each hash: this many run at once, the rest wait their
+/// turn, so a flood of log-ins queues instead of exhausting memory.
+static HASHING: std::sync::LazyLock<tokio::sync::Semaphore> = std::sync::LazyLock::new(|| {
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
+    tokio::sync::Semaphore::new(cores.clamp(2, 8))
+});
+
 async fn hash_password(password: String) -> Result<String, DomainError> {
+    let _turn = HASHING.acquire().await.map_err(|_| DomainError::Internal)?;
     tokio::task::spawn_blocking(move || {
         let salt = SaltString::generate(&mut OsRng);
         Argon2::default()
@@ -93,6 +101,9 @@ async fn hash_password(password: String) -> Result<String, DomainError> {
 }
 
 async fn verify_password(password: String, hash: String) -> bool {
+    let Ok(_turn) = HASHING.acquire().await else {
+        return false;
+    };
     tokio::task::spawn_blocking(move || {
         PasswordHash::new(&hash)
             .map(|parsed| {

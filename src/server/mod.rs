@@ -1,7 +1,7 @@
 //! Server start-up: configuration, database, router, graceful shutdown.
 
-pub mod csrf;
-pub mod headers;
+pub mod cli;
+pub mod guard;
 pub mod router;
 pub mod session;
 pub mod state;
@@ -16,9 +16,14 @@ pub async fn run_cli() -> ExitCode {
     // A missing .env is normal; settings then come from the environment and defaults.
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
-    init_tracing();
+    // Operator commands print their results on stdout; log lines would get in the way.
+    if !matches!(cli.command, Some(Command::User(_) | Command::Credits(_))) {
+        init_tracing();
+    }
     let result = match cli.command {
         Some(Command::SimulateA2e { addr }) => simulate_a2e(addr, &cli.config).await,
+        Some(Command::User(command)) => cli::user(command, &cli.config).await,
+        Some(Command::Credits(command)) => cli::credits(command, &cli.config).await,
         Some(Command::Serve) | None => serve(cli.config).await,
     };
     match result {
@@ -55,7 +60,9 @@ async fn serve(config: Config) -> Result<(), String> {
     println!("Avatar Studio is running at http://{addr} ({mode})");
     tracing::info!(config = ?state.config, "started");
     let shutdown = state.shutdown.clone();
-    axum::serve(listener, router)
+    // Connection info gives the rate limits the client's address.
+    let service = router.into_make_service_with_connect_info::<std::net::SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(async move {
             crate::shutdown::signal().await;
             shutdown.cancel();

@@ -1,5 +1,6 @@
 //! The one HTTP router: health, JSON API, server functions, pages and static files.
 
+use super::guard;
 use super::state::AppState;
 use crate::a2e::{A2eClient, A2eConfig};
 use crate::app::{shell, App};
@@ -158,18 +159,15 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
         )
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
     let options = state.leptos_options.clone();
-    let https = state.config.public_base_url().starts_with("https://");
-    let mut router = Router::new()
+    let routes = Router::new()
         .route("/healthz", get(healthz))
         .merge(crate::api::routes())
         .merge(crate::store::media::routes(state.studio.media.clone()))
         .leptos_routes(&state, route_list(), move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            super::csrf::same_site_only,
-        ))
-        .layer(session_layer)
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+    // Limits need the session (inside it); headers, client address and CSRF come first (outside).
+    let routes = guard::inner(routes, &state).layer(session_layer);
+    guard::outer(routes, &state)
         // One log line per request: method, path (no query: it may hold secrets), status, latency.
         .layer(
             TraceLayer::new_for_http()
@@ -182,11 +180,7 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
                         .latency_unit(LatencyUnit::Millis),
                 ),
         )
-        .with_state(state);
-    for layer in super::headers::layers(https) {
-        router = router.layer(layer);
-    }
-    router
+        .with_state(state)
 }
 
 async fn healthz(State(state): State<AppState>) -> (StatusCode, Json<serde_json::Value>) {

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 pub struct SessionInfo {
     pub user: Option<UserSummary>,
     pub demo_mode: bool,
+    /// `SIGNUP=open`: anyone may make an account.
+    pub signup_open: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -36,7 +38,11 @@ pub async fn load_session() -> Result<SessionInfo, AppError> {
         }),
         None => None,
     };
-    Ok(SessionInfo { user, demo_mode })
+    Ok(SessionInfo {
+        user,
+        demo_mode,
+        signup_open: state.config.signup_open(),
+    })
 }
 
 #[server(prefix = "/sfn")]

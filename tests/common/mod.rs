@@ -68,6 +68,7 @@ impl TestApp {
         let built = router::build(config).await.expect("server starts");
         let (app, state) = (built.router, built.state);
         tokio::spawn(async move {
+            let app = app.into_make_service_with_connect_info::<std::net::SocketAddr>();
             axum::serve(listener, app).await.unwrap();
         });
         Self {
@@ -305,6 +306,10 @@ fn test_config(database_url: &str, dir: &std::path::Path) -> Config {
     config.simulator_controls = true;
     // example.com stands for a public host in requests (there is no DNS here).
     config.fetch_allow_hosts = "example.com".into();
+    // Suites sign up and spend far faster than people; the limits get tests of their own.
+    config.login_rate_per_min = 0;
+    config.paid_rate_per_min = 0;
+    config.poll_rate_per_min = 0;
     config
 }
 

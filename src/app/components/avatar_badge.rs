@@ -33,9 +33,8 @@ pub fn AvatarBadge(character: Character) -> impl IntoView {
     let detail = match status {
         AvatarStatus::Training => Some(
             view! {
-                <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=progress>
-                    <div class="progress-fill" style=format!("width: {progress}%")></div>
-                </div>
+                // A <progress> element, not a styled width: the CSP allows no inline styles.
+                <progress class="progress" max="100" value=progress></progress>
                 <small class="muted">
                     {format!("{progress}% · ")}
                     {character.eta_seconds.map(format_eta).unwrap_or_else(|| "estimating…".into())}

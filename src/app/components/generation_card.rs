@@ -60,9 +60,7 @@ pub fn GenerationCard(
             {prompt.map(|p| view! { <p class="small">{p}</p> })}
             {(!who.is_empty()).then(|| view! { <p class="muted small" data-testid="references">{format!("With {}", who.join(", "))}</p> })}
             {running.then(|| view! {
-                <div class="progress" role="progressbar" aria-valuemin="0" aria-valuemax="100" aria-valuenow=g.progress>
-                    <div class="progress-fill" style=format!("width: {}%", g.progress)></div>
-                </div>
+                <progress class="progress" max="100" value=g.progress></progress>
                 <small class="muted">
                     {if steps > 0 { format!("Move {} of {steps} · {}%", step_now.max(1), g.progress) } else { format!("{}%", g.progress) }}
                 </small>

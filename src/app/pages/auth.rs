@@ -50,10 +50,24 @@ pub fn LoginPage() -> impl IntoView {
 pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
     on_success(action);
+    let session = use_session();
+    let closed = move || {
+        session
+            .info
+            .get()
+            .and_then(Result::ok)
+            .is_some_and(|i| !i.signup_open)
+    };
     view! {
         <Title text="Sign up"/>
         <section class="card auth-card">
             <h1>"Create your account"</h1>
+            <Transition fallback=|| ()>
+            <Show when=move || !closed() fallback=|| view! {
+                <p class="notice" role="status" data-testid="signup-closed">
+                    "Sign-up is closed on this studio. Ask its operator to create an account for you."
+                </p>
+            }>
             <ActionForm action=action>
                 <label>"Email"<input type="email" name="email" required autocomplete="email"/></label>
                 <label>
@@ -63,6 +77,8 @@ pub fn SignupPage() -> impl IntoView {
                 </label>
                 <button type="submit" disabled=move || action.pending().get()>"Sign up"</button>
             </ActionForm>
+            </Show>
+            </Transition>
             <ErrorNotice result=action.value()/>
             <p class="muted">"Already have an account? "<A href="/login">"Log in"</A></p>
         </section>
