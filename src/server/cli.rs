@@ -22,7 +22,7 @@ pub async fn credits(command: CreditsCommand, config: &Config) -> Result<(), Str
     let CreditsCommand::Grant { email, amount } = command;
     let amount = parse_amount(&amount)?;
     let db = Db::connect(&config.database_url).await?;
-    let email = accounts::normalize_email(&email).map_err(|e| e.message)?;
+    let email = accounts::normalize_email(&email).map_err(|e| e.to_string())?;
     let user = users::find_by_email(&db.pool, &email)
         .await
         .map_err(|e| format!("cannot read accounts: {e}"))?
@@ -30,8 +30,10 @@ pub async fn credits(command: CreditsCommand, config: &Config) -> Result<(), Str
     let key = format!("operator-grant:{}", crate::store::new_id());
     credits::grant(&db, &user.id, amount, &key, "granted by operator (cli)")
         .await
-        .map_err(|e| e.message)?;
-    let balance = credits::balance(&db, &user.id).await.map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
+    let balance = credits::balance(&db, &user.id)
+        .await
+        .map_err(|e| e.to_string())?;
     println!("granted {amount} credits to {email}; balance now {balance}");
     Ok(())
 }
@@ -42,7 +44,7 @@ async fn create_user(db: &Db, email: &str, password: &str, credits: i64) -> Resu
     }
     let user = accounts::sign_up(db, email, password, credits)
         .await
-        .map_err(|e| e.message)?;
+        .map_err(|e| e.to_string())?;
     println!("created {} with {credits} credits", user.email);
     Ok(())
 }
@@ -75,7 +77,9 @@ fn parse_amount(raw: &str) -> Result<i64, String> {
         Ok(_) => Err(format!(
             "the amount must be between 1 and 1000000000 credits, not {raw}"
         )),
-        Err(_) => Err(format!("the amount must be a whole number of credits, not {raw:?}")),
+        Err(_) => Err(format!(
+            "the amount must be a whole number of credits, not {raw:?}"
+        )),
     }
 }
 

@@ -32,7 +32,8 @@ pub fn content_security_policy(nonce: &str) -> String {
     [
         "default-src 'self'",
         &format!("script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'"),
-        "style-src 'self'",
+        // Inline style attributes (progress bars' widths) cannot run code; scripts stay strict.
+        "style-src 'self' 'unsafe-inline'",
         "img-src 'self' data: blob:",
         "media-src 'self' blob:",
         "connect-src 'self'",
