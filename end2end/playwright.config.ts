@@ -53,6 +53,8 @@ export default defineConfig({
       SIMULATOR_CONTROLS: 'true',
       A2E_SIMULATOR_SPEEDUP: process.env.A2E_SIMULATOR_SPEEDUP ?? '60',
       SIGNUP_CREDITS: '300',
+      // Every test signs up from the same address; log-in limits have Rust tests of their own.
+      LOGIN_RATE_PER_MIN: '0',
       RUST_LOG: process.env.RUST_LOG ?? 'info',
     },
   },

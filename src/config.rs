@@ -61,6 +61,7 @@ pub enum CreditsCommand {
         /// The account's email address.
         email: String,
         /// How many credits (a positive whole number).
+        #[arg(allow_hyphen_values = true)]
         amount: String,
     },
 }

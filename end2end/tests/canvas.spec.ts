@@ -1,8 +1,8 @@
 import { expect, Page, test } from '@playwright/test';
-import { openHydrated, signUp, uniqueEmail } from './helpers';
+import { openHydrated, postAsPage, signUp, uniqueEmail } from './helpers';
 
 async function trainedCharacter(page: Page, name: string, prompt: string) {
-  const res = await page.request.post('/api/a2e/character', { data: { name, prompt, waitForAvatar: true } });
+  const res = await postAsPage(page, '/api/a2e/character', { name, prompt, waitForAvatar: true });
   expect(res.status()).toBe(201);
   const character = await res.json();
   expect(character.avatar_status).toBe('completed');
@@ -71,7 +71,7 @@ test('a character without a trained avatar can be used by its image; failures sh
   await signUp(page, uniqueEmail('canvas2'));
   // Make the next training fail, so this character stays without an avatar.
   await request.post('/a2e-sim/_simulator/fail-next-training', { data: { reason: 'Blurry face' } });
-  const res = await page.request.post('/api/a2e/character', { data: { name: 'Blurry Bob', prompt: 'a man in the fog' } });
+  const res = await postAsPage(page, '/api/a2e/character', { name: 'Blurry Bob', prompt: 'a man in the fog' });
   expect(res.status()).toBe(201);
   await openHydrated(page, '/');
   await page.getByTestId('character-picker').getByLabel('Use Blurry Bob').check();
@@ -94,7 +94,7 @@ test('one picked character speaks typed text and moves like one of my own videos
   await signUp(page, uniqueEmail('canvas3'));
   await trainedCharacter(page, 'Singer', 'a singer with green hair');
   // A finished video of the user's own, to drive the motion transfer from.
-  const clipRes = await page.request.post('/api/a2e/i2v', { data: { image: (await trainedCharacter(page, 'Dancer', 'a dancer in white')).image_url, prompt: 'spins around' } });
+  const clipRes = await postAsPage(page, '/api/a2e/i2v', { image: (await trainedCharacter(page, 'Dancer', 'a dancer in white')).image_url, prompt: 'spins around' });
   expect(clipRes.status()).toBe(202);
   await openHydrated(page, '/');
   await expect(page.locator('[data-testid="generation"][data-kind="image_to_video"]')).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
