@@ -51,12 +51,18 @@ async fn wait_healthy(url: &str) {
 }
 
 fn start_app(port: u16, database_url: &str, media: &str, a2e: &str) -> Killed {
-    start_instance(port, database_url, media, a2e, true)
+    start_instance(port, database_url, media, a2e, &[])
 }
 
-fn start_instance(port: u16, database_url: &str, media: &str, a2e: &str, run_jobs: bool) -> Killed {
+/// A server process against the standalone simulator; `extra` settings on top.
+fn start_instance(
+    port: u16,
+    database_url: &str,
+    media: &str,
+    a2e: &str,
+    extra: &[(&str, &str)],
+) -> Killed {
     let child = Command::new(BIN)
-        .env("RUN_JOBS", run_jobs.to_string())
         .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
         .env("LEPTOS_SITE_ROOT", "target/site")
         .env("DATABASE_URL", database_url)
@@ -66,6 +72,7 @@ fn start_instance(port: u16, database_url: &str, media: &str, a2e: &str, run_job
         .env("A2E_POLL_MS", "200")
         .env("JOB_TICK_MS", "100")
         .env("RUST_LOG", "warn")
+        .envs(extra.iter().copied())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
@@ -199,7 +206,7 @@ async fn serving_and_working_instances_share_the_queue() {
 
     let port = free_port();
     let base = format!("http://127.0.0.1:{port}");
-    let _serving = start_instance(port, &pg.url, &media, &a2e, false);
+    let _serving = start_instance(port, &pg.url, &media, &a2e, &[("RUN_JOBS", "false")]);
     wait_healthy(&format!("{base}/healthz")).await;
     let browser = Browser::new(&base);
     assert_eq!(
@@ -238,7 +245,7 @@ async fn serving_and_working_instances_share_the_queue() {
     assert_eq!(list[0]["avatar_status"], "pending", "nobody worked the job");
     let id = id.as_str();
 
-    let _worker = start_instance(free_port(), &pg.url, &media, &a2e, true);
+    let _worker = start_instance(free_port(), &pg.url, &media, &a2e, &[]);
     let last = browser.until_completed(id).await;
     assert_eq!(
         last["avatar_status"], "completed",
@@ -247,24 +254,10 @@ async fn serving_and_working_instances_share_the_queue() {
     let _ = std::fs::remove_dir_all(&dir);
 }
 
-/// Starts a server process for the kill test: large sign-up credits, quick A2E polling.
+/// A server for the kill test: large sign-up credits, a short lease.
 fn start_busy_app(port: u16, database_url: &str, media: &str, a2e: &str) -> Killed {
-    let child = Command::new(BIN)
-        .env("LEPTOS_SITE_ADDR", format!("127.0.0.1:{port}"))
-        .env("LEPTOS_SITE_ROOT", "target/site")
-        .env("DATABASE_URL", database_url)
-        .env("MEDIA_DIR", media)
-        .env("A2E_BASE_URL", a2e)
-        .env("A2E_API_KEY", "sk_restart_test")
-        .env("A2E_POLL_MS", "200")
-        .env("JOB_TICK_MS", "100")
-        .env("JOB_LEASE_MS", "2000")
-        .env("SIGNUP_CREDITS", "1000")
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    Killed(child)
+    let extra = [("JOB_LEASE_MS", "2000"), ("SIGNUP_CREDITS", "1000")];
+    start_instance(port, database_url, media, a2e, &extra)
 }
 
 /// Kill -9 three times while 20 generations and 10 trainings are in flight: afterwards every
