@@ -26,7 +26,7 @@ pub struct NewToken {
     pub token: String,
 }
 
-fn hash(token: &str) -> String {
+pub fn hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
 }
 
@@ -70,6 +70,11 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Option<String>, Domain
         return Ok(None);
     }
     Ok(tokens::user_for_hash(&db.pool, &hash(token), store::now_millis()).await?)
+}
+
+/// The user of a still valid token, by the token's hash.
+pub async fn user_for_hash(db: &Db, token_hash: &str) -> Result<Option<String>, DomainError> {
+    Ok(tokens::user_for_hash(&db.pool, token_hash, store::now_millis()).await?)
 }
 
 pub async fn list(db: &Db, user_id: &str) -> Result<Vec<TokenInfo>, DomainError> {

@@ -106,6 +106,7 @@ pub async fn build(config: Config) -> Result<Built, String> {
         config: Arc::new(config),
         studio,
         shutdown: shutdown.clone(),
+        sessions: sessions.clone(),
     };
     let mut router = router(state.clone(), sessions);
     if let Some(simulator) = simulator {

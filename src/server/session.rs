@@ -55,6 +55,31 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: String,
+    /// What proved it: long-lived answers (event streams) check it is still valid.
+    pub credential: Credential,
+}
+
+#[derive(Debug, Clone)]
+pub enum Credential {
+    Session(tower_sessions::session::Id),
+    /// The token's hash (never the token itself).
+    Token(String),
+}
+
+impl Credential {
+    /// Whether the log-in or token still stands (not logged out, expired or revoked).
+    pub async fn still_valid(&self, state: &AppState) -> bool {
+        use tower_sessions::SessionStore;
+        match self {
+            Self::Session(id) => matches!(state.sessions.load(id).await, Ok(Some(record))
+                if record.data.contains_key(USER_KEY)),
+            Self::Token(hash) => tokens::user_for_hash(&state.studio.db, hash)
+                .await
+                .ok()
+                .flatten()
+                .is_some(),
+        }
+    }
 }
 
 impl FromRequestParts<AppState> for CurrentUser {
@@ -72,8 +97,12 @@ impl FromRequestParts<AppState> for CurrentUser {
             .await?
             .ok_or_else(AppError::unauthorized)?;
         // A session can outlive its account; treat that as logged out.
+        let session_id = session.id().ok_or_else(AppError::unauthorized)?;
         match accounts::find_user(&state.studio.db, &id).await? {
-            Some(user) => Ok(Self { id: user.id }),
+            Some(user) => Ok(Self {
+                id: user.id,
+                credential: Credential::Session(session_id),
+            }),
             None => Err(AppError::unauthorized()),
         }
     }
@@ -95,5 +124,8 @@ async fn bearer_user(header: &str, state: &AppState) -> Result<CurrentUser, AppE
     let id = tokens::authenticate(&state.studio.db, token)
         .await?
         .ok_or_else(invalid)?;
-    Ok(CurrentUser { id })
+    Ok(CurrentUser {
+        id,
+        credential: Credential::Token(tokens::hash(token)),
+    })
 }

@@ -14,6 +14,8 @@ pub struct AppState {
     pub leptos_options: LeptosOptions,
     /// Cancelled when the server begins to shut down.
     pub shutdown: CancellationToken,
+    /// The session store (open streams check that their log-in still exists).
+    pub sessions: crate::store::sessions::Sessions,
 }
 
 impl FromRef<AppState> for LeptosOptions {
