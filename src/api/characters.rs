@@ -205,6 +205,31 @@ pub async fn retry_training(
     ))
 }
 
+/// The most a text field of a form may hold: prompts are at most 2,000 characters.
+const MAX_FORM_TEXT: usize = 8 * 1024;
+
+/// Reads a form's text field, refusing it (400) once it outgrows `MAX_FORM_TEXT`, before more
+/// of it is buffered.
+async fn small_text(mut field: axum::extract::multipart::Field<'_>) -> Result<String, AppError> {
+    let name = field.name().unwrap_or("field").to_string();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field
+        .chunk()
+        .await
+        .map_err(|e| AppError::new(e.status().as_u16(), "invalid_form", e.body_text()))?
+    {
+        if bytes.len() + chunk.len() > MAX_FORM_TEXT {
+            return Err(AppError::bad_request(
+                "field_too_long",
+                format!("The form field `{name}` is too long (at most {MAX_FORM_TEXT} bytes)."),
+            ));
+        }
+        bytes.extend_from_slice(&chunk);
+    }
+    String::from_utf8(bytes)
+        .map_err(|_| AppError::bad_request("invalid_form", format!("`{name}` is not UTF-8 text.")))
+}
+
 /// `POST /api/characters` (multipart): `file` (image or video), `name`, and optionally
 /// `prompt`, `outfit_description`, `model_version`, `gender`. Free: nothing is generated.
 pub async fn upload(
@@ -222,7 +247,7 @@ pub async fn upload(
         if name == "file" {
             file = Some(field.bytes().await.map_err(bad_form)?);
         } else if fields.len() < 16 {
-            fields.insert(name, field.text().await.map_err(bad_form)?);
+            fields.insert(name, small_text(field).await?);
         }
     }
     let file = file.filter(|f| !f.is_empty()).ok_or_else(|| {

@@ -108,6 +108,8 @@ pub struct Sim {
 
 pub const STARTING_COINS: f64 = 10_000.0;
 const REQUEST_LOG_CAP: usize = 2_000;
+/// Tasks kept per API key.
+const TASKS_PER_KEY: usize = 20_000;
 
 impl Sim {
     pub fn new(speedup: f64, public_base_url: String) -> Self {
@@ -203,6 +205,17 @@ impl Sim {
             return Err(());
         }
         account.coins -= coins;
+        // Bounded: an account keeps its newest tasks (a real one lists far fewer at a time).
+        if account.tasks.len() >= TASKS_PER_KEY {
+            let oldest = account
+                .tasks
+                .values()
+                .min_by_key(|t| t.started)
+                .map(|t| t.id.clone());
+            if let Some(oldest) = oldest {
+                account.tasks.remove(&oldest);
+            }
+        }
         account.tasks.insert(task.id.clone(), task.clone());
         Ok(task)
     }
