@@ -107,20 +107,44 @@ async fn operator_commands_manage_accounts_and_credits(backend: Backend) {
         None => format!("sqlite://{}/cli.db", dir.display()),
     };
     let password = "correct horse battery";
-    let create = ["user", "create", "Ana@Example.com", "--password", password, "--credits", "50"];
+    let create = [
+        "user",
+        "create",
+        "Ana@Example.com",
+        "--password",
+        password,
+        "--credits",
+        "50",
+    ];
     let (ok, stdout, stderr) = operator(&url, &create);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("ana@example.com"), "{stdout}");
     refused(&url, &create, "already exists");
-    refused(&url, &["user", "create", "not-an-email", "--password", password], "valid email");
-    refused(&url, &["user", "create", "bo@example.com", "--password", "short"], "8 characters");
+    refused(
+        &url,
+        &["user", "create", "not-an-email", "--password", password],
+        "valid email",
+    );
+    refused(
+        &url,
+        &["user", "create", "bo@example.com", "--password", "short"],
+        "8 characters",
+    );
 
     let (ok, stdout, stderr) = operator(&url, &["credits", "grant", "ana@example.com", "25"]);
     assert!(ok, "{stderr}");
     assert!(stdout.contains("balance now 75"), "{stdout}");
-    refused(&url, &["credits", "grant", "nobody@example.com", "5"], "no account");
+    refused(
+        &url,
+        &["credits", "grant", "nobody@example.com", "5"],
+        "no account",
+    );
     for amount in ["ten", "-5", "0", "2.5"] {
-        refused(&url, &["credits", "grant", "ana@example.com", amount], "amount");
+        refused(
+            &url,
+            &["credits", "grant", "ana@example.com", amount],
+            "amount",
+        );
     }
 
     let (ok, stdout, _) = operator(&url, &["user", "list"]);
@@ -130,7 +154,11 @@ async fn operator_commands_manage_accounts_and_credits(backend: Backend) {
         .find(|l| l.starts_with("ana@example.com"))
         .unwrap_or_else(|| panic!("{stdout}"));
     assert!(line.split_whitespace().nth(1) == Some("75"), "{line}");
-    assert_eq!(stdout.lines().count(), 2, "a header and one account: {stdout}");
+    assert_eq!(
+        stdout.lines().count(),
+        2,
+        "a header and one account: {stdout}"
+    );
 
     // The grant is a ledger entry that says who made it; the account logs in.
     let db = Db::connect(&url).await.unwrap();

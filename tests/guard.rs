@@ -20,7 +20,10 @@ const PASSWORD: &str = "correct horse battery";
 
 /// A cookie-keeping client that sends no `Origin` unless told to.
 fn bare_client() -> reqwest::Client {
-    reqwest::Client::builder().cookie_store(true).build().unwrap()
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
 }
 
 async fn cross_site_requests_are_refused_and_charge_nothing(backend: Backend) {
@@ -48,7 +51,11 @@ async fn cross_site_requests_are_refused_and_charge_nothing(backend: Backend) {
             .send()
             .await
             .unwrap();
-        assert_eq!(error_code(res).await, (403, "csrf".into()), "{name}: {value}");
+        assert_eq!(
+            error_code(res).await,
+            (403, "csrf".into()),
+            "{name}: {value}"
+        );
     }
     // A cookie and no Origin or Referer at all: not from our pages either.
     let res = browser
@@ -64,7 +71,14 @@ async fn cross_site_requests_are_refused_and_charge_nothing(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(error_code(res).await, (403, "csrf".into()));
-    let me: Value = browser.get(app.url("/api/me")).send().await.unwrap().json().await.unwrap();
+    let me: Value = browser
+        .get(app.url("/api/me"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(me["credits"], 100, "nothing charged");
     let list: Value = browser
         .get(app.url("/api/characters"))
@@ -154,7 +168,10 @@ fn nonce_of(headers: &HeaderMap) -> String {
 fn assert_security_headers(headers: &HeaderMap, what: &str) {
     assert_eq!(headers["x-content-type-options"], "nosniff", "{what}");
     assert_eq!(headers["x-frame-options"], "DENY", "{what}");
-    assert_eq!(headers["referrer-policy"], "strict-origin-when-cross-origin", "{what}");
+    assert_eq!(
+        headers["referrer-policy"], "strict-origin-when-cross-origin",
+        "{what}"
+    );
     let csp = headers["content-security-policy"].to_str().unwrap();
     for part in [
         "default-src 'self'",
@@ -173,17 +190,27 @@ async fn pages_and_answers_carry_security_headers(backend: Backend) {
     let (browser, _) = app.user("headers@example.com").await;
     let page = browser.get(app.url("/")).send().await.unwrap();
     assert_security_headers(page.headers(), "page");
-    assert!(page.headers().get("strict-transport-security").is_none(), "plain HTTP");
+    assert!(
+        page.headers().get("strict-transport-security").is_none(),
+        "plain HTTP"
+    );
     let nonce = nonce_of(page.headers());
     let html = page.text().await.unwrap();
     let scripts: Vec<&str> = html.split("<script").skip(1).collect();
     assert!(!scripts.is_empty(), "the page hydrates with scripts");
     for script in scripts {
         let tag = script.split('>').next().unwrap();
-        assert!(tag.contains(&format!("nonce=\"{nonce}\"")), "script without nonce: {tag}");
+        assert!(
+            tag.contains(&format!("nonce=\"{nonce}\"")),
+            "script without nonce: {tag}"
+        );
     }
     let again = browser.get(app.url("/")).send().await.unwrap();
-    assert_ne!(nonce_of(again.headers()), nonce, "a fresh nonce per response");
+    assert_ne!(
+        nonce_of(again.headers()),
+        nonce,
+        "a fresh nonce per response"
+    );
     for path in ["/api/me", "/healthz", "/api/nope", "/no-such-page"] {
         let res = browser.get(app.url(path)).send().await.unwrap();
         assert_security_headers(res.headers(), path);
@@ -201,7 +228,10 @@ async fn pages_and_answers_carry_security_headers(backend: Backend) {
         .json()
         .await
         .unwrap();
-    let media_url = kept["url"].as_str().expect("upload answers its URL").to_string();
+    let media_url = kept["url"]
+        .as_str()
+        .expect("upload answers its URL")
+        .to_string();
     let res = reqwest::get(media_url).await.unwrap();
     assert_eq!(res.status(), 200);
     assert_security_headers(res.headers(), "media");
@@ -220,7 +250,9 @@ async fn pages_and_answers_carry_security_headers(backend: Backend) {
 fn one_pixel_png() -> Vec<u8> {
     use base64::Engine;
     let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==";
-    base64::engine::general_purpose::STANDARD.decode(png).unwrap()
+    base64::engine::general_purpose::STANDARD
+        .decode(png)
+        .unwrap()
 }
 
 async fn login_attempt(app: &TestApp, from: &str, email: &str) -> reqwest::Response {
@@ -248,7 +280,11 @@ async fn log_in_is_limited_per_address_and_per_email(backend: Backend) {
     let res = login_attempt(&app, "203.0.113.1", "bo@example.com").await;
     assert_eq!(res.status(), 401);
     let res = login_attempt(&app, "203.0.113.1", "cy@example.com").await;
-    let retry_after: u64 = res.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+    let retry_after: u64 = res.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert!(retry_after >= 1);
     assert_eq!(error_code(res).await, (429, "rate_limited".into()));
     // One email from new addresses: its fourth attempt is refused too.
@@ -274,12 +310,19 @@ async fn paid_requests_and_polls_are_limited_per_user(backend: Backend) {
         let res = app.post(&ana, "/api/a2e/character", knight.clone()).await;
         assert_eq!(res.status(), 201);
         let character: Value = res.json().await.unwrap();
-        avatar = character["avatar_id"].as_str().unwrap_or_default().to_string();
+        avatar = character["avatar_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string();
     }
     let res = app.post(&ana, "/api/a2e/character", knight.clone()).await;
     assert!(res.headers().contains_key("retry-after"));
     assert_eq!(error_code(res).await, (429, "rate_limited".into()));
-    assert_eq!(app.credits(&ana).await, 96, "the refused request charged nothing");
+    assert_eq!(
+        app.credits(&ana).await,
+        96,
+        "the refused request charged nothing"
+    );
     let res = app.post(&bo, "/api/a2e/character", knight).await;
     assert_eq!(res.status(), 201, "limits are per user");
 
@@ -301,7 +344,10 @@ async fn closed_sign_up_refuses_with_a_way_forward(backend: Backend) {
     assert_eq!(res.status(), 403);
     let err: Value = res.json().await.unwrap();
     assert_eq!(err["error"]["code"], "signup_closed");
-    assert!(err["error"]["message"].as_str().unwrap().contains("operator"));
+    assert!(err["error"]["message"]
+        .as_str()
+        .unwrap()
+        .contains("operator"));
     let res = client
         .post(app.url(avatar_studio::server_fns::auth::SignUp::PATH))
         .form(&[("email", "ana@example.com"), ("password", PASSWORD)])

@@ -18,7 +18,12 @@ on_both_databases!(
 
 const KEY: &str = "idempotency-key";
 
-async fn create(app: &TestApp, client: &reqwest::Client, key: &str, prompt: &str) -> reqwest::Response {
+async fn create(
+    app: &TestApp,
+    client: &reqwest::Client,
+    key: &str,
+    prompt: &str,
+) -> reqwest::Response {
     client
         .post(app.url("/api/a2e/character"))
         .header(KEY, key)
@@ -73,7 +78,10 @@ async fn a_repeat_is_charged_once_and_answered_alike(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_code(res).await, (400, "invalid_idempotency_key".into()));
+    assert_eq!(
+        error_code(res).await,
+        (400, "invalid_idempotency_key".into())
+    );
 }
 
 async fn the_same_key_with_other_parameters_is_refused(backend: Backend) {
@@ -82,7 +90,10 @@ async fn the_same_key_with_other_parameters_is_refused(backend: Backend) {
     assert_eq!(create(&app, &ana, "k-1", "a knight").await.status(), 201);
     let credits = app.credits(&ana).await;
     let res = create(&app, &ana, "k-1", "a dragon").await;
-    assert_eq!(error_code(res).await, (422, "idempotency_key_reused".into()));
+    assert_eq!(
+        error_code(res).await,
+        (422, "idempotency_key_reused".into())
+    );
     // Another paid route under the same key is other parameters too.
     let res = ana
         .post(app.url("/api/a2e/nanobanana"))
@@ -91,7 +102,10 @@ async fn the_same_key_with_other_parameters_is_refused(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_code(res).await, (422, "idempotency_key_reused".into()));
+    assert_eq!(
+        error_code(res).await,
+        (422, "idempotency_key_reused".into())
+    );
     assert_eq!(app.credits(&ana).await, credits, "nothing charged");
     assert_eq!(character_count(&app, &ana).await, 1);
 }
@@ -134,9 +148,13 @@ async fn a_repeat_while_the_first_runs_is_refused_and_the_answer_is_kept_for_a_c
         }
     });
     until_state(&app, "slow-1", "running").await;
-    let repeats = futures::future::join_all((0..3).map(|_| create(&app, &ana, "slow-1", "a knight"))).await;
+    let repeats =
+        futures::future::join_all((0..3).map(|_| create(&app, &ana, "slow-1", "a knight"))).await;
     for res in repeats {
-        assert_eq!(error_code(res).await, (409, "idempotency_in_progress".into()));
+        assert_eq!(
+            error_code(res).await,
+            (409, "idempotency_in_progress".into())
+        );
     }
     // The first client hangs up; the request still ends and its answer is kept.
     first.abort();
@@ -161,10 +179,17 @@ async fn keys_belong_to_their_user(backend: Backend) {
     assert_eq!(create(&app, &ana, "shared", "a knight").await.status(), 201);
     let res = create(&app, &bo, "shared", "a knight").await;
     assert_eq!(res.status(), 201);
-    assert!(res.headers().get("idempotent-replayed").is_none(), "not Ana's answer");
+    assert!(
+        res.headers().get("idempotent-replayed").is_none(),
+        "not Ana's answer"
+    );
     let res = create(&app, &bo, "shared", "a dragon").await;
     assert_eq!(res.status(), 422, "Bo's own key now holds Bo's parameters");
     assert_eq!(character_count(&app, &ana).await, 1);
     assert_eq!(character_count(&app, &bo).await, 1);
-    assert_eq!(app.credits(&ana).await, app.credits(&bo).await, "each charged once");
+    assert_eq!(
+        app.credits(&ana).await,
+        app.credits(&bo).await,
+        "each charged once"
+    );
 }

@@ -31,7 +31,9 @@ pub async fn credits(command: CreditsCommand, config: &Config) -> Result<(), Str
     credits::grant(&db, &user.id, amount, &key, "granted by operator (cli)")
         .await
         .map_err(|e| e.message)?;
-    let balance = credits::balance(&db, &user.id).await.map_err(|e| e.message)?;
+    let balance = credits::balance(&db, &user.id)
+        .await
+        .map_err(|e| e.message)?;
     println!("granted {amount} credits to {email}; balance now {balance}");
     Ok(())
 }
@@ -75,7 +77,9 @@ fn parse_amount(raw: &str) -> Result<i64, String> {
         Ok(_) => Err(format!(
             "the amount must be between 1 and 1000000000 credits, not {raw}"
         )),
-        Err(_) => Err(format!("the amount must be a whole number of credits, not {raw:?}")),
+        Err(_) => Err(format!(
+            "the amount must be a whole number of credits, not {raw:?}"
+        )),
     }
 }
 

@@ -140,7 +140,9 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
         .route("/healthz", get(healthz))
         .merge(crate::api::routes())
         .merge(crate::store::media::routes(state.studio.media.clone()))
-        .leptos_routes(&state, generate_route_list(App), move || shell(options.clone()))
+        .leptos_routes(&state, generate_route_list(App), move || {
+            shell(options.clone())
+        })
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
     // Limits need the session (inside it); headers, client address and CSRF come first (outside).
     let routes = guard::inner(routes, &state).layer(session_layer);

@@ -103,7 +103,8 @@ impl Limits {
                 return refuse(&path, refusal(), Some(wait));
             }
         }
-        next.run(Request::from_parts(parts, Body::from(bytes))).await
+        next.run(Request::from_parts(parts, Body::from(bytes)))
+            .await
     }
 }
 
@@ -131,7 +132,12 @@ pub fn spawn_cleanup(limits: Weak<Limits>, shutdown: CancellationToken) {
             let Some(limits) = limits.upgrade() else {
                 return;
             };
-            for limit in [&limits.login_ip, &limits.login_email, &limits.paid, &limits.poll] {
+            for limit in [
+                &limits.login_ip,
+                &limits.login_email,
+                &limits.paid,
+                &limits.poll,
+            ] {
                 limit.forget_idle();
             }
         }

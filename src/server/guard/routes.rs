@@ -66,7 +66,12 @@ pub fn classify(method: &Method, path: &str) -> Option<Class> {
     }
 }
 
-pub async fn middleware(state: AppState, limits: Arc<Limits>, req: Request, next: Next) -> Response {
+pub async fn middleware(
+    state: AppState,
+    limits: Arc<Limits>,
+    req: Request,
+    next: Next,
+) -> Response {
     let path = req.uri().path().to_string();
     let Some(class) = classify(req.method(), &path) else {
         return next.run(req).await;
@@ -115,7 +120,9 @@ fn signup_closed() -> AppError {
 /// The caller, when the request is authenticated (the handler reports it otherwise).
 async fn user_of(req: Request, state: &AppState) -> (Request, Option<CurrentUser>) {
     let (mut parts, body) = req.into_parts();
-    let user = CurrentUser::from_request_parts(&mut parts, state).await.ok();
+    let user = CurrentUser::from_request_parts(&mut parts, state)
+        .await
+        .ok();
     (Request::from_parts(parts, body), user)
 }
 
@@ -138,7 +145,10 @@ mod tests {
         }
         assert_eq!(classify(&Method::GET, "/api/characters"), None);
         assert_eq!(classify(&Method::POST, "/api/generations/abc/cancel"), None);
-        assert_eq!(classify(&Method::GET, "/api/a2e/avatar-status"), Some(Class::Poll));
+        assert_eq!(
+            classify(&Method::GET, "/api/a2e/avatar-status"),
+            Some(Class::Poll)
+        );
         assert_eq!(
             classify(&Method::POST, server_fns::auth::LogIn::PATH),
             Some(Class::Login { signup: false })

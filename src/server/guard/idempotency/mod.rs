@@ -58,7 +58,10 @@ pub async fn run(db: &Db, user: &str, req: Request, next: Next) -> Response {
         key,
     };
     match job.claim(&print).await {
-        Ok(Claimed::Run) => job.answer(next, Request::from_parts(parts, Body::from(bytes))).await,
+        Ok(Claimed::Run) => {
+            job.answer(next, Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
         Ok(Claimed::Replay(row)) => replay(row),
         Ok(Claimed::Refused(err)) => refuse(&path, err, None),
         Err(err) => refuse(&path, AppError::from(err), None),
@@ -179,7 +182,10 @@ fn replay(row: store::KeyRow) -> Response {
         .unwrap_or(StatusCode::OK);
     let mut response = (status, row.body.unwrap_or_default()).into_response();
     let headers = response.headers_mut();
-    if let Some(value) = row.content_type.and_then(|c| HeaderValue::from_str(&c).ok()) {
+    if let Some(value) = row
+        .content_type
+        .and_then(|c| HeaderValue::from_str(&c).ok())
+    {
         headers.insert(header::CONTENT_TYPE, value);
     }
     headers.insert(REPLAYED, HeaderValue::from_static("true"));
