@@ -14,6 +14,7 @@ on_both_databases!(
     the_same_key_with_other_parameters_is_refused,
     a_repeat_while_the_first_runs_is_refused_and_the_answer_is_kept_for_a_client_that_left,
     keys_belong_to_their_user,
+    abandoned_and_expired_keys_run_afresh_and_expired_ones_are_swept,
 );
 
 const KEY: &str = "idempotency-key";
@@ -192,4 +193,47 @@ async fn keys_belong_to_their_user(backend: Backend) {
         app.credits(&bo).await,
         "each charged once"
     );
+}
+
+async fn age_key(app: &TestApp, key: &str, set: &str) {
+    let sql = format!("UPDATE idempotency_keys SET {set} WHERE idem_key = $1");
+    sqlx::query(&sql)
+        .bind(key)
+        .execute(&app.state.studio.db.pool)
+        .await
+        .unwrap();
+}
+
+async fn abandoned_and_expired_keys_run_afresh_and_expired_ones_are_swept(backend: Backend) {
+    let app = TestApp::fast(backend, 100).await;
+    let (ana, _) = app.user("ana@example.com").await;
+    assert_eq!(create(&app, &ana, "k", "a knight").await.status(), 201);
+    // An instance died while answering: its claim is still "running", unrefreshed for 10 minutes.
+    let ten_minutes = 10 * 60 * 1000;
+    age_key(
+        &app,
+        "k",
+        &format!("state = 'running', updated_at = updated_at - {ten_minutes}"),
+    )
+    .await;
+    let res = create(&app, &ana, "k", "a knight").await;
+    assert_eq!(res.status(), 201, "an abandoned claim is taken over");
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    assert_eq!(key_state(&app, "k").await.as_deref(), Some("done"));
+    assert_eq!(character_count(&app, &ana).await, 2);
+    // After 24 hours a key is forgotten: the request runs again, even with other parameters.
+    let a_day = 25 * 60 * 60 * 1000;
+    age_key(&app, "k", &format!("created_at = created_at - {a_day}")).await;
+    let res = create(&app, &ana, "k", "a dragon").await;
+    assert_eq!(res.status(), 201);
+    assert!(res.headers().get("idempotent-replayed").is_none());
+    assert_eq!(character_count(&app, &ana).await, 3);
+    // The sweep removes expired keys and keeps the others.
+    assert_eq!(create(&app, &ana, "fresh", "a knight").await.status(), 201);
+    age_key(&app, "k", &format!("created_at = created_at - {a_day}")).await;
+    let db = &app.state.studio.db;
+    let swept = avatar_studio::server::guard::idempotency::sweep_expired(db).await;
+    assert_eq!(swept.unwrap(), 1);
+    assert_eq!(key_state(&app, "k").await, None);
+    assert_eq!(key_state(&app, "fresh").await.as_deref(), Some("done"));
 }

@@ -152,16 +152,11 @@ mod tests {
     fn cookies_without_origin_are_refused_tokens_and_safe_methods_pass() {
         let guard = SameSite::new("http://127.0.0.1:3000");
         let cookie = (header::COOKIE, "avatar_studio_session=abc");
-        assert!(guard
-            .check(&Method::POST, &headers(std::slice::from_ref(&cookie)))
-            .is_err());
-        assert!(guard
-            .check(&Method::DELETE, &headers(std::slice::from_ref(&cookie)))
-            .is_err());
+        let with_cookie = headers(std::slice::from_ref(&cookie));
+        assert!(guard.check(&Method::POST, &with_cookie).is_err());
+        assert!(guard.check(&Method::DELETE, &with_cookie).is_err());
+        assert!(guard.check(&Method::GET, &with_cookie).is_ok());
         assert!(guard.check(&Method::POST, &headers(&[])).is_ok());
-        assert!(guard
-            .check(&Method::GET, &headers(std::slice::from_ref(&cookie)))
-            .is_ok());
         let bearer = (header::AUTHORIZATION, "Bearer as_123");
         let evil = (header::ORIGIN, "https://evil.example");
         assert!(guard

@@ -236,7 +236,12 @@ fn hash_without(hash: &mut Sha256, body: &[u8], needle: &[u8]) {
     hash.update(rest);
 }
 
-/// Deletes expired keys every hour.
+/// Deletes the keys older than 24 hours; returns how many.
+pub async fn sweep_expired(db: &Db) -> sqlx::Result<u64> {
+    store::sweep(db, now_millis() - KEEP_MS).await
+}
+
+/// Deletes expired keys every hour (and once at start).
 pub fn spawn_sweep(db: Db, shutdown: CancellationToken) {
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(Duration::from_secs(60 * 60));
@@ -245,7 +250,7 @@ pub fn spawn_sweep(db: Db, shutdown: CancellationToken) {
                 _ = shutdown.cancelled() => return,
                 _ = tick.tick() => {}
             }
-            match store::sweep(&db, now_millis() - KEEP_MS).await {
+            match sweep_expired(&db).await {
                 Ok(0) => {}
                 Ok(n) => tracing::info!(removed = n, "expired idempotency keys swept"),
                 Err(err) => tracing::warn!(error = %err, "idempotency key sweep failed"),
