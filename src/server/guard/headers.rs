@@ -32,8 +32,7 @@ pub fn content_security_policy(nonce: &str) -> String {
     [
         "default-src 'self'",
         &format!("script-src 'self' 'wasm-unsafe-eval' 'nonce-{nonce}'"),
-        // Inline style attributes (progress bars' widths) cannot run code; scripts stay strict.
-        "style-src 'self' 'unsafe-inline'",
+        "style-src 'self'",
         "img-src 'self' data: blob:",
         "media-src 'self' blob:",
         "connect-src 'self'",
