@@ -60,7 +60,9 @@ async fn characters_until(
     secs: u64,
     check: impl Fn(&[Value]) -> bool,
 ) -> Vec<Value> {
-    for _ in 0..secs * 20 {
+    // Generous bounds (the suite shares two cores): they catch work that never ends, not speed.
+    let until = std::time::Instant::now() + Duration::from_secs(secs * 3);
+    while std::time::Instant::now() < until {
         let list: Vec<Value> = app.get_json(client, "/api/characters").await;
         if check(&list) {
             return list;
@@ -78,7 +80,9 @@ async fn generation_until(
     secs: u64,
     check: impl Fn(&Value) -> bool,
 ) -> Value {
-    for _ in 0..secs * 20 {
+    // Generous bounds (the suite shares two cores): they catch work that never ends, not speed.
+    let until = std::time::Instant::now() + Duration::from_secs(secs * 3);
+    while std::time::Instant::now() < until {
         let g: Value = app
             .get_json(client, &format!("/api/generations/{id}"))
             .await;
