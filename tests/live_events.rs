@@ -94,13 +94,14 @@ async fn a_page_sees_changes_made_through_another_instance(backend: Backend) {
     // One browser: the session cookie is valid on both instances (sessions live in the database).
     let (client, _) = a.user("live@example.com").await;
     let mut events = event_stream(&a, &client).await;
-    let res = b
-        .post(
-            &client,
-            "/api/a2e/character",
-            json!({ "prompt": "a lighthouse keeper" }),
-        )
-        .await;
+    // The same browser on B's pages (B's own Origin, as the CSRF check wants).
+    let res = client
+        .post(b.url("/api/a2e/character"))
+        .header("origin", &b.base)
+        .json(&json!({ "prompt": "a lighthouse keeper" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 201);
     let created: Value = res.json().await.unwrap();
     until_event(&mut events, "character", created["id"].as_str().unwrap()).await;
