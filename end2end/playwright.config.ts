@@ -14,7 +14,10 @@ export default defineConfig({
   expect: { timeout: 20_000 },
   fullyParallel: false,
   workers: 1,
-  retries: 0,
+  // One retry, reported as "flaky" in the summary: a page whose server-rendered stream stalls
+  // (a Leptos bug with one resource read in several Suspense boundaries, leptos-rs/leptos#4851)
+  // is opened again instead of failing the run; it stays visible, never hidden.
+  retries: 1,
   reporter: [['list']],
   outputDir: 'test-results',
   use: {
