@@ -329,9 +329,14 @@ impl JobHandler for CharacterJob {
                 return Ok::<_, DomainError>(());
             }
             let work = rows::work(&mut tx, id).await?.unwrap_or_default();
-            if let Some(charge) = work.charge().or(job.reservation_key.as_deref()) {
-                super::credits::close_in(&mut tx, user_id, charge, super::credits::Close::Refund)
-                    .await?;
+            // Only a hold still open goes back: the portrait's, once settled, was earned (a
+            // training refused after it must not make giving up fail for ever).
+            let holds = [work.charge(), job.reservation_key.as_deref()];
+            for charge in holds.into_iter().flatten() {
+                if super::credits::is_open(&mut tx, user_id, charge).await? {
+                    let refund = super::credits::Close::Refund;
+                    super::credits::close_in(&mut tx, user_id, charge, refund).await?;
+                }
             }
             let state = match work {
                 CharacterWork::Continue { .. } => AvatarState {
