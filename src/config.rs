@@ -124,6 +124,20 @@ pub struct Config {
     #[arg(long, env = "MEDIA_MAX_AUDIO_MB", default_value_t = 50)]
     pub media_max_audio_mb: u64,
 
+    /// What each user may keep in the media store (uploads and results), in MB; 0: no limit.
+    /// Past it, uploads and new work are refused (507) until something is deleted.
+    #[arg(long, env = "USER_STORAGE_MB", default_value_t = 2048)]
+    pub user_storage_mb: u64,
+
+    /// An uploaded file no character or generation uses is removed after this many seconds,
+    /// and so is a file no user keeps any more.
+    #[arg(long, env = "UNUSED_MEDIA_SECS", default_value_t = 86_400)]
+    pub unused_media_secs: u64,
+
+    /// How often unused media is looked for, in seconds.
+    #[arg(long, env = "MEDIA_SWEEP_SECS", default_value_t = 3_600)]
+    pub media_sweep_secs: u64,
+
     /// Public URL of this server, used for links A2E must fetch [default: http://LEPTOS_SITE_ADDR].
     #[arg(long, env = "PUBLIC_BASE_URL")]
     pub public_base_url: Option<String>,
@@ -365,6 +379,9 @@ impl fmt::Debug for Config {
             .field("a2e_retry_deadline_secs", &self.a2e_retry_deadline_secs)
             .field("job_deadline_secs", &self.job_deadline_secs)
             .field("reconcile_secs", &self.reconcile_secs)
+            .field("user_storage_mb", &self.user_storage_mb)
+            .field("unused_media_secs", &self.unused_media_secs)
+            .field("media_sweep_secs", &self.media_sweep_secs)
             .field("a2e_poll_ms", &self.a2e_poll_ms)
             .field("secure_cookies", &self.secure_cookies)
             .field("signup", &self.signup)

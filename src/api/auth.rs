@@ -1,7 +1,7 @@
 //! Accounts over JSON: sign-up, log-in, log-out, the current user and personal API tokens.
 
 use super::json::ApiJson;
-use crate::domain::{accounts, credits, tokens};
+use crate::domain::{accounts, credits, media, tokens};
 use crate::error::AppError;
 use crate::server::session::{self, CurrentUser};
 use crate::server::state::AppState;
@@ -22,14 +22,20 @@ pub struct Me {
     id: String,
     email: String,
     credits: i64,
+    /// Bytes of media the user keeps, and their quota (`null`: no limit).
+    storage_used: u64,
+    storage_quota: Option<u64>,
 }
 
 async fn me_of(state: &AppState, user: accounts::User) -> Result<Json<Me>, AppError> {
     let credits = credits::balance(&state.studio.db, &user.id).await?;
+    let storage = media::usage(&state.studio, &user.id).await?;
     Ok(Json(Me {
         id: user.id,
         email: user.email,
         credits,
+        storage_used: storage.used,
+        storage_quota: storage.quota,
     }))
 }
 

@@ -2,7 +2,8 @@
 //! and `/api/characters` for listing, uploads and training actions.
 
 use super::json::ApiJson;
-use crate::domain::avatars;
+use super::upload;
+use crate::domain::{avatars, media};
 use crate::domain::characters::{self, PromptInput};
 use crate::error::AppError;
 use crate::models::{self, Character};
@@ -205,31 +206,6 @@ pub async fn retry_training(
     ))
 }
 
-/// The most a text field of a form may hold: prompts are at most 2,000 characters.
-const MAX_FORM_TEXT: usize = 8 * 1024;
-
-/// Reads a form's text field, refusing it (400) once it outgrows `MAX_FORM_TEXT`, before more
-/// of it is buffered.
-async fn small_text(mut field: axum::extract::multipart::Field<'_>) -> Result<String, AppError> {
-    let name = field.name().unwrap_or("field").to_string();
-    let mut bytes = Vec::new();
-    while let Some(chunk) = field
-        .chunk()
-        .await
-        .map_err(|e| AppError::new(e.status().as_u16(), "invalid_form", e.body_text()))?
-    {
-        if bytes.len() + chunk.len() > MAX_FORM_TEXT {
-            return Err(AppError::bad_request(
-                "field_too_long",
-                format!("The form field `{name}` is too long (at most {MAX_FORM_TEXT} bytes)."),
-            ));
-        }
-        bytes.extend_from_slice(&chunk);
-    }
-    String::from_utf8(bytes)
-        .map_err(|_| AppError::bad_request("invalid_form", format!("`{name}` is not UTF-8 text.")))
-}
-
 /// `POST /api/characters` (multipart): `file` (image or video), `name`, and optionally
 /// `prompt`, `outfit_description`, `model_version`, `gender`. Free: nothing is generated.
 pub async fn upload(
@@ -237,20 +213,20 @@ pub async fn upload(
     user: CurrentUser,
     mut form: Multipart,
 ) -> Result<(StatusCode, Json<Character>), AppError> {
-    let bad_form = |e: axum::extract::multipart::MultipartError| {
-        AppError::new(e.status().as_u16(), "invalid_form", e.body_text())
-    };
+    let studio = &state.studio;
+    let usage = media::usage(studio, &user.id).await?;
     let mut fields = std::collections::HashMap::new();
     let mut file = None;
-    while let Some(field) = form.next_field().await.map_err(bad_form)? {
+    while let Some(field) = form.next_field().await.map_err(upload::bad_form)? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
-            file = Some(field.bytes().await.map_err(bad_form)?);
+            let accept = [MediaKind::Image, MediaKind::Video];
+            file = Some(upload::read_file(field, studio.media.limits(), usage, &accept).await?);
         } else if fields.len() < 16 {
-            fields.insert(name, small_text(field).await?);
+            fields.insert(name, upload::small_text(field).await?);
         }
     }
-    let file = file.filter(|f| !f.is_empty()).ok_or_else(|| {
+    let (file, kind) = file.ok_or_else(|| {
         AppError::bad_request("missing_file", "Attach an image or a video as `file`.")
     })?;
     let text = |k: &str| fields.get(k).cloned().filter(|v| !v.trim().is_empty());
@@ -264,19 +240,8 @@ pub async fn upload(
         None,
         false,
     )?;
-    let kind = match crate::store::media::sniff(&file) {
-        Some((MediaKind::Video, _, _)) => MediaKind::Video,
-        Some((MediaKind::Image, _, _)) => MediaKind::Image,
-        _ => {
-            return Err(AppError::new(
-                415,
-                "unsupported_media_type",
-                "Upload a PNG, JPEG or WebP image, or an MP4, WebM or MOV video.",
-            ))
-        }
-    };
-    let media = state.studio.media.put_upload(file, kind).await?;
-    let character = characters::create_from_upload(&state.studio, &user.id, details, media).await?;
+    let media = media::keep_upload(studio, &user.id, file, kind).await?;
+    let character = characters::create_from_upload(studio, &user.id, details, media).await?;
     Ok((StatusCode::CREATED, Json(character)))
 }
 
@@ -284,16 +249,17 @@ pub async fn upload(
 /// (a driving video, a voice), checked by content. Answers `{url, content_type, size}`.
 pub async fn upload_media(
     State(state): State<AppState>,
-    _user: CurrentUser,
+    user: CurrentUser,
     mut form: Multipart,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
-    let bad_form = |e: axum::extract::multipart::MultipartError| {
-        AppError::new(e.status().as_u16(), "invalid_form", e.body_text())
-    };
-    while let Some(field) = form.next_field().await.map_err(bad_form)? {
+    let studio = &state.studio;
+    let usage = media::usage(studio, &user.id).await?;
+    while let Some(field) = form.next_field().await.map_err(upload::bad_form)? {
         if field.name() == Some("file") {
-            let bytes = field.bytes().await.map_err(bad_form)?;
-            let media = state.studio.media.put_upload(bytes, None).await?;
+            let accept = [MediaKind::Image, MediaKind::Video, MediaKind::Audio];
+            let (bytes, kind) =
+                upload::read_file(field, studio.media.limits(), usage, &accept).await?;
+            let media = media::keep_upload(studio, &user.id, bytes, kind).await?;
             let body = serde_json::json!({ "url": media.url, "content_type": media.content_type, "size": media.size });
             return Ok((StatusCode::CREATED, Json(body)));
         }

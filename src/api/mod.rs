@@ -5,6 +5,7 @@ pub mod characters;
 pub mod events;
 pub mod generations;
 pub mod json;
+pub mod upload;
 
 use crate::error::AppError;
 use crate::server::state::AppState;

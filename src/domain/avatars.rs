@@ -3,6 +3,7 @@
 //! exactly once (see `once`), each charge settled or refunded by the job that holds it.
 
 use super::error::DomainError;
+use super::media;
 use super::once::{self, StepError, StepResult};
 use super::studio::Studio;
 use crate::a2e::{self, A2eError, TaskFamily, TaskStatus};
@@ -66,17 +67,15 @@ pub async fn schedule_removal_in(
 /// Keeps a reference image given by URL or data URL, checked like an upload.
 pub async fn keep_reference_image(
     studio: &Studio,
+    user_id: &str,
     reference: &str,
 ) -> Result<StoredMedia, DomainError> {
     let reference = reference.trim();
     let media = if let Some(data) = reference.strip_prefix("data:") {
         let bytes = decode_data_url(data)?;
-        studio
-            .media
-            .put_upload(bytes.into(), MediaKind::Image)
-            .await?
+        media::keep_upload(studio, user_id, bytes.into(), MediaKind::Image).await?
     } else if reference.starts_with("http://") || reference.starts_with("https://") {
-        match studio.media.own(reference, MediaKind::Image).await {
+        match media::keep_own(studio, user_id, reference, MediaKind::Image).await {
             Some(own) => own?,
             None => {
                 let checked = studio
@@ -85,9 +84,7 @@ pub async fn keep_reference_image(
                     .await
                     .map_err(|refused| DomainError::invalid("url_refused", refused))?;
                 let url = checked.url.as_str();
-                studio
-                    .media
-                    .copy_user_url(&checked.client, url, MediaKind::Image)
+                media::keep_user_url(studio, user_id, &checked.client, url, MediaKind::Image)
                     .await?
             }
         }
@@ -186,7 +183,7 @@ async fn state_from_record(
     match record.current_status {
         TaskStatus::Completed => AvatarState {
             progress: Some(100),
-            preview_url: keep_preview(studio, record).await,
+            preview_url: keep_preview(studio, &character.user_id, record).await,
             ..AvatarState::of(AvatarStatus::Completed)
         },
         TaskStatus::Failed => AvatarState::failed(
@@ -205,12 +202,12 @@ async fn state_from_record(
 }
 
 /// A2E's preview URLs expire: keep a copy. A preview is a nicety, so failing to copy is no error.
-async fn keep_preview(studio: &Studio, record: &a2e::Record) -> Option<String> {
+async fn keep_preview(studio: &Studio, user_id: &str, record: &a2e::Record) -> Option<String> {
     let url = record
         .preview_result_url
         .as_ref()
         .or(record.cover_url.as_ref())?;
-    match studio.media.copy_from_url(&studio.http, url).await {
+    match media::keep_result(studio, user_id, url).await {
         Ok(media) => Some(media.url),
         Err(err) => {
             tracing::warn!(error = %err, "could not keep the avatar preview");
@@ -451,9 +448,7 @@ async fn portrait_step(ctx: &Ctx<'_>, start: StartState, charge: String) -> Step
         .image_urls
         .first()
         .ok_or_else(|| StepError::Fail("A2E finished the portrait but sent no image.".into()))?;
-    let image = studio
-        .media
-        .copy_from_url(&studio.http, url)
+    let image = media::keep_result(studio, &c.user_id, url)
         .await
         .map_err(|e| StepError::Later {
             reason: e.to_string(),

@@ -158,10 +158,12 @@ pub async fn create_from_prompt(
         input.tags,
         reference.is_none(),
     )?;
+    // New work makes new files: refused once the user's storage is full.
+    super::media::room(studio, user_id).await?;
     let id = store::new_id();
     let (image_url, source, work) = match reference {
         Some(reference) => (
-            Some(avatars::keep_reference_image(studio, &reference).await?.url),
+            Some(avatars::keep_reference_image(studio, user_id, &reference).await?.url),
             Source::UploadedImage,
             first_training(),
         ),
@@ -323,6 +325,10 @@ pub async fn delete(studio: &Studio, user_id: &str, id: &str) -> Result<(), Doma
         id,
         serde_json::json!({ "deleted": true }),
     );
+    // Its files go now unless something else uses them (a client hanging up must not stop it).
+    let keys = super::media::keys_in(&serde_json::to_string(&character).unwrap_or_default());
+    let (studio, user_id) = (studio.clone(), user_id.to_string());
+    tokio::spawn(async move { super::media::release(&studio, &user_id, &keys).await });
     Ok(())
 }
 

@@ -179,7 +179,7 @@ impl Worker<'_> {
         let (status, urls) = poll(self.studio, api, &task).await?;
         match status {
             TaskStatus::Completed => {
-                g.result_urls = keep_all(self.studio, &urls).await?;
+                g.result_urls = keep_all(self.studio, &g.user_id, &urls).await?;
                 self.save(g).await?;
                 Ok(Outcome::Done)
             }
@@ -209,7 +209,7 @@ impl Worker<'_> {
         let (status, urls) = poll(self.studio, api, &task).await?;
         match status {
             TaskStatus::Completed => {
-                g.result_urls = keep_all(self.studio, &urls).await?;
+                g.result_urls = keep_all(self.studio, &g.user_id, &urls).await?;
                 Ok(Step::Finished)
             }
             TaskStatus::Failed => Err(StepError::Fail(
@@ -428,7 +428,7 @@ impl Worker<'_> {
             g.work.steps[index].scene = StartState::Started { task_id: task };
         } else if step.scene_url.is_none() {
             let task = step.scene.task_id().unwrap_or_default();
-            if let Some(url) = poll_move(self.studio, TaskApi::Scene, task, index).await? {
+            if let Some(url) = poll_move(self.studio, &g.user_id, TaskApi::Scene, task, index).await? {
                 g.work.steps[index].scene_url = Some(url);
             }
         } else if step.video.task_id().is_none() {
@@ -443,7 +443,7 @@ impl Worker<'_> {
             g.work.steps[index].video = StartState::Started { task_id: task };
         } else {
             let task = step.video.task_id().unwrap_or_default();
-            if let Some(url) = poll_move(self.studio, TaskApi::I2v, task, index).await? {
+            if let Some(url) = poll_move(self.studio, &g.user_id, TaskApi::I2v, task, index).await? {
                 g.work.steps[index].video_url = Some(url);
             }
         }
@@ -623,15 +623,13 @@ async fn poll(studio: &Studio, api: TaskApi, task: &str) -> StepResult<(TaskStat
     Ok((record.current_status, urls))
 }
 
-async fn keep_all(studio: &Studio, urls: &[String]) -> StepResult<Vec<String>> {
+async fn keep_all(studio: &Studio, user_id: &str, urls: &[String]) -> StepResult<Vec<String>> {
     if urls.is_empty() {
         return Err(StepError::Fail("A2E finished but sent no result.".into()));
     }
     let mut kept = Vec::with_capacity(urls.len());
     for url in urls {
-        let media = studio
-            .media
-            .copy_from_url(&studio.http, url)
+        let media = super::media::keep_result(studio, user_id, url)
             .await
             .map_err(|e| StepError::Later {
                 reason: e.to_string(),
@@ -644,13 +642,14 @@ async fn keep_all(studio: &Studio, urls: &[String]) -> StepResult<Vec<String>> {
 /// Polls one task of a fight move: its result, kept in our store, once done.
 async fn poll_move(
     studio: &Studio,
+    user_id: &str,
     api: TaskApi,
     task: &str,
     index: usize,
 ) -> StepResult<Option<String>> {
     let (status, urls) = poll(studio, api, task).await?;
     match status {
-        TaskStatus::Completed => Ok(keep_all(studio, &urls).await?.into_iter().next()),
+        TaskStatus::Completed => Ok(keep_all(studio, user_id, &urls).await?.into_iter().next()),
         TaskStatus::Failed => {
             let reason = urls.first().cloned().unwrap_or_default();
             Err(StepError::Fail(format!("Move {}: {reason}", index + 1)))

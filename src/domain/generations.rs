@@ -252,7 +252,7 @@ pub async fn create_scene(
     let aspect = check_aspect(input.aspect_ratio.as_deref())?;
     let characters = choose_all(studio, user_id, &input.character_refs, false).await?;
     let sketch_url = match non_empty(&input.sketch) {
-        Some(sketch) => Some(keep_sketch(studio, sketch).await?),
+        Some(sketch) => Some(keep_sketch(studio, user_id, sketch).await?),
         None => None,
     };
     let spec = GenerationSpec::Scene {
@@ -264,7 +264,7 @@ pub async fn create_scene(
     submit(studio, user_id, spec).await
 }
 
-async fn keep_sketch(studio: &Studio, sketch: &str) -> Result<String, DomainError> {
+async fn keep_sketch(studio: &Studio, user_id: &str, sketch: &str) -> Result<String, DomainError> {
     if studio.media.key_from_url(sketch).is_some() {
         return Ok(sketch.to_string());
     }
@@ -286,11 +286,11 @@ async fn keep_sketch(studio: &Studio, sketch: &str) -> Result<String, DomainErro
                 "The sketch is not valid base64 image data.",
             )
         })?;
-    Ok(studio
-        .media
-        .put_upload(bytes.into(), MediaKind::Image)
-        .await?
-        .url)
+    Ok(
+        super::media::keep_upload(studio, user_id, bytes.into(), MediaKind::Image)
+            .await?
+            .url,
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -518,6 +518,8 @@ pub async fn submit(
     spec: GenerationSpec,
 ) -> Result<Generation, DomainError> {
     let references = references_of(studio, user_id, &spec).await?;
+    // New work makes new files: refused once the user's storage is full.
+    super::media::room(studio, user_id).await?;
     let id = store::new_id();
     let key = charge_key(&id);
     let cost = price_of(studio, &spec);

@@ -7,6 +7,7 @@ pub mod credits;
 pub mod error;
 pub mod generation_worker;
 pub mod generations;
+pub mod media;
 pub mod once;
 pub mod reconciler;
 pub mod studio;

@@ -13,19 +13,14 @@ const GRACE_MS: i64 = 60_000;
 
 /// Makes sure the reconciler is queued (once, whatever the number of instances).
 pub async fn schedule(studio: &Studio, every_ms: i64) -> Result<(), sqlx::Error> {
-    let job = NewJob {
-        kind: RECONCILE_JOB,
-        user_id: None,
-        subject_id: None,
-        payload: serde_json::to_value(Every {
-            every_ms: every_ms.max(1_000),
-        })
-        .unwrap_or_default(),
-        delay_ms: every_ms.max(1_000),
-        dedupe_key: Some(RECONCILE_JOB.into()),
-        reservation_key: None,
-        deadline_ms: i64::MAX / 4,
+    let every = Every {
+        every_ms: every_ms.max(1_000),
     };
+    let job = NewJob::recurring(
+        RECONCILE_JOB,
+        every_ms,
+        serde_json::to_value(every).unwrap_or_default(),
+    );
     queue::enqueue(&studio.db, job).await?;
     Ok(())
 }

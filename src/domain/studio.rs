@@ -23,6 +23,8 @@ pub struct Studio {
     pub retry_deadline_ms: i64,
     /// Every job ends by this age (ms).
     pub job_deadline_ms: i64,
+    /// What each user may keep in the media store, in bytes (0: no limit).
+    pub user_storage_bytes: u64,
 }
 
 /// How time at A2E relates to ours: 1 for the real service, the speed-up for the simulator.

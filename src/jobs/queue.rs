@@ -34,6 +34,21 @@ impl NewJob {
             deadline_ms: DEFAULT_DEADLINE_MS,
         }
     }
+
+    /// A housekeeping job that runs again and again (its handler answers `Outcome::Again`),
+    /// queued once whatever the number of instances, first after `every_ms`.
+    pub fn recurring(kind: &'static str, every_ms: i64, payload: Value) -> Self {
+        Self {
+            kind,
+            user_id: None,
+            subject_id: None,
+            payload,
+            delay_ms: every_ms.max(1_000),
+            dedupe_key: Some(kind.to_string()),
+            reservation_key: None,
+            deadline_ms: i64::MAX / 4,
+        }
+    }
 }
 
 /// Jobs made without a stated deadline end within a day.

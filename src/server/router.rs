@@ -7,7 +7,7 @@ use crate::app::{shell, App};
 use crate::config::Config;
 use crate::domain::generation_worker::GenerationWorker;
 use crate::domain::studio::{Clock, Studio};
-use crate::domain::{avatars, generations, reconciler};
+use crate::domain::{avatars, generations, media, reconciler};
 use crate::jobs::Runner;
 use crate::live::EventHub;
 use crate::simulator::{self, SimulatorConfig};
@@ -77,6 +77,7 @@ pub async fn build(config: Config) -> Result<Built, String> {
         ),
         retry_deadline_ms: config.a2e_retry_deadline_secs as i64 * 1000,
         job_deadline_ms: config.job_deadline_secs as i64 * 1000,
+        user_storage_bytes: config.user_storage_mb << 20,
     };
     let character_job = Arc::new(avatars::CharacterJob(studio.clone()));
     jobs.handle(avatars::CHARACTER_JOB, character_job.clone());
@@ -97,6 +98,18 @@ pub async fn build(config: Config) -> Result<Built, String> {
     reconciler::schedule(&studio, config.reconcile_secs as i64 * 1000)
         .await
         .map_err(|e| format!("cannot schedule the credit reconciler: {e}"))?;
+    let sweep_every_ms = config.media_sweep_secs as i64 * 1000;
+    jobs.handle(
+        media::MEDIA_SWEEP_JOB,
+        Arc::new(media::MediaSweeper {
+            studio: studio.clone(),
+            every_ms: sweep_every_ms,
+            grace_ms: config.unused_media_secs as i64 * 1000,
+        }),
+    );
+    media::schedule(&studio, sweep_every_ms)
+        .await
+        .map_err(|e| format!("cannot schedule the media sweep: {e}"))?;
     let runner = match config.run_jobs {
         true => jobs.spawn(shutdown.clone().cancelled_owned()),
         false => tokio::spawn(async {}),

@@ -5,6 +5,7 @@ pub mod db;
 pub mod generations;
 pub mod ledger;
 pub mod media;
+pub mod media_usage;
 pub mod sessions;
 pub mod tokens;
 pub mod users;

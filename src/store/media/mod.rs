@@ -48,7 +48,7 @@ impl Default for MediaLimits {
 }
 
 impl MediaLimits {
-    fn for_kind(&self, kind: MediaKind) -> u64 {
+    pub fn for_kind(&self, kind: MediaKind) -> u64 {
         match kind {
             MediaKind::Image => self.image_bytes,
             MediaKind::Video => self.video_bytes,
@@ -59,6 +59,11 @@ impl MediaLimits {
     fn largest(&self) -> u64 {
         self.image_bytes.max(self.video_bytes).max(self.audio_bytes)
     }
+}
+
+/// Whether `key` is the name of one of our files (`<sha256 hex>.<ext>`).
+pub fn is_key(key: &str) -> bool {
+    serve::valid_key(key)
 }
 
 /// A file in the store.
@@ -79,6 +84,8 @@ pub enum MediaError {
     Unsupported(String),
     #[error("the file is larger than {limit_mb} MB")]
     TooLarge { limit_mb: u64 },
+    #[error("the storage quota is used up ({used_mb} of {quota_mb} MB)")]
+    StorageFull { used_mb: u64, quota_mb: u64 },
     #[error("could not fetch the media: {0}")]
     Fetch(String),
     #[error("the media store failed: {0}")]
@@ -95,6 +102,12 @@ impl From<MediaError> for crate::error::AppError {
                 413,
                 "too_large",
                 format!("The file is larger than the {limit_mb} MB allowed."),
+            ),
+            // RFC 4331: a quota that a request would exceed is 507 Insufficient Storage.
+            MediaError::StorageFull { used_mb, quota_mb } => AppError::new(
+                507,
+                "storage_full",
+                format!("Your storage is full ({used_mb} of {quota_mb} MB used): delete characters or generations you no longer need."),
             ),
             MediaError::Fetch(detail) => AppError::new(
                 502,
@@ -170,6 +183,10 @@ impl MediaStore {
             public_base: public_base_url.trim_end_matches('/').into(),
             limits,
         })
+    }
+
+    pub fn limits(&self) -> &MediaLimits {
+        &self.limits
     }
 
     pub fn public_url(&self, key: &str) -> String {
@@ -260,16 +277,17 @@ impl MediaStore {
     }
 
     /// Downloads what a user pointed at (through a client the outbound gate checked and
-    /// pinned), capped by the kind expected, and keeps it as an upload of that kind.
+    /// pinned), capped by the kind expected and the user's room left, and keeps it as an
+    /// upload of that kind.
     pub async fn copy_user_url(
         &self,
         http: &reqwest::Client,
         url: &str,
         kind: MediaKind,
+        room: u64,
     ) -> Result<StoredMedia, MediaError> {
-        let fetched = self
-            .copy_capped(http, url, self.limits.for_kind(kind))
-            .await?;
+        let cap = self.limits.for_kind(kind).min(room);
+        let fetched = self.copy_capped(http, url, cap).await?;
         let bytes = self.read(&fetched.key).await.unwrap_or_default();
         self.put_upload(bytes, kind).await
     }
@@ -328,6 +346,31 @@ impl MediaStore {
     pub async fn read(&self, key: &str) -> Option<Bytes> {
         let path = self.path_of(key)?;
         self.objects.get(&path).await.ok()?.bytes().await.ok()
+    }
+
+    /// Deletes a stored file (gone already is fine).
+    pub async fn delete(&self, key: &str) -> Result<(), MediaError> {
+        let Some(path) = self.path_of(key) else {
+            return Ok(());
+        };
+        match self.objects.delete(&path).await {
+            Ok(()) | Err(object_store::Error::NotFound { .. }) => Ok(()),
+            Err(e) => Err(MediaError::Io(format!("deleting {key}: {e}"))),
+        }
+    }
+
+    /// Writes the bytes again if the file went missing (a removal that raced a new claim).
+    pub async fn ensure_stored(&self, key: &str, bytes: &Bytes) -> Result<(), MediaError> {
+        let Some(path) = self.path_of(key) else {
+            return Ok(());
+        };
+        if self.objects.head(&path).await.is_err() {
+            self.objects
+                .put(&path, bytes.clone().into())
+                .await
+                .map_err(|e| MediaError::Io(format!("restoring {key}: {e}")))?;
+        }
+        Ok(())
     }
 
     pub(crate) fn path_of(&self, key: &str) -> Option<ObjectPath> {
