@@ -74,8 +74,12 @@ test('a character without a trained avatar can be used by its image; failures sh
   const res = await postAsPage(page, '/api/a2e/character', { name: 'Blurry Bob', prompt: 'a man in the fog' });
   expect(res.status()).toBe(201);
   await openHydrated(page, '/');
-  await page.getByTestId('character-picker').getByLabel('Use Blurry Bob').check();
-  await page.getByRole('button', { name: 'Use the image now' }).click();
+  const bob = page.getByTestId('character-picker').locator('[data-name="Blurry Bob"]');
+  await expect(bob.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'failed', { timeout: 60_000 });
+  await bob.getByLabel('Use Blurry Bob').check();
+  // A failed avatar never comes: the image is used, nothing waits for it.
+  await expect(bob).toContainText('Its avatar training failed: its image is used.');
+  await expect(bob.getByRole('button', { name: 'Wait for the avatar' })).toHaveCount(0);
   await page.getByLabel('Prompt').fill('Bob walks through the fog');
 
   await request.post('/a2e-sim/_simulator/faults', { data: { rate: 1.0, kinds: ['moderation'] } });
@@ -88,6 +92,10 @@ test('a character without a trained avatar can be used by its image; failures sh
 
   await failed.getByRole('button', { name: /Retry/ }).click();
   await expect(page.locator('[data-testid="generation"][data-kind="scene"][data-status="completed"]')).toBeVisible({ timeout: 60_000 });
+
+  // The training can be retried from the picker, and then its avatar is trained.
+  await bob.getByRole('button', { name: 'Retry training' }).click();
+  await expect(bob.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
 });
 
 test('one picked character speaks typed text and moves like one of my own videos', async ({ page }) => {
@@ -118,6 +126,10 @@ test('one picked character speaks typed text and moves like one of my own videos
   await expect(moved).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
   await expect(moved.getByTestId('references')).toHaveText('With Singer (avatar)');
   await expect.poll(() => moved.locator('video').evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
+  // The driving video chosen above is not lipsync audio: each action keeps its own inputs.
+  await actions.getByRole('button', { name: 'Lipsync' }).click();
+  await expect(actions.getByLabel('Text to speak')).toBeVisible();
+  await expect(actions.getByTestId('audio-chosen')).toHaveCount(0);
 
   await expect(page.getByTestId('credits')).toHaveText(`${300 - 2 * 2 - 8 - 6 - 10} credits`);
 });

@@ -3,19 +3,19 @@
 use leptos::prelude::*;
 
 /// What a page's resources reload on: every live event, and every `refresh` after the user's
-/// own actions. Both may move credits, so the session (header) reloads with them.
+/// own actions. Both may move credits, so the header's balance is fetched again with them.
 pub fn use_live_reload() -> (Signal<(u32, u32)>, Callback<()>) {
     let session = crate::app::session::use_session();
     let live = use_live_updates();
     let reloads = RwSignal::new(0u32);
     let refresh = Callback::new(move |_| {
         reloads.update(|n| *n += 1);
-        session.refresh();
+        session.refresh_credits();
     });
     Effect::new(move |previous: Option<u32>| {
         let now = live.get();
         if previous.is_some_and(|p| p != now) {
-            session.refresh();
+            session.refresh_credits();
         }
         now
     });

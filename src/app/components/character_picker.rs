@@ -1,21 +1,28 @@
 //! Picking characters for a generation, each with its avatar badge. A character still training
-//! asks whether to wait for its avatar or to use its image now.
+//! asks whether to wait for its avatar or to use its image now; one whose training failed uses
+//! its image, or its training can be retried from here.
 
 use super::avatar_badge::AvatarBadge;
 use crate::models::{AvatarStatus, Character};
+use super::notice::ErrorNotice;
 use crate::server_fns::canvas::Pick;
+use crate::server_fns::characters::RetryTraining;
 use leptos::prelude::*;
 
 /// The picked characters, in picking order; `use_image` when the user chose not to wait.
 pub type Picked = RwSignal<Vec<Pick>>;
 
-/// True when a pick waits for an avatar that is not trained yet.
+/// True when a pick waits for an avatar that is still on its way (a failed one never comes).
 pub fn waiting(picks: &[Pick], characters: &[Character]) -> bool {
     picks.iter().any(|p| {
         !p.use_image
-            && characters
-                .iter()
-                .any(|c| c.id == p.character_id && c.avatar_status != AvatarStatus::Completed)
+            && characters.iter().any(|c| {
+                c.id == p.character_id
+                    && matches!(
+                        c.avatar_status,
+                        AvatarStatus::Pending | AvatarStatus::Training
+                    )
+            })
     })
 }
 
@@ -39,6 +46,8 @@ pub fn CharacterPicker(characters: Vec<Character>, picked: Picked) -> impl IntoV
 fn PickerItem(character: Character, picked: Picked) -> impl IntoView {
     let id = StoredValue::new(character.id.clone());
     let trained = character.avatar_status == AvatarStatus::Completed;
+    let failed = character.avatar_status == AvatarStatus::Failed;
+    let retry = ServerAction::<RetryTraining>::new();
     let is_picked = move || picked.with(|p| p.iter().any(|x| x.character_id == id.get_value()));
     let uses_image = move || {
         picked.with(|p| {
@@ -54,7 +63,7 @@ fn PickerItem(character: Character, picked: Picked) -> impl IntoView {
             } else {
                 p.push(Pick {
                     character_id: me,
-                    use_image: false,
+                    use_image: failed,
                 });
             }
         })
@@ -75,7 +84,17 @@ fn PickerItem(character: Character, picked: Picked) -> impl IntoView {
                 <span class="pick-name">{character.name.clone()}</span>
             </label>
             <AvatarBadge character=character.clone()/>
-            {(!trained).then(|| view! {
+            {failed.then(|| view! {
+                <Show when=is_picked>
+                    <div class="pick-choice" role="group" aria-label="Avatar training failed">
+                        <small>"Its avatar training failed: its image is used."</small>
+                        <button type="button" class="secondary small" disabled=move || retry.pending().get()
+                            on:click=move |_| { retry.dispatch(RetryTraining { id: id.get_value() }); }>"Retry training"</button>
+                        <ErrorNotice result=retry.value()/>
+                    </div>
+                </Show>
+            })}
+            {(!trained && !failed).then(|| view! {
                 <Show when=is_picked>
                     <div class="pick-choice" role="group" aria-label="Avatar not ready">
                         <small>"Its avatar is still training."</small>

@@ -19,27 +19,34 @@ pub fn Header() -> impl IntoView {
             </nav>
             <div class="account-area">
                 <Transition fallback=|| view! { <span class="muted">"…"</span> }>
-                    {move || session.info.get().map(|info| match info.ok().and_then(|i| i.user) {
-                        Some(user) => view! {
-                            <span class="credits" data-testid="credits" title="Your credits">
-                                <strong>{user.credits}</strong>" credits"
-                            </span>
-                            <span class="email muted">{user.email}</span>
-                            <LogOutButton/>
-                        }.into_any(),
-                        None => view! {
-                            <A href="/login">"Log in"</A>
-                            <A href="/signup" attr:class="button small">"Sign up"</A>
-                        }.into_any(),
+                    {move || Suspend::new(async move {
+                        match session.info.await.ok().and_then(|i| i.user) {
+                            Some(user) => {
+                                let loaded = user.credits;
+                                view! {
+                                    <span class="credits" data-testid="credits" title="Your credits">
+                                        <strong>{move || session.credits_or(loaded)}</strong>" credits"
+                                    </span>
+                                    <span class="email muted">{user.email}</span>
+                                    <LogOutButton/>
+                                }.into_any()
+                            }
+                            None => view! {
+                                <A href="/login">"Log in"</A>
+                                <A href="/signup" attr:class="button small">"Sign up"</A>
+                            }.into_any(),
+                        }
                     })}
                 </Transition>
             </div>
         </header>
         <Transition fallback=|| ()>
-            {move || session.info.get().and_then(Result::ok).filter(|i| i.demo_mode).map(|_| view! {
-                <p class="demo-banner" role="status">
-                    "Demo mode: simulated A2E. Set A2E_API_KEY to use the real service."
-                </p>
+            {move || Suspend::new(async move {
+                session.info.await.ok().filter(|i| i.demo_mode).map(|_| view! {
+                    <p class="demo-banner" role="status">
+                        "Demo mode: simulated A2E. Set A2E_API_KEY to use the real service."
+                    </p>
+                })
             })}
         </Transition>
     }

@@ -8,16 +8,11 @@ use leptos_router::components::A;
 pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
     let session = use_session();
     let children = StoredValue::new(children);
-    // Only logging in or out re-renders the page: a credits refresh must not reset its state.
-    let logged_in = Memo::new(move |_| {
-        session
-            .info
-            .get()
-            .map(|info| info.ok().and_then(|i| i.user).is_some())
-    });
+    // The session reloads only on log-in and log-out, so a page re-renders only then.
     view! {
         <Transition fallback=|| ()>
-            {move || logged_in.get().map(|logged_in| {
+            {move || Suspend::new(async move {
+                let logged_in = session.info.await.ok().and_then(|i| i.user).is_some();
                 if logged_in {
                     children.read_value()().into_any()
                 } else {

@@ -29,13 +29,13 @@ pub fn SketchPad(sketch: RwSignal<Option<String>>) -> impl IntoView {
         }
     });
     let down = move |ev: leptos::ev::PointerEvent| {
-        drawing.set(Some((ev.offset_x() as f64, ev.offset_y() as f64)));
+        drawing.set(Some(on_bitmap(canvas, &ev)));
     };
     let moved = move |ev: leptos::ev::PointerEvent| {
         let Some(_from) = drawing.get_untracked() else {
             return;
         };
-        let to = (ev.offset_x() as f64, ev.offset_y() as f64);
+        let to = on_bitmap(canvas, &ev);
         #[cfg(feature = "hydrate")]
         if let Some(ctx) = canvas.get_untracked().and_then(|c| context(&c)) {
             stroke(&ctx, _from, to, tool.get_untracked() == Tool::Eraser);
@@ -70,6 +70,22 @@ pub fn SketchPad(sketch: RwSignal<Option<String>>) -> impl IntoView {
                 on:pointerdown=down on:pointermove=moved on:pointerup=up on:pointerleave=up></canvas>
         </div>
     }
+}
+
+/// Where the pointer is on the bitmap: the canvas may be shown smaller (phones) or larger than
+/// its 480×270 pixels, so CSS pixels are scaled to bitmap pixels.
+fn on_bitmap(canvas: NodeRef<Canvas>, ev: &leptos::ev::PointerEvent) -> (f64, f64) {
+    let (x, y) = (ev.offset_x() as f64, ev.offset_y() as f64);
+    #[cfg(feature = "hydrate")]
+    if let Some(c) = canvas.get_untracked() {
+        let (shown_w, shown_h) = (c.client_width() as f64, c.client_height() as f64);
+        if shown_w > 0.0 && shown_h > 0.0 {
+            return (x * c.width() as f64 / shown_w, y * c.height() as f64 / shown_h);
+        }
+    }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = canvas;
+    (x, y)
 }
 
 #[cfg(feature = "hydrate")]

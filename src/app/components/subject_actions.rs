@@ -55,7 +55,9 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
         }
     };
     let (prompt, duration) = (RwSignal::new(String::new()), RwSignal::new(5u32));
+    // Each action keeps its own inputs: a driving video is never sent as lipsync audio.
     let (video_url, speech) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
+    let audio_url = RwSignal::new(String::new());
     let uploading = RwSignal::new(None::<Result<String, AppError>>);
     view! {
         <div class="subject-actions">
@@ -103,11 +105,14 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
                 <div class="action-form">
                     <label>"Text to speak"<textarea rows="2" maxlength="1000" prop:value=speech
                         on:input=move |ev| speech.set(event_target_value(&ev))></textarea></label>
-                    <UploadField label="…or upload audio" accept="audio/*" target=video_url status=uploading/>
+                    <UploadField label="…or upload audio" accept="audio/*" target=audio_url status=uploading/>
+                    {move || (!audio_url.get().is_empty()).then(|| view! {
+                        <p class="muted small" data-testid="audio-chosen">"Audio uploaded: it is used when the text is empty."</p>
+                    })}
                     <button type="button" disabled=move || lipsync.pending().get()
                         on:click=move |_| {
                             let text = Some(speech.get()).filter(|t| !t.trim().is_empty());
-                            let audio_url = if text.is_none() { Some(video_url.get()).filter(|u| !u.is_empty()) } else { None };
+                            let audio_url = if text.is_none() { Some(audio_url.get()).filter(|u| !u.is_empty()) } else { None };
                             lipsync.dispatch(Lipsync { subject: subject.get_value(), text, audio_url });
                         }>
                         {move || format!("Make it speak ({} credits)", price(|p| p.lipsync))}
