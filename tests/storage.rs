@@ -36,10 +36,12 @@ fn wav_of(len: usize, seed: u8) -> Vec<u8> {
 }
 
 fn form_with(name: &str, bytes: Vec<u8>, filename: &str) -> reqwest::multipart::Form {
-    reqwest::multipart::Form::new().text("name", name.to_string()).part(
-        "file",
-        reqwest::multipart::Part::bytes(bytes).file_name(filename.to_string()),
-    )
+    reqwest::multipart::Form::new()
+        .text("name", name.to_string())
+        .part(
+            "file",
+            reqwest::multipart::Part::bytes(bytes).file_name(filename.to_string()),
+        )
 }
 
 async fn send_form(
@@ -65,9 +67,21 @@ async fn uploads_are_limited_per_kind_before_they_are_buffered(backend: Backend)
     let (client, _) = app.user("big@example.com").await;
 
     // 25 MB: too large for an image (20 MB), fine for audio (50 MB).
-    let res = send_form(&client, &app, "/api/characters", form_with("Big", png_of(25 * MB), "big.png")).await;
+    let res = send_form(
+        &client,
+        &app,
+        "/api/characters",
+        form_with("Big", png_of(25 * MB), "big.png"),
+    )
+    .await;
     assert_eq!(error_code(res).await, (413, "too_large".into()));
-    let res = send_form(&client, &app, "/api/media", form_with("x", wav_of(25 * MB, 1), "long.wav")).await;
+    let res = send_form(
+        &client,
+        &app,
+        "/api/media",
+        form_with("x", wav_of(25 * MB, 1), "long.wav"),
+    )
+    .await;
     assert_eq!(res.status(), 201, "audio may be that large");
 
     // A 180 MB "image" sent as a stream: the answer comes once the image limit is passed,
@@ -85,8 +99,15 @@ async fn uploads_are_limited_per_kind_before_they_are_buffered(backend: Backend)
         total as u64,
     )
     .file_name("huge.png");
-    let form = reqwest::multipart::Form::new().text("name", "Huge").part("file", part);
-    match client.post(app.url("/api/characters")).multipart(form).send().await {
+    let form = reqwest::multipart::Form::new()
+        .text("name", "Huge")
+        .part("file", part);
+    match client
+        .post(app.url("/api/characters"))
+        .multipart(form)
+        .send()
+        .await
+    {
         Ok(res) => assert_eq!(error_code(res).await, (413, "too_large".into())),
         // The server may close the connection before the client reads its answer.
         Err(err) => assert!(err.is_request() || err.is_body(), "{err}"),
@@ -103,14 +124,32 @@ async fn the_storage_quota_refuses_uploads_and_new_work(backend: Backend) {
     let app = TestApp::spawn_with(backend, |c| c.user_storage_mb = 1).await;
     let (client, _) = app.user("full@example.com").await;
     let first = wav_of(700 * 1024, 1);
-    let res = send_form(&client, &app, "/api/media", form_with("a", first.clone(), "a.wav")).await;
+    let res = send_form(
+        &client,
+        &app,
+        "/api/media",
+        form_with("a", first.clone(), "a.wav"),
+    )
+    .await;
     assert_eq!(res.status(), 201);
-    let res = send_form(&client, &app, "/api/media", form_with("b", wav_of(400 * 1024, 2), "b.wav")).await;
+    let res = send_form(
+        &client,
+        &app,
+        "/api/media",
+        form_with("b", wav_of(400 * 1024, 2), "b.wav"),
+    )
+    .await;
     assert_eq!(error_code(res).await, (507, "storage_full".into()));
     // The same file again takes no more room.
     let res = send_form(&client, &app, "/api/media", form_with("a", first, "a.wav")).await;
     assert_eq!(res.status(), 201, "a file already kept is free");
-    let res = send_form(&client, &app, "/api/media", form_with("c", wav_of(MB - 700 * 1024, 3), "c.wav")).await;
+    let res = send_form(
+        &client,
+        &app,
+        "/api/media",
+        form_with("c", wav_of(MB - 700 * 1024, 3), "c.wav"),
+    )
+    .await;
     assert_eq!(res.status(), 201, "exactly fills the quota");
     let profile = me(&app, &client).await;
     assert_eq!(profile["storage_used"], MB as u64);
@@ -118,21 +157,50 @@ async fn the_storage_quota_refuses_uploads_and_new_work(backend: Backend) {
 
     // Full: new paid work is refused before anything is charged.
     let credits = app.credits(&client).await;
-    let res = app.post(&client, "/api/a2e/nanobanana", json!({ "prompt": "a quiet harbour at dawn" })).await;
+    let res = app
+        .post(
+            &client,
+            "/api/a2e/nanobanana",
+            json!({ "prompt": "a quiet harbour at dawn" }),
+        )
+        .await;
     assert_eq!(error_code(res).await, (507, "storage_full".into()));
     assert_eq!(app.credits(&client).await, credits, "nothing charged");
-    let res = app.post(&client, "/api/a2e/character", json!({ "prompt": "a sailor", "name": "Sam" })).await;
+    let res = app
+        .post(
+            &client,
+            "/api/a2e/character",
+            json!({ "prompt": "a sailor", "name": "Sam" }),
+        )
+        .await;
     assert_eq!(error_code(res).await, (507, "storage_full".into()));
     assert_eq!(app.credits(&client).await, credits, "nothing charged");
 
     // Another user has room of their own.
     let (other, _) = app.user("roomy@example.com").await;
-    let res = send_form(&other, &app, "/api/media", form_with("b", wav_of(400 * 1024, 2), "b.wav")).await;
+    let res = send_form(
+        &other,
+        &app,
+        "/api/media",
+        form_with("b", wav_of(400 * 1024, 2), "b.wav"),
+    )
+    .await;
     assert_eq!(res.status(), 201);
 }
 
-async fn upload_character(app: &TestApp, client: &reqwest::Client, name: &str, png: Vec<u8>) -> Value {
-    let res = send_form(client, app, "/api/characters", form_with(name, png, "me.png")).await;
+async fn upload_character(
+    app: &TestApp,
+    client: &reqwest::Client,
+    name: &str,
+    png: Vec<u8>,
+) -> Value {
+    let res = send_form(
+        client,
+        app,
+        "/api/characters",
+        form_with(name, png, "me.png"),
+    )
+    .await;
     assert_eq!(res.status(), 201);
     res.json().await.unwrap()
 }
@@ -163,8 +231,16 @@ async fn deleting_a_character_removes_files_nothing_else_uses(backend: Backend) 
     let twin = upload_character(&app, &client, "Twin", png.clone()).await;
     let theirs = upload_character(&app, &other, "Theirs", png).await;
     let url = mine["image_url"].as_str().unwrap().to_string();
-    assert_eq!(twin["image_url"], url.as_str(), "content-addressed: one file");
-    assert_eq!(me(&app, &client).await["storage_used"], 64 * 1024, "counted once");
+    assert_eq!(
+        twin["image_url"],
+        url.as_str(),
+        "content-addressed: one file"
+    );
+    assert_eq!(
+        me(&app, &client).await["storage_used"],
+        64 * 1024,
+        "counted once"
+    );
 
     let delete = |c: &reqwest::Client, id: &Value| {
         c.delete(app.url(&format!("/api/characters/{}", id.as_str().unwrap())))
@@ -184,9 +260,17 @@ async fn deleting_a_character_removes_files_nothing_else_uses(backend: Backend) 
         false
     };
     assert!(freed.await, "the user's storage is freed");
-    assert_eq!(status_of(&url).await, 200, "another user keeps the same file");
+    assert_eq!(
+        status_of(&url).await,
+        200,
+        "another user keeps the same file"
+    );
     assert_eq!(delete(&other, &theirs["id"]).await.unwrap().status(), 204);
-    assert_eq!(wait_for_status(&url, 404).await, 404, "nothing uses it: removed");
+    assert_eq!(
+        wait_for_status(&url, 404).await,
+        404,
+        "nothing uses it: removed"
+    );
 }
 
 async fn unused_uploads_are_swept(backend: Backend) {
@@ -197,13 +281,23 @@ async fn unused_uploads_are_swept(backend: Backend) {
     })
     .await;
     let (client, _) = app.user("sweep@example.com").await;
-    let res = send_form(&client, &app, "/api/media", form_with("x", wav_of(10_000, 9), "x.wav")).await;
+    let res = send_form(
+        &client,
+        &app,
+        "/api/media",
+        form_with("x", wav_of(10_000, 9), "x.wav"),
+    )
+    .await;
     assert_eq!(res.status(), 201);
     let unused: Value = res.json().await.unwrap();
     let used = upload_character(&app, &client, "Kept", png_of(5_000)).await;
     let unused_url = unused["url"].as_str().unwrap();
     let used_url = used["image_url"].as_str().unwrap();
-    assert_eq!(wait_for_status(unused_url, 404).await, 404, "an upload nothing uses goes");
+    assert_eq!(
+        wait_for_status(unused_url, 404).await,
+        404,
+        "an upload nothing uses goes"
+    );
     assert_eq!(status_of(used_url).await, 200, "a character's image stays");
     assert_eq!(me(&app, &client).await["storage_used"], 5_000);
 }

@@ -3,8 +3,8 @@
 
 use super::json::ApiJson;
 use super::upload;
-use crate::domain::{avatars, media};
 use crate::domain::characters::{self, PromptInput};
+use crate::domain::{avatars, media};
 use crate::error::AppError;
 use crate::models::{self, Character};
 use crate::server::session::CurrentUser;
@@ -214,14 +214,13 @@ pub async fn upload(
     mut form: Multipart,
 ) -> Result<(StatusCode, Json<Character>), AppError> {
     let studio = &state.studio;
-    let usage = media::usage(studio, &user.id).await?;
     let mut fields = std::collections::HashMap::new();
     let mut file = None;
     while let Some(field) = form.next_field().await.map_err(upload::bad_form)? {
         let name = field.name().unwrap_or_default().to_string();
         if name == "file" {
             let accept = [MediaKind::Image, MediaKind::Video];
-            file = Some(upload::read_file(field, studio.media.limits(), usage, &accept).await?);
+            file = Some(upload::read_file(field, studio.media.limits(), &accept).await?);
         } else if fields.len() < 16 {
             fields.insert(name, upload::small_text(field).await?);
         }
@@ -253,12 +252,10 @@ pub async fn upload_media(
     mut form: Multipart,
 ) -> Result<(StatusCode, Json<serde_json::Value>), AppError> {
     let studio = &state.studio;
-    let usage = media::usage(studio, &user.id).await?;
     while let Some(field) = form.next_field().await.map_err(upload::bad_form)? {
         if field.name() == Some("file") {
             let accept = [MediaKind::Image, MediaKind::Video, MediaKind::Audio];
-            let (bytes, kind) =
-                upload::read_file(field, studio.media.limits(), usage, &accept).await?;
+            let (bytes, kind) = upload::read_file(field, studio.media.limits(), &accept).await?;
             let media = media::keep_upload(studio, &user.id, bytes, kind).await?;
             let body = serde_json::json!({ "url": media.url, "content_type": media.content_type, "size": media.size });
             return Ok((StatusCode::CREATED, Json(body)));

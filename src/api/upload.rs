@@ -1,8 +1,8 @@
 //! Multipart uploads, read as they stream in. A file's kind is found from its first bytes, and
-//! the upload is refused as soon as it outgrows that kind's limit (413) or the user's room left
-//! (507), before more of it is buffered. Text fields are small.
+//! the upload is refused as soon as it outgrows that kind's limit (413), before more of it is
+//! buffered. The storage quota is checked once the file is whole (`domain::media`), because a
+//! file the user already keeps takes no more room. Text fields are small.
 
-use crate::domain::media::Usage;
 use crate::error::AppError;
 use crate::store::media::{sniff, MediaError, MediaKind, MediaLimits};
 use axum::extract::multipart::{Field, MultipartError};
@@ -21,7 +21,6 @@ pub fn bad_form(e: MultipartError) -> AppError {
 pub async fn read_file(
     mut field: Field<'_>,
     limits: &MediaLimits,
-    usage: Usage,
     accept: &[MediaKind],
 ) -> Result<(Bytes, MediaKind), AppError> {
     let mut bytes = BytesMut::new();
@@ -32,7 +31,7 @@ pub async fn read_file(
             kind = Some(kind_of(&bytes, accept)?);
         }
         if let Some(kind) = kind {
-            check_size(bytes.len(), kind, limits, usage)?;
+            check_size(bytes.len(), kind, limits)?;
         }
     }
     if bytes.is_empty() {
@@ -45,7 +44,7 @@ pub async fn read_file(
         Some(kind) => kind,
         None => kind_of(&bytes, accept)?,
     };
-    check_size(bytes.len(), kind, limits, usage)?;
+    check_size(bytes.len(), kind, limits)?;
     Ok((bytes.freeze(), kind))
 }
 
@@ -72,23 +71,14 @@ fn describe(accept: &[MediaKind]) -> String {
     names.join(", or ")
 }
 
-/// Refuses a file past its kind's limit (413), or past the user's room left (507).
-fn check_size(
-    len: usize,
-    kind: MediaKind,
-    limits: &MediaLimits,
-    usage: Usage,
-) -> Result<(), AppError> {
-    let len = len as u64;
+/// Refuses a file past its kind's limit (413).
+fn check_size(len: usize, kind: MediaKind, limits: &MediaLimits) -> Result<(), AppError> {
     let limit = limits.for_kind(kind);
-    if len > limit {
+    if len as u64 > limit {
         return Err(MediaError::TooLarge {
             limit_mb: limit >> 20,
         }
         .into());
-    }
-    if len > usage.room() {
-        return Err(usage.full().into());
     }
     Ok(())
 }

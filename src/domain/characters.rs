@@ -163,7 +163,11 @@ pub async fn create_from_prompt(
     let id = store::new_id();
     let (image_url, source, work) = match reference {
         Some(reference) => (
-            Some(avatars::keep_reference_image(studio, user_id, &reference).await?.url),
+            Some(
+                avatars::keep_reference_image(studio, user_id, &reference)
+                    .await?
+                    .url,
+            ),
             Source::UploadedImage,
             first_training(),
         ),

@@ -428,7 +428,9 @@ impl Worker<'_> {
             g.work.steps[index].scene = StartState::Started { task_id: task };
         } else if step.scene_url.is_none() {
             let task = step.scene.task_id().unwrap_or_default();
-            if let Some(url) = poll_move(self.studio, &g.user_id, TaskApi::Scene, task, index).await? {
+            if let Some(url) =
+                poll_move(self.studio, &g.user_id, TaskApi::Scene, task, index).await?
+            {
                 g.work.steps[index].scene_url = Some(url);
             }
         } else if step.video.task_id().is_none() {
@@ -443,7 +445,8 @@ impl Worker<'_> {
             g.work.steps[index].video = StartState::Started { task_id: task };
         } else {
             let task = step.video.task_id().unwrap_or_default();
-            if let Some(url) = poll_move(self.studio, &g.user_id, TaskApi::I2v, task, index).await? {
+            if let Some(url) = poll_move(self.studio, &g.user_id, TaskApi::I2v, task, index).await?
+            {
                 g.work.steps[index].video_url = Some(url);
             }
         }

@@ -33,7 +33,7 @@ impl Usage {
             .map_or(u64::MAX, |quota| quota.saturating_sub(self.used))
     }
 
-    pub fn full(&self) -> MediaError {
+    fn full(&self) -> MediaError {
         MediaError::StorageFull {
             used_mb: self.used.div_ceil(1 << 20),
             quota_mb: self.quota.unwrap_or_default() >> 20,

@@ -57,7 +57,11 @@ pub async fn usage<'c>(
     row.try_get("used")
 }
 
-pub async fn holds(conn: &mut AnyConnection, user_id: &str, key: &str) -> Result<bool, sqlx::Error> {
+pub async fn holds(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    key: &str,
+) -> Result<bool, sqlx::Error> {
     let row = sqlx::query("SELECT 1 AS one FROM user_media WHERE user_id = $1 AND media_key = $2")
         .bind(user_id)
         .bind(key)
@@ -90,7 +94,11 @@ pub async fn referenced(
     Ok(row.is_some())
 }
 
-pub async fn release(conn: &mut AnyConnection, user_id: &str, key: &str) -> Result<(), sqlx::Error> {
+pub async fn release(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    key: &str,
+) -> Result<(), sqlx::Error> {
     sqlx::query("DELETE FROM user_media WHERE user_id = $1 AND media_key = $2")
         .bind(user_id)
         .bind(key)

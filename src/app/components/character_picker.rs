@@ -3,8 +3,8 @@
 //! its image, or its training can be retried from here.
 
 use super::avatar_badge::AvatarBadge;
-use crate::models::{AvatarStatus, Character};
 use super::notice::ErrorNotice;
+use crate::models::{AvatarStatus, Character};
 use crate::server_fns::canvas::Pick;
 use crate::server_fns::characters::RetryTraining;
 use leptos::prelude::*;

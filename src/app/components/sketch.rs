@@ -80,7 +80,10 @@ fn on_bitmap(canvas: NodeRef<Canvas>, ev: &leptos::ev::PointerEvent) -> (f64, f6
     if let Some(c) = canvas.get_untracked() {
         let (shown_w, shown_h) = (c.client_width() as f64, c.client_height() as f64);
         if shown_w > 0.0 && shown_h > 0.0 {
-            return (x * c.width() as f64 / shown_w, y * c.height() as f64 / shown_h);
+            return (
+                x * c.width() as f64 / shown_w,
+                y * c.height() as f64 / shown_h,
+            );
         }
     }
     #[cfg(not(feature = "hydrate"))]
