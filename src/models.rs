@@ -137,6 +137,19 @@ pub struct Reference {
     pub avatar_id: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub image_url: Option<String>,
+    /// The character's outfit, written into the prompts sent to A2E.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub outfit: Option<String>,
+}
+
+impl Reference {
+    /// How a prompt names it: "Ada (wearing a red coat)".
+    pub fn described(&self) -> String {
+        match &self.outfit {
+            Some(outfit) => format!("{} (wearing {outfit})", self.name),
+            None => self.name.clone(),
+        }
+    }
 }
 
 /// Who a generation is about, as the user chose: one of their characters (sent by its avatar

@@ -14,6 +14,7 @@ on_both_databases!(
     fight_sequences_run_every_move_with_the_same_avatars,
     bad_generation_requests_are_refused_without_charge,
     failures_refund_and_cancel_refunds,
+    outfits_are_written_into_scene_and_video_prompts,
 );
 
 async fn trained_character(client: &Client, app: &TestApp, prompt: &str) -> Value {
@@ -454,4 +455,48 @@ async fn failures_refund_and_cancel_refunds(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(error_code(res).await, (409, "already_finished".into()));
+}
+
+async fn outfits_are_written_into_scene_and_video_prompts(backend: Backend) {
+    let app = TestApp::fast(backend, 500).await;
+    let (client, _) = app.user("tailor@example.com").await;
+    let body = json!({
+        "name": "Ada",
+        "prompt": "a pilot with short grey hair",
+        "outfit_description": "a leather flight jacket",
+        "waitForAvatar": true,
+    });
+    let ada = app.post_json(&client, "/api/a2e/character", body).await;
+    assert_eq!(ada["avatar_status"], "completed", "{ada}");
+    let refs = json!([{ "id": ada["id"] }]);
+    let res = app
+        .post(
+            &client,
+            "/api/a2e/nanobanana",
+            json!({ "prompt": "a hangar at dawn", "characterRefs": refs }),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    let res = app
+        .post(
+            &client,
+            "/api/a2e/i2v",
+            json!({ "characterId": ada["id"], "prompt": "waves" }),
+        )
+        .await;
+    assert_eq!(res.status(), 202);
+    let i2v: Value = res.json().await.unwrap();
+    finished(&client, &app, i2v["id"].as_str().unwrap()).await;
+
+    let scene = &app
+        .simulator_requests_to("/api/v1/userNanoBanana/start")
+        .await[0]["body"];
+    assert_eq!(
+        scene["prompt"],
+        "a hangar at dawn. Characters: Ada (wearing a leather flight jacket)."
+    );
+    let clip = &app
+        .simulator_requests_to("/api/v1/userImage2Video/start")
+        .await[0]["body"];
+    assert_eq!(clip["prompt"], "waves. Ada wears a leather flight jacket.");
 }

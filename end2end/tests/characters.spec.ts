@@ -75,7 +75,7 @@ test('an uploaded image becomes a character without a charge; a fake one is refu
   await page.getByLabel('Name').fill('Photo Me');
   await page.getByLabel('Image').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: Buffer.from('text dressed up as a png') });
   await page.getByRole('button', { name: 'Upload and train' }).click();
-  await expect(page.getByRole('alert')).toContainText('Upload a PNG, JPEG or WebP image');
+  await expect(page.getByRole('alert')).toContainText('Upload a PNG, JPEG, WebP or GIF image');
 
   const onePixelPng = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
   await page.getByLabel('Image').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: onePixelPng });

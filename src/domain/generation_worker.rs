@@ -298,7 +298,7 @@ impl Worker<'_> {
                     image_url: who.image_url.clone(),
                     user_video_twin_id: who.avatar_id.clone(),
                     video_url: video_url.clone(),
-                    positive_prompt: prompt.clone(),
+                    positive_prompt: dressed(prompt, &g.references),
                     negative_prompt: String::new(),
                 };
                 a2e.motion_transfer_start(&request).await
@@ -313,7 +313,7 @@ impl Worker<'_> {
                     name: name.clone(),
                     image_url: self.image_of(g, &who).await?,
                     user_video_twin_id: who.avatar_id.clone(),
-                    prompt: prompt.clone(),
+                    prompt: dressed(prompt, &g.references),
                     model_type: "GENERAL".into(),
                     video_time: *duration,
                     ..Default::default()
@@ -500,7 +500,7 @@ impl Worker<'_> {
                     name: name.to_string(),
                     image_url: step.scene_url.clone().unwrap_or_default(),
                     user_video_twin_id: g.references.iter().find_map(|r| r.avatar_id.clone()),
-                    prompt: step.action.clone(),
+                    prompt: dressed(&step.action, &g.references),
                     model_type: "GENERAL".into(),
                     video_time: 5,
                     ..Default::default()
@@ -566,7 +566,20 @@ fn subject(g: &Generation) -> Reference {
         character_id: None,
         avatar_id: None,
         image_url: None,
+        outfit: None,
     })
+}
+
+/// A video prompt with what the characters wear, so a clip keeps their look.
+fn dressed(prompt: &str, refs: &[Reference]) -> String {
+    let outfits: Vec<String> = refs
+        .iter()
+        .filter_map(|r| Some(format!("{} wears {}", r.name, r.outfit.as_ref()?)))
+        .collect();
+    match outfits.is_empty() {
+        true => prompt.to_string(),
+        false => format!("{prompt}. {}.", outfits.join("; ")),
+    }
 }
 
 fn scene_request(
@@ -578,7 +591,7 @@ fn scene_request(
     let refs = &g.references;
     let mut input_images: Vec<String> = refs.iter().filter_map(|r| r.image_url.clone()).collect();
     input_images.extend(extra_image.map(String::from));
-    let names: Vec<&str> = refs.iter().map(|r| r.name.as_str()).collect();
+    let names: Vec<String> = refs.iter().map(Reference::described).collect();
     let prompt = if names.is_empty() {
         prompt.to_string()
     } else {

@@ -77,6 +77,7 @@ fn of_character(c: &Character) -> Reference {
         character_id: Some(c.id.clone()),
         avatar_id: if trained { c.avatar_id.clone() } else { None },
         image_url: if trained { None } else { c.image_url.clone() },
+        outfit: Some(c.outfit_description.trim().to_string()).filter(|o| !o.is_empty()),
     }
 }
 
@@ -133,6 +134,7 @@ async fn reference_of(
             character_id: None,
             avatar_id: None,
             image_url: Some(url.clone()),
+            outfit: None,
         }),
         (None, None) => Err(DomainError::invalid(
             "invalid_reference",

@@ -53,7 +53,8 @@ pub fn AvatarBadge(character: Character) -> impl IntoView {
         _ => None,
     };
     view! {
-        <div class=format!("avatar-badge status-{status}") data-testid="avatar-badge" data-status=status.as_str()>
+        <div class=format!("avatar-badge status-{status}") data-testid="avatar-badge" data-status=status.as_str()
+            aria-live="polite" aria-atomic="true">
             <span class="badge-label">{label}</span>
             {detail}
             {notice}
