@@ -4,7 +4,7 @@
 //!
 //! Nothing here asserts a time: it prints figures.
 
-#[path = "../tests/common/mod.rs"]
+#[path = "../tests/integration/common/mod.rs"]
 mod common;
 
 use common::{Backend, TestApp};

@@ -1,10 +1,8 @@
 //! The durable job queue: several workers (as several instances would) share one queue and each
 //! job is worked exactly once; leases that run out are taken over; dedupe keys hold.
 
-mod common;
-
 use avatar_studio::jobs::{queue, NewJob, Outcome};
-use common::{Backend, TestApp};
+use crate::common::{Backend, TestApp};
 use std::collections::HashSet;
 
 on_both_databases!(

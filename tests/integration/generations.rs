@@ -1,9 +1,7 @@
 //! Generations with characters on both databases: trained avatars are sent by avatar id, other
 //! characters by image; results land in our store; charges settle or refund.
 
-mod common;
-
-use common::{error_code, Backend, TestApp};
+use crate::common::{error_code, Backend, TestApp};
 use reqwest::Client;
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -1,8 +1,6 @@
 //! Accounts, sessions and API tokens over the JSON API, on SQLite and PostgreSQL.
 
-mod common;
-
-use common::{error_code, Backend, TestApp};
+use crate::common::{error_code, Backend, TestApp};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, SET_COOKIE};
 use serde_json::{json, Value};
 

@@ -2,9 +2,7 @@
 //! A2E API, its test controls exist only when `SIMULATOR_CONTROLS=true`, and an A2E key that is
 //! set but empty stops the server instead of quietly switching to demo mode.
 
-mod common;
-
-use common::{Backend, TestApp};
+use crate::common::{Backend, TestApp};
 use serde_json::json;
 
 on_both_databases!(controls_are_off_by_default_and_keys_are_checked);
@@ -52,7 +50,7 @@ async fn controls_are_off_by_default_and_keys_are_checked(backend: Backend) {
 #[tokio::test]
 async fn an_empty_a2e_key_is_refused_at_start() {
     for (key, token) in [(Some(""), None), (None, Some("  "))] {
-        let dir = std::env::temp_dir().join(format!("avatar-studio-key-{}", common::uuid_like()));
+        let dir = std::env::temp_dir().join(format!("avatar-studio-key-{}", crate::common::uuid_like()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut config = <avatar_studio::config::Cli as clap::Parser>::parse_from([
             "avatar-studio",

@@ -1,9 +1,7 @@
 //! Text fields of upload forms are small: a huge one is refused (400) before it is buffered,
 //! and nothing is saved.
 
-mod common;
-
-use common::{Backend, TestApp};
+use crate::common::{Backend, TestApp};
 use serde_json::Value;
 
 on_both_databases!(huge_form_fields_are_refused);
@@ -26,7 +24,7 @@ async fn huge_form_fields_are_refused(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(
-        common::error_code(res).await,
+        crate::common::error_code(res).await,
         (400, "field_too_long".into())
     );
     let list: Vec<Value> = app.get_json(&page, "/api/characters").await;

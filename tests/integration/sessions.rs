@@ -1,9 +1,7 @@
 //! A log-in has an absolute lifetime (`SESSION_MAX_DAYS`), however active the session is, and
 //! an open event stream ends when its session logs out or its token is revoked.
 
-mod common;
-
-use common::{Backend, TestApp};
+use crate::common::{Backend, TestApp};
 
 on_both_databases!(
     sessions_end_at_their_absolute_lifetime,

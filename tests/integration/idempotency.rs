@@ -2,9 +2,7 @@
 //! answer and charged once; other parameters under the same key are refused; a repeat while the
 //! first still runs is refused; the first answer is kept even when its client hung up.
 
-mod common;
-
-use common::{error_code, Backend, TestApp};
+use crate::common::{error_code, Backend, TestApp};
 use serde_json::{json, Value};
 use sqlx::Row;
 use std::time::Duration;

@@ -3,9 +3,7 @@
 //! repeated, an A2E outage delays work instead of failing it, cancel keeps its promise, and
 //! orphaned reservations are refunded. (Every test also ends with the ledger invariants checked.)
 
-mod common;
-
-use common::{Backend, TestApp};
+use crate::common::{Backend, TestApp};
 use reqwest::Client;
 use serde_json::{json, Value};
 use std::collections::HashMap;

@@ -1,9 +1,7 @@
 //! Characters and avatar training over the JSON API, on SQLite and PostgreSQL, against the
 //! built-in A2E simulator (sped up).
 
-mod common;
-
-use common::{error_code, Backend, TestApp};
+use crate::common::{error_code, Backend, TestApp};
 use reqwest::Client;
 use serde_json::{json, Value};
 use std::time::Duration;

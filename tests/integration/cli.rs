@@ -1,9 +1,7 @@
 //! The binary itself: `--help` documents every setting; a bad database ends the start in one line.
 
-mod common;
-
 use avatar_studio::store::Db;
-use common::{Backend, ThrowawayPg};
+use crate::common::{Backend, ThrowawayPg};
 use sqlx::Row;
 use std::process::Command;
 
@@ -97,7 +95,7 @@ fn refused(database_url: &str, args: &[&str], says: &str) {
 }
 
 async fn operator_commands_manage_accounts_and_credits(backend: Backend) {
-    let dir = std::env::temp_dir().join(format!("avatar-studio-cli-{}", common::uuid_like()));
+    let dir = std::env::temp_dir().join(format!("avatar-studio-cli-{}", crate::common::uuid_like()));
     let pg = match backend {
         Backend::Postgres => Some(ThrowawayPg::create().await),
         Backend::Sqlite => None,

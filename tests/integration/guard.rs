@@ -1,8 +1,6 @@
 //! The HTTP edge: cross-site requests refused, security headers, rate limits, closed sign-up.
 
-mod common;
-
-use common::{error_code, Backend, TestApp};
+use crate::common::{error_code, Backend, TestApp};
 use leptos::server_fn::ServerFn;
 use reqwest::header::{HeaderMap, ORIGIN, REFERER};
 use serde_json::{json, Value};

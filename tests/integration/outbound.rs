@@ -3,9 +3,7 @@
 //! and a loopback listener standing in for an internal service sees zero hits. Nothing is
 //! charged or saved. The user's own media URLs work without HTTP; operators can allow hosts.
 
-mod common;
-
-use common::{Backend, TestApp};
+use crate::common::{Backend, TestApp};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

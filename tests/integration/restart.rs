@@ -1,9 +1,7 @@
 //! Durability: the server is killed mid-training and started again; against a standalone A2E
 //! simulator, the training still ends in the right state and nothing is charged twice.
 
-mod common;
-
-use common::{Backend, ThrowawayPg};
+use crate::common::{Backend, ThrowawayPg};
 use serde_json::{json, Value};
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
@@ -89,7 +87,7 @@ impl Browser {
     fn new(base: &str) -> Self {
         let client = reqwest::Client::builder()
             .cookie_store(true)
-            .default_headers(common::same_origin(base))
+            .default_headers(crate::common::same_origin(base))
             .build()
             .unwrap();
         Self {
@@ -134,7 +132,7 @@ fn account() -> Value {
 }
 
 async fn training_survives_a_killed_server(backend: Backend) {
-    let dir = std::env::temp_dir().join(format!("avatar-studio-restart-{}", common::uuid_like()));
+    let dir = std::env::temp_dir().join(format!("avatar-studio-restart-{}", crate::common::uuid_like()));
     std::fs::create_dir_all(&dir).unwrap();
     let pg = match backend {
         Backend::Postgres => Some(ThrowawayPg::create().await),
@@ -198,7 +196,7 @@ fn start_simulator() -> (Killed, String) {
 /// Two instances on one PostgreSQL database: one serves with `RUN_JOBS=false`, the other works
 /// the queue. The serving one never finishes a training itself; the worker does it for it.
 async fn serving_and_working_instances_share_the_queue() {
-    let dir = std::env::temp_dir().join(format!("avatar-studio-scale-{}", common::uuid_like()));
+    let dir = std::env::temp_dir().join(format!("avatar-studio-scale-{}", crate::common::uuid_like()));
     let pg = ThrowawayPg::create().await;
     let media = dir.join("media").display().to_string();
     let (_simulator, a2e) = start_simulator();
@@ -217,7 +215,7 @@ async fn serving_and_working_instances_share_the_queue() {
     let body = json!({ "prompt": "a lighthouse keeper" });
     let hasty = reqwest::Client::builder()
         .cookie_store(true)
-        .default_headers(common::same_origin(&base))
+        .default_headers(crate::common::same_origin(&base))
         .timeout(Duration::from_secs(2))
         .build()
         .unwrap();
@@ -263,7 +261,7 @@ fn start_busy_app(port: u16, database_url: &str, media: &str, a2e: &str) -> Kill
 /// Kill -9 three times while 20 generations and 10 trainings are in flight: afterwards every
 /// one has ended, no task was started twice at A2E, and the balance is exact.
 async fn killed_three_times_with_work_in_flight_every_piece_ends_once(backend: Backend) {
-    let dir = std::env::temp_dir().join(format!("avatar-studio-kill-{}", common::uuid_like()));
+    let dir = std::env::temp_dir().join(format!("avatar-studio-kill-{}", crate::common::uuid_like()));
     std::fs::create_dir_all(&dir).unwrap();
     let pg = match backend {
         Backend::Postgres => Some(ThrowawayPg::create().await),
@@ -378,6 +376,6 @@ async fn killed_three_times_with_work_in_flight_every_piece_ends_once(backend: B
         "nothing started twice: {starts:?}"
     );
     drop(app);
-    common::ledger_invariants(&database_url).await.unwrap();
+    crate::common::ledger_invariants(&database_url).await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,9 +2,7 @@
 //! inline scripts; every answer is nosniff, unframeable, with a referrer policy; HSTS and
 //! Secure cookies follow an https PUBLIC_BASE_URL.
 
-mod common;
-
-use common::{Backend, TestApp};
+use crate::common::{Backend, TestApp};
 
 on_both_databases!(pages_and_answers_carry_security_headers);
 

@@ -1,9 +1,7 @@
 //! Cross-site requests riding on the session cookie are refused, with nothing charged; the
 //! site's own pages and Bearer-token scripts are not affected; log-in CSRF is refused too.
 
-mod common;
-
-use common::{Backend, TestApp};
+use crate::common::{Backend, TestApp};
 use serde_json::{json, Value};
 
 on_both_databases!(cookie_requests_from_other_sites_are_refused);

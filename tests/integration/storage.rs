@@ -1,9 +1,7 @@
 //! Uploads are limited per kind while they stream in, each user has a storage quota, and files
 //! nothing uses any more are removed.
 
-mod common;
-
-use common::{error_code, Backend, TestApp};
+use crate::common::{error_code, Backend, TestApp};
 use serde_json::{json, Value};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;

@@ -1,0 +1,26 @@
+//! Every integration test in one binary: one link instead of one per file (each test binary
+//! links the whole studio, hundreds of MB), and one process whose servers share the route list.
+
+#[macro_use]
+mod common;
+
+mod a2e_contract;
+mod accounts;
+mod characters;
+mod cli;
+mod credits;
+mod csrf;
+mod exactly_once;
+mod forms;
+mod generations;
+mod guard;
+mod headers;
+mod idempotency;
+mod jobs;
+mod live_events;
+mod media;
+mod outbound;
+mod restart;
+mod sessions;
+mod simulator_privacy;
+mod storage;
