@@ -101,3 +101,23 @@ test('an uploaded video becomes a video-trained character that trains to the end
   await expect(me.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
   await expect(page.getByTestId('credits')).toHaveText('300 credits');
 });
+
+test('a large upload shows its progress while it goes', async ({ page }) => {
+  await signUp(page, uniqueEmail('progress'));
+  await openHydrated(page, '/characters');
+  await page.getByRole('tab', { name: 'Upload image' }).click();
+  await page.getByLabel('Name').fill('Slow Upload');
+  // A slow link: 4 MB at about 1 MB/s.
+  const cdp = await page.context().newCDPSession(page);
+  await cdp.send('Network.enable');
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 1024 * 1024 });
+  const big = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(4 * 1024 * 1024, 7)]);
+  await page.getByLabel('Image').setInputFiles({ name: 'big.png', mimeType: 'image/png', buffer: big });
+  await page.getByRole('button', { name: 'Upload and train' }).click();
+  const bar = page.getByTestId('upload-progress');
+  await expect(bar).toBeVisible();
+  await expect(bar).toContainText(/Uploading… [1-9]\d?%/);
+  await expect(bar).toBeHidden({ timeout: 60_000 });
+  await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 0, downloadThroughput: -1, uploadThroughput: -1 });
+  await expect(card(page, 'Slow Upload')).toBeVisible();
+});

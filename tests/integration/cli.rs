@@ -1,7 +1,7 @@
 //! The binary itself: `--help` documents every setting; a bad database ends the start in one line.
 
-use avatar_studio::store::Db;
 use crate::common::{Backend, ThrowawayPg};
+use avatar_studio::store::Db;
 use sqlx::Row;
 use std::process::Command;
 
@@ -95,7 +95,8 @@ fn refused(database_url: &str, args: &[&str], says: &str) {
 }
 
 async fn operator_commands_manage_accounts_and_credits(backend: Backend) {
-    let dir = std::env::temp_dir().join(format!("avatar-studio-cli-{}", crate::common::uuid_like()));
+    let dir =
+        std::env::temp_dir().join(format!("avatar-studio-cli-{}", crate::common::uuid_like()));
     let pg = match backend {
         Backend::Postgres => Some(ThrowawayPg::create().await),
         Backend::Sqlite => None,

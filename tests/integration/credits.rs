@@ -1,8 +1,8 @@
 //! The credit ledger: reservations never overdraw, even when raced; settle and refund are idempotent.
 
+use crate::common::{Backend, TestApp};
 use avatar_studio::domain::credits;
 use avatar_studio::domain::error::DomainError;
-use crate::common::{Backend, TestApp};
 
 on_both_databases!(
     concurrent_reservations_never_overdraw,

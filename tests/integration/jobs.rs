@@ -1,8 +1,8 @@
 //! The durable job queue: several workers (as several instances would) share one queue and each
 //! job is worked exactly once; leases that run out are taken over; dedupe keys hold.
 
-use avatar_studio::jobs::{queue, NewJob, Outcome};
 use crate::common::{Backend, TestApp};
+use avatar_studio::jobs::{queue, NewJob, Outcome};
 use std::collections::HashSet;
 
 on_both_databases!(

@@ -1,9 +1,9 @@
 //! Live events: a page's `GET /api/events` stream sees changes made through any instance
 //! (PostgreSQL `LISTEN/NOTIFY`), each event exactly once; on SQLite, within the one instance.
 
+use crate::common::{Backend, TestApp, ThrowawayPg};
 use avatar_studio::live::{EventHub, LiveEvent};
 use avatar_studio::store::Db;
-use crate::common::{Backend, TestApp, ThrowawayPg};
 use futures::StreamExt;
 use serde_json::{json, Value};
 use std::time::Duration;

@@ -1,9 +1,9 @@
 //! The media store over HTTP: content types, ETags, conditional requests, byte ranges, and
 //! keys that cannot escape the store.
 
+use crate::common::{Backend, TestApp};
 use avatar_studio::store::media::{MediaKind, MediaLimits, MediaStore};
 use bytes::Bytes;
-use crate::common::{Backend, TestApp};
 use reqwest::header::{ACCEPT_RANGES, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RANGE};
 
 fn wav(samples: usize) -> Vec<u8> {
@@ -110,7 +110,10 @@ async fn stored_files_are_served_with_types_etags_and_ranges() {
 
 #[tokio::test]
 async fn uploads_are_checked_by_content_and_size() {
-    let dir = std::env::temp_dir().join(format!("avatar-studio-media-{}", crate::common::uuid_like()));
+    let dir = std::env::temp_dir().join(format!(
+        "avatar-studio-media-{}",
+        crate::common::uuid_like()
+    ));
     let limits = MediaLimits {
         image_bytes: 1024,
         video_bytes: 1024,
@@ -167,7 +170,8 @@ async fn remote_copies_are_capped_and_checked() {
         .route("/page", get(|| async { "<html>hello</html>" }));
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    let dir = std::env::temp_dir().join(format!("avatar-studio-copy-{}", crate::common::uuid_like()));
+    let dir =
+        std::env::temp_dir().join(format!("avatar-studio-copy-{}", crate::common::uuid_like()));
     let limits = MediaLimits {
         image_bytes: 1024,
         video_bytes: 1024,

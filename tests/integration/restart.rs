@@ -132,7 +132,10 @@ fn account() -> Value {
 }
 
 async fn training_survives_a_killed_server(backend: Backend) {
-    let dir = std::env::temp_dir().join(format!("avatar-studio-restart-{}", crate::common::uuid_like()));
+    let dir = std::env::temp_dir().join(format!(
+        "avatar-studio-restart-{}",
+        crate::common::uuid_like()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let pg = match backend {
         Backend::Postgres => Some(ThrowawayPg::create().await),
@@ -196,7 +199,10 @@ fn start_simulator() -> (Killed, String) {
 /// Two instances on one PostgreSQL database: one serves with `RUN_JOBS=false`, the other works
 /// the queue. The serving one never finishes a training itself; the worker does it for it.
 async fn serving_and_working_instances_share_the_queue() {
-    let dir = std::env::temp_dir().join(format!("avatar-studio-scale-{}", crate::common::uuid_like()));
+    let dir = std::env::temp_dir().join(format!(
+        "avatar-studio-scale-{}",
+        crate::common::uuid_like()
+    ));
     let pg = ThrowawayPg::create().await;
     let media = dir.join("media").display().to_string();
     let (_simulator, a2e) = start_simulator();
@@ -261,7 +267,8 @@ fn start_busy_app(port: u16, database_url: &str, media: &str, a2e: &str) -> Kill
 /// Kill -9 three times while 20 generations and 10 trainings are in flight: afterwards every
 /// one has ended, no task was started twice at A2E, and the balance is exact.
 async fn killed_three_times_with_work_in_flight_every_piece_ends_once(backend: Backend) {
-    let dir = std::env::temp_dir().join(format!("avatar-studio-kill-{}", crate::common::uuid_like()));
+    let dir =
+        std::env::temp_dir().join(format!("avatar-studio-kill-{}", crate::common::uuid_like()));
     std::fs::create_dir_all(&dir).unwrap();
     let pg = match backend {
         Backend::Postgres => Some(ThrowawayPg::create().await),
@@ -376,6 +383,8 @@ async fn killed_three_times_with_work_in_flight_every_piece_ends_once(backend: B
         "nothing started twice: {starts:?}"
     );
     drop(app);
-    crate::common::ledger_invariants(&database_url).await.unwrap();
+    crate::common::ledger_invariants(&database_url)
+        .await
+        .unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -50,7 +50,8 @@ async fn controls_are_off_by_default_and_keys_are_checked(backend: Backend) {
 #[tokio::test]
 async fn an_empty_a2e_key_is_refused_at_start() {
     for (key, token) in [(Some(""), None), (None, Some("  "))] {
-        let dir = std::env::temp_dir().join(format!("avatar-studio-key-{}", crate::common::uuid_like()));
+        let dir =
+            std::env::temp_dir().join(format!("avatar-studio-key-{}", crate::common::uuid_like()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut config = <avatar_studio::config::Cli as clap::Parser>::parse_from([
             "avatar-studio",

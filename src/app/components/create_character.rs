@@ -2,6 +2,7 @@
 
 use super::actions::succeeded;
 use super::notice::ErrorNotice;
+use crate::app::upload::{UploadProgress, UploadProgressBar};
 use crate::error::AppError;
 use crate::models::{Character, CHARACTER_IMAGE_COST};
 use crate::server_fns::characters::CreateCharacter;
@@ -84,6 +85,7 @@ fn ModelVersionSelect() -> impl IntoView {
 fn UploadForm(video: bool, on_created: Callback<()>) -> impl IntoView {
     let result: RwSignal<Option<Result<Character, AppError>>> = RwSignal::new(None);
     let pending = RwSignal::new(false);
+    let progress: UploadProgress = RwSignal::new(None);
     #[cfg(not(feature = "hydrate"))]
     let _ = on_created;
     let on_submit = move |ev: leptos::ev::SubmitEvent| {
@@ -100,7 +102,8 @@ fn UploadForm(video: bool, on_created: Callback<()>) -> impl IntoView {
             pending.set(true);
             leptos::task::spawn_local(async move {
                 let answer =
-                    crate::app::upload::post_form::<Character>("/api/characters", &form).await;
+                    crate::app::upload::post_form::<Character>("/api/characters", &form, progress)
+                        .await;
                 if answer.is_ok() {
                     form.reset();
                     on_created.run(());
@@ -136,6 +139,7 @@ fn UploadForm(video: bool, on_created: Callback<()>) -> impl IntoView {
             <button type="submit" disabled=move || pending.get()>
                 {move || if pending.get() { "Uploading…" } else { "Upload and train" }}
             </button>
+            <UploadProgressBar progress/>
         </form>
         <ErrorNotice result=result/>
     }

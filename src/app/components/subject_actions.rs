@@ -2,6 +2,7 @@
 
 use super::actions::{price, succeeded};
 use super::notice::ErrorNotice;
+use crate::app::upload::{UploadProgress, UploadProgressBar};
 use crate::error::AppError;
 use crate::models::{Generation, GenerationKind, GenerationStatus};
 use crate::server_fns::canvas::{Animate, Lipsync, Subject, TransferMotion};
@@ -133,6 +134,7 @@ fn UploadField(
     target: RwSignal<String>,
     status: RwSignal<Option<Result<String, AppError>>>,
 ) -> impl IntoView {
+    let progress: UploadProgress = RwSignal::new(None);
     let on_change = move |ev: leptos::ev::Event| {
         #[cfg(feature = "hydrate")]
         {
@@ -150,7 +152,7 @@ fn UploadField(
                 struct Stored {
                     url: String,
                 }
-                let answer = crate::app::upload::post_form::<Stored>("/api/media", &form)
+                let answer = crate::app::upload::post_form::<Stored>("/api/media", &form, progress)
                     .await
                     .map(|s| s.url);
                 if let Ok(url) = &answer {
@@ -165,6 +167,7 @@ fn UploadField(
     view! {
         <form class="upload-field" on:submit=|ev| ev.prevent_default()>
             <label>{label}<input type="file" name="file" accept=accept on:change=on_change/></label>
+            <UploadProgressBar progress/>
         </form>
     }
 }
