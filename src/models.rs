@@ -210,6 +210,18 @@ pub enum GenerationSpec {
 }
 
 impl GenerationSpec {
+    /// How long A2E typically takes for it, in A2E seconds (for the time shown as left).
+    pub fn typical_a2e_seconds(&self) -> i64 {
+        match self {
+            Self::Scene { .. } => 20,
+            Self::MotionTransfer { .. } => 60,
+            Self::ImageToVideo { duration, .. } => 60 * i64::from((*duration).max(5)) / 5,
+            // Speech is made first, then the video.
+            Self::Lipsync { .. } => 55,
+            Self::FightSequence { moves, .. } => 80 * moves.len() as i64,
+        }
+    }
+
     pub fn kind(&self) -> GenerationKind {
         match self {
             Self::Scene { .. } => GenerationKind::Scene,
@@ -296,6 +308,13 @@ pub struct GenerationWork {
     /// Fight sequences: each move.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub steps: Vec<FightStep>,
+    /// How long it typically takes here from submit to result, in milliseconds (0: unknown).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub expected_ms: i64,
+}
+
+fn is_zero(n: &i64) -> bool {
+    *n == 0
 }
 
 impl GenerationWork {

@@ -529,7 +529,10 @@ pub async fn submit(
     let generation = Generation {
         id: id.clone(),
         user_id: user_id.to_string(),
-        work: work_of(&spec, &references),
+        work: GenerationWork {
+            expected_ms: studio.clock.local_ms(spec.typical_a2e_seconds()) + studio.clock.poll_ms,
+            ..work_of(&spec, &references)
+        },
         status: GenerationStatus::Queued,
         progress: 0,
         references,

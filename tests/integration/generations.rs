@@ -54,6 +54,16 @@ async fn scenes_use_avatar_ids_for_trained_characters(backend: Backend) {
     assert_eq!(res.status(), 202);
     let submitted: Value = res.json().await.unwrap();
     assert_eq!(submitted["cost"], 4);
+    // The time it typically takes (A2E's 20 s at the simulator's 600× speed, plus one poll).
+    let id = submitted["id"].as_str().unwrap();
+    let stored: Value = app
+        .get_json(&client, &format!("/api/generations/{id}"))
+        .await;
+    let expected = stored["work"]["expected_ms"].as_i64().unwrap_or_default();
+    assert!(
+        (1..60_000).contains(&expected),
+        "expected_ms {expected}: {stored}"
+    );
     let refs = submitted["references"].as_array().unwrap();
     assert_eq!(refs[0]["via"], "avatar");
     assert_eq!(refs[0]["avatar_id"], hero["avatar_id"]);

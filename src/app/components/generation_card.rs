@@ -64,6 +64,7 @@ pub fn GenerationCard(
                 <small class="muted">
                     {if steps > 0 { format!("Move {} of {steps} · {}%", step_now.max(1), g.progress) } else { format!("{}%", g.progress) }}
                 </small>
+                <TimeLeft since=g.created_at expected_ms=g.work.expected_ms/>
                 {g.notice.clone().map(|n| view! { <p class="notice small" data-testid="work-notice">{n}</p> })}
                 <CancelControl started cost=g.cost confirming
                     on_cancel=move || { cancel.dispatch(CancelGeneration { id: id.get_value() }); }/>
@@ -145,5 +146,30 @@ pub fn SequencePlayer(urls: Vec<String>) -> impl IntoView {
                 }).collect_view()}
             </ol>
         </div>
+    }
+}
+
+/// The time a running generation has left, from its typical duration; counted down in the
+/// browser once a second (the server renders nothing, so hydration sees the same page).
+#[component]
+fn TimeLeft(since: i64, expected_ms: i64) -> impl IntoView {
+    let now = RwSignal::new(None::<i64>);
+    #[cfg(feature = "hydrate")]
+    Effect::new(move |_| {
+        let tick = move || now.set(Some(js_sys::Date::now() as i64));
+        tick();
+        if let Ok(handle) = set_interval_with_handle(tick, std::time::Duration::from_secs(1)) {
+            on_cleanup(move || handle.clear());
+        }
+    });
+    move || {
+        let now = now.get().filter(|_| expected_ms > 0)?;
+        let left_s = (since + expected_ms - now) / 1000;
+        let text = if left_s > 0 {
+            super::avatar_badge::format_eta(left_s)
+        } else {
+            "taking longer than usual…".to_string()
+        };
+        Some(view! { <small class="muted" data-testid="time-left">{text}</small> })
     }
 }
