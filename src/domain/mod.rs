@@ -3,10 +3,12 @@
 pub mod accounts;
 pub mod avatars;
 pub mod characters;
+pub mod closing;
 pub mod credits;
 pub mod error;
 pub mod generation_worker;
 pub mod generations;
+pub mod ledger;
 pub mod once;
 pub mod reconciler;
 pub mod studio;

@@ -4,4 +4,5 @@ pub mod account;
 pub mod auth;
 pub mod canvas;
 pub mod characters;
+pub mod credits;
 pub mod not_found;
