@@ -53,3 +53,39 @@ pub struct A2eCoins {
     pub coins: f64,
     pub diamonds: f64,
 }
+
+/// A named set of defaults saved from a trained character.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Preset {
+    pub id: String,
+    pub name: String,
+    /// The character it was saved from; `None` once that character was deleted.
+    pub character_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub character_name: Option<String>,
+    pub outfit_description: String,
+    pub model_version: String,
+    pub voice: Option<String>,
+    pub aspect_ratio: Option<String>,
+    pub motion_clip_url: Option<String>,
+    pub created_at: i64,
+}
+
+/// An avatar of the studio's A2E account, as the import section lists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ImportableAvatar {
+    pub avatar_id: String,
+    pub name: String,
+    /// A2E's status word (`completed`, `processing`, `failed`, …).
+    pub status: String,
+    /// A2E's picture of it (expires after a few days; a kept copy is made on import).
+    pub cover_url: Option<String>,
+    pub created_at: Option<String>,
+    /// Already one of the caller's characters.
+    pub imported: bool,
+    /// The character it is, once imported.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub character_id: Option<String>,
+    /// Whether it can be adopted now (trained, and not yet imported).
+    pub importable: bool,
+}

@@ -4,8 +4,10 @@ pub mod account;
 pub mod auth;
 pub mod characters;
 pub mod events;
+pub mod imports;
 pub mod generations;
 pub mod json;
+pub mod presets;
 
 use crate::error::AppError;
 use crate::server::state::AppState;
@@ -31,6 +33,10 @@ pub fn routes() -> Router<AppState> {
         .route("/api/events", get(events::stream))
         .route("/api/ledger", get(account::ledger))
         .route("/api/credits", get(account::credits))
+        .route("/api/presets", get(presets::list).post(presets::create))
+        .route("/api/presets/{id}", delete(presets::delete))
+        .route("/api/a2e/avatars", get(imports::list))
+        .route("/api/characters/import", post(imports::import))
         .route("/api/a2e/character", post(characters::create))
         .route(
             "/api/a2e/avatar-status",

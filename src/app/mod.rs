@@ -18,6 +18,7 @@ use pages::{
     characters::CharactersPage,
     credits::CreditsPage,
     not_found::NotFound,
+    presets::PresetsPage,
 };
 
 /// The HTML document around the app (server side only).
@@ -59,6 +60,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/characters") view=CharactersPage ssr=ssr.clone()/>
                     <Route path=path!("/account") view=AccountPage ssr=ssr.clone()/>
                     <Route path=path!("/account/credits") view=CreditsPage ssr=ssr.clone()/>
+                    <Route path=path!("/presets") view=PresetsPage ssr=ssr.clone()/>
                     <Route path=path!("/login") view=LoginPage ssr=ssr.clone()/>
                     <Route path=path!("/signup") view=SignupPage ssr=ssr/>
                 </Routes>

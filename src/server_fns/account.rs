@@ -88,3 +88,84 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
     .await;
     context::answer(result)
 }
+
+#[server(prefix = "/sfn")]
+pub async fn list_presets() -> Result<Vec<crate::account_types::Preset>, AppError> {
+    use super::context;
+    context::for_user(move |studio, user| async move {
+        crate::domain::presets::list(&studio, &user).await
+    })
+    .await
+}
+
+/// One preset (for the forms that start from it).
+#[server(prefix = "/sfn")]
+pub async fn load_preset(id: String) -> Result<crate::account_types::Preset, AppError> {
+    use super::context;
+    context::for_user(move |studio, user| async move {
+        crate::domain::presets::get(&studio, &user, &id).await
+    })
+    .await
+}
+
+/// Saves a trained character's defaults as a named preset (empty fields: the character's own,
+/// or none).
+#[server(prefix = "/sfn")]
+pub async fn save_preset(
+    name: String,
+    character_id: String,
+    outfit_description: String,
+    model_version: String,
+    voice: String,
+    aspect_ratio: String,
+    motion_clip_url: String,
+) -> Result<crate::account_types::Preset, AppError> {
+    use super::context;
+    use crate::domain::presets::{self, PresetInput};
+    let some = |v: String| Some(v).filter(|v| !v.trim().is_empty());
+    let input = PresetInput {
+        name,
+        character_id,
+        outfit_description: some(outfit_description),
+        model_version: some(model_version),
+        voice: some(voice),
+        aspect_ratio: some(aspect_ratio),
+        motion_clip_url: some(motion_clip_url),
+    };
+    context::for_user(move |studio, user| async move {
+        presets::create(&studio, &user, input).await
+    })
+    .await
+}
+
+#[server(prefix = "/sfn")]
+pub async fn delete_preset(id: String) -> Result<(), AppError> {
+    use super::context;
+    context::for_user(move |studio, user| async move {
+        crate::domain::presets::delete(&studio, &user, &id).await
+    })
+    .await
+}
+
+/// The A2E account's avatars the user may adopt (with `imported` flags).
+#[server(prefix = "/sfn")]
+pub async fn list_importable_avatars(
+) -> Result<Vec<crate::account_types::ImportableAvatar>, AppError> {
+    use super::context;
+    context::for_user(move |studio, user| async move {
+        crate::domain::imports::importable(&studio, &user).await
+    })
+    .await
+}
+
+/// Adopts the chosen A2E avatars as characters; answers how many were imported.
+#[server(prefix = "/sfn", input = leptos::server_fn::codec::Json)]
+pub async fn import_avatars(avatar_ids: Vec<String>) -> Result<usize, AppError> {
+    use super::context;
+    context::for_user(move |studio, user| async move {
+        crate::domain::imports::import(&studio, &user, &avatar_ids)
+            .await
+            .map(|made| made.len())
+    })
+    .await
+}

@@ -7,7 +7,8 @@ use crate::app::components::require_login::RequireLogin;
 use crate::app::pages::credits::utc_time;
 use crate::app::session::use_session;
 use crate::server_fns::account::{
-    list_api_tokens, ChangePassword, DeleteAccount, RevokeApiToken, TokenSummary,
+    list_api_tokens, list_importable_avatars, ChangePassword, DeleteAccount, ImportAvatars,
+    RevokeApiToken, TokenSummary,
 };
 use crate::server_fns::auth::CreateApiToken;
 use leptos::prelude::*;
@@ -27,10 +28,13 @@ pub fn AccountPage() -> impl IntoView {
                         <dt>"Email"</dt><dd data-testid="account-email">{user.email}</dd>
                         <dt>"Credits"</dt>
                         <dd>{user.credits}" · "<A href="/account/credits">"See every entry"</A></dd>
+                        <dt>"Presets"</dt>
+                        <dd><A href="/presets">"Saved character defaults"</A></dd>
                     </dl>
                 })}
             </section>
             <ApiTokens/>
+            <ImportAvatars/>
             <PasswordChange/>
             <AccountDeletion/>
         </RequireLogin>
@@ -169,6 +173,78 @@ fn AccountDeletion() -> impl IntoView {
                     <ErrorNotice result=delete.value()/>
                 </div>
             </Show>
+        </section>
+    }
+}
+
+/// Avatars the A2E account already has: looked up on demand (it asks A2E), picked by
+/// checkbox, adopted as characters.
+#[component]
+fn ImportAvatars() -> impl IntoView {
+    let looked = RwSignal::new(false);
+    let import = ServerAction::<ImportAvatars>::new();
+    let avatars = Resource::new(
+        move || (looked.get(), import.version().get()),
+        |(looked, _)| async move {
+            match looked {
+                true => Some(list_importable_avatars().await),
+                false => None,
+            }
+        },
+    );
+    let chosen = RwSignal::new(Vec::<String>::new());
+    Effect::new(move |_| {
+        if succeeded(import) {
+            chosen.set(vec![]);
+        }
+    });
+    let toggle = move |id: String, on: bool| {
+        chosen.update(|c| {
+            c.retain(|x| x != &id);
+            if on {
+                c.push(id);
+            }
+        })
+    };
+    view! {
+        <section class="card">
+            <h2>"Import A2E avatars"</h2>
+            <p class="muted">"Adopt avatars already trained in the studio's A2E account as characters. Nothing is retrained; deleting such a character later leaves the avatar at A2E."</p>
+            <button type="button" class="secondary" data-testid="find-avatars" on:click=move |_| looked.set(true)>
+                "Look for avatars"
+            </button>
+            <Transition fallback=|| view! { <p class="muted">"Asking A2E…"</p> }>
+                {move || avatars.get().flatten().map(|answer| match answer {
+                    Ok(list) if list.is_empty() => view! { <p class="muted">"The A2E account has no other avatars."</p> }.into_any(),
+                    Ok(list) => view! {
+                        <ul class="preset-list" data-testid="a2e-avatars">
+                            {list.into_iter().map(|a| {
+                                let id = a.avatar_id.clone();
+                                let state = if a.imported { "already imported".to_string() } else { a.status.clone() };
+                                view! {
+                                    <li class="preset">
+                                        <label>
+                                            <input type="checkbox" disabled=!a.importable
+                                                on:change=move |ev| toggle(id.clone(), event_target_checked(&ev))/>
+                                            " "{a.name.clone()}
+                                        </label>
+                                        <span class="muted small">{state}</span>
+                                    </li>
+                                }
+                            }).collect_view()}
+                        </ul>
+                        <button type="button" disabled=move || chosen.with(Vec::is_empty) || import.pending().get()
+                            on:click=move |_| { import.dispatch(ImportAvatars { avatar_ids: chosen.get() }); }>
+                            {move || format!("Import selected ({})", chosen.with(Vec::len))}
+                        </button>
+                    }.into_any(),
+                    Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
+                })}
+            </Transition>
+            <ErrorNotice result=import.value()/>
+            {move || import.value().get().and_then(Result::ok).map(|n| view! {
+                <p class="notice" role="status">{format!("Imported {n}. They are on the Characters page.")}</p>
+            })}
         </section>
     }
 }

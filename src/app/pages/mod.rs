@@ -6,3 +6,4 @@ pub mod canvas;
 pub mod characters;
 pub mod credits;
 pub mod not_found;
+pub mod presets;
