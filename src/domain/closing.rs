@@ -14,6 +14,7 @@ use super::studio::Studio;
 use crate::jobs::{queue, NewJob};
 use crate::models::StartState;
 use crate::store::{characters, closing, generations, ledger, users};
+use object_store::ObjectStore;
 use sqlx::AnyConnection;
 
 /// Deletes the account after checking its password.

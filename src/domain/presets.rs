@@ -90,7 +90,7 @@ pub async fn create(
     let model = input.model_version.or(Some(character.model_version.clone()));
     let details = check_details(String::new(), Some(name.clone()), outfit, model, None, None, false)?;
     let aspect_ratio = match filled(input.aspect_ratio) {
-        Some(aspect) => Some(check_aspect(Some(&aspect))?),
+        Some(aspect) => Some(check_aspect(Some(aspect.as_str()))?),
         None => None,
     };
     let motion_clip_url = match filled(input.motion_clip_url) {

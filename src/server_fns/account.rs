@@ -3,6 +3,7 @@
 use crate::account_types::{CreditSummary, LedgerPage};
 use crate::error::AppError;
 use leptos::prelude::*;
+use leptos::server_fn::codec::Json;
 
 /// The credits page: the summary, and one page of entries after `cursor` (newest first).
 #[server(prefix = "/sfn")]
@@ -159,7 +160,7 @@ pub async fn list_importable_avatars(
 }
 
 /// Adopts the chosen A2E avatars as characters; answers how many were imported.
-#[server(prefix = "/sfn", input = leptos::server_fn::codec::Json)]
+#[server(prefix = "/sfn", input = Json)]
 pub async fn import_avatars(avatar_ids: Vec<String>) -> Result<usize, AppError> {
     use super::context;
     context::for_user(move |studio, user| async move {
