@@ -38,7 +38,6 @@ pub struct LedgerPage {
     pub next_cursor: Option<String>,
 }
 
-
 /// The credits page's heading: the user's balance, and the operator's A2E coins when the
 /// studio runs on a real A2E key and A2E answers.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -30,7 +30,11 @@ async fn user_id(me: &Value) -> String {
     me["id"].as_str().unwrap().to_string()
 }
 
-async fn ledger(app: &TestApp, client: &reqwest::Client, query: &str) -> (Vec<Value>, Option<String>) {
+async fn ledger(
+    app: &TestApp,
+    client: &reqwest::Client,
+    query: &str,
+) -> (Vec<Value>, Option<String>) {
     let res = client
         .get(app.url(&format!("/api/ledger{query}")))
         .send()
@@ -81,8 +85,15 @@ async fn ledger_lists_every_entry_with_what_it_was_for(backend: Backend) {
     let id = character["id"].as_str().unwrap();
 
     let entries = wait_for_settle(&app, &client).await;
-    let kinds: Vec<&str> = entries.iter().map(|e| e["kind"].as_str().unwrap()).collect();
-    assert_eq!(kinds, ["settle", "reserve", "grant"], "newest first: {entries:?}");
+    let kinds: Vec<&str> = entries
+        .iter()
+        .map(|e| e["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["settle", "reserve", "grant"],
+        "newest first: {entries:?}"
+    );
     let (settle, reserve, grant) = (&entries[0], &entries[1], &entries[2]);
     assert_eq!(grant["amount"], 100);
     assert_eq!(grant["description"], "Welcome credits");
@@ -137,9 +148,18 @@ async fn ledger_pages_by_keyset_with_a_link_header(backend: Backend) {
     assert!(link.is_none(), "no Link on the last page");
     assert_eq!(third[0]["description"], "Welcome credits");
 
-    let ids: Vec<&Value> = first.iter().chain(&second).chain(&third).map(|e| &e["id"]).collect();
+    let ids: Vec<&Value> = first
+        .iter()
+        .chain(&second)
+        .chain(&third)
+        .map(|e| &e["id"])
+        .collect();
     let unique: std::collections::HashSet<String> = ids.iter().map(|v| v.to_string()).collect();
-    assert_eq!((ids.len(), unique.len()), (7, 7), "every entry exactly once");
+    assert_eq!(
+        (ids.len(), unique.len()),
+        (7, 7),
+        "every entry exactly once"
+    );
 
     // A new entry does not shift the pages already handed out.
     credits::grant(db, &user, 1, "late", "Late").await.unwrap();
@@ -244,21 +264,36 @@ async fn tokens_are_listed_and_revoked_by_their_owner_only(backend: Backend) {
     let made = app
         .post_json(&client, "/api/tokens", json!({ "name": "laptop" }))
         .await;
-    let (id, secret) = (made["id"].as_str().unwrap(), made["token"].as_str().unwrap());
+    let (id, secret) = (
+        made["id"].as_str().unwrap(),
+        made["token"].as_str().unwrap(),
+    );
     let list: Value = app.get_json(&client, "/api/tokens").await;
     assert_eq!(list["tokens"].as_array().unwrap().len(), 1);
     assert_eq!(list["tokens"][0]["name"], "laptop");
-    assert!(list["tokens"][0].get("token").is_none(), "the secret is shown once");
+    assert!(
+        list["tokens"][0].get("token").is_none(),
+        "the secret is shown once"
+    );
 
     let script = reqwest::Client::new();
-    let me = script.get(app.url("/api/me")).bearer_auth(secret).send().await.unwrap();
+    let me = script
+        .get(app.url("/api/me"))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(me.status(), 200);
 
     // Someone else cannot see or revoke it: their list is empty, the id unknown to them.
     let (other, _) = app.user("other@example.com").await;
     let theirs: Value = app.get_json(&other, "/api/tokens").await;
     assert!(theirs["tokens"].as_array().unwrap().is_empty());
-    let res = other.delete(app.url(&format!("/api/tokens/{id}"))).send().await.unwrap();
+    let res = other
+        .delete(app.url(&format!("/api/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(res).await, (404, "not_found".into()));
     // Another site cannot revoke it with the owner's cookie.
     let res = from_elsewhere(client.delete(app.url(&format!("/api/tokens/{id}"))))
@@ -267,25 +302,48 @@ async fn tokens_are_listed_and_revoked_by_their_owner_only(backend: Backend) {
         .unwrap();
     assert_eq!(error_code(res).await, (403, "csrf".into()));
 
-    let res = client.delete(app.url(&format!("/api/tokens/{id}"))).send().await.unwrap();
+    let res = client
+        .delete(app.url(&format!("/api/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
-    let res = client.delete(app.url(&format!("/api/tokens/{id}"))).send().await.unwrap();
+    let res = client
+        .delete(app.url(&format!("/api/tokens/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(res).await.0, 404, "revoked twice");
-    let me = script.get(app.url("/api/me")).bearer_auth(secret).send().await.unwrap();
+    let me = script
+        .get(app.url("/api/me"))
+        .bearer_auth(secret)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(me).await, (401, "invalid_token".into()));
 }
 
 async fn login(app: &TestApp, email: &str, password: &str) -> (reqwest::Client, u16) {
     let client = app.client();
     let res = app
-        .post(&client, "/api/auth/login", json!({ "email": email, "password": password }))
+        .post(
+            &client,
+            "/api/auth/login",
+            json!({ "email": email, "password": password }),
+        )
         .await;
     let status = res.status().as_u16();
     (client, status)
 }
 
 async fn me_status(app: &TestApp, client: &reqwest::Client) -> u16 {
-    client.get(app.url("/api/me")).send().await.unwrap().status().as_u16()
+    client
+        .get(app.url("/api/me"))
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 async fn password_change_ends_other_sessions_and_keeps_tokens(backend: Backend) {
@@ -294,7 +352,9 @@ async fn password_change_ends_other_sessions_and_keeps_tokens(backend: Backend) 
     let (here, _) = app.user(email).await;
     let (elsewhere, status) = login(&app, email, "correct horse battery").await;
     assert_eq!(status, 200);
-    let token = app.post_json(&here, "/api/tokens", json!({ "name": "ci" })).await;
+    let token = app
+        .post_json(&here, "/api/tokens", json!({ "name": "ci" }))
+        .await;
     let token = token["token"].as_str().unwrap().to_string();
 
     let res = app
@@ -307,13 +367,26 @@ async fn password_change_ends_other_sessions_and_keeps_tokens(backend: Backend) 
     assert_eq!(res.status(), 200);
 
     assert_eq!(me_status(&app, &here).await, 200, "this session goes on");
-    assert_eq!(me_status(&app, &elsewhere).await, 401, "the other session ended");
+    assert_eq!(
+        me_status(&app, &elsewhere).await,
+        401,
+        "the other session ended"
+    );
     assert_eq!(me_status(&app, &elsewhere).await, 401, "for good");
     let script = reqwest::Client::new();
-    let res = script.get(app.url("/api/me")).bearer_auth(&token).send().await.unwrap();
+    let res = script
+        .get(app.url("/api/me"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200, "API tokens stay valid");
 
-    assert_eq!(login(&app, email, "correct horse battery").await.1, 401, "old password");
+    assert_eq!(
+        login(&app, email, "correct horse battery").await.1,
+        401,
+        "old password"
+    );
     let (fresh, status) = login(&app, email, "a brand new phrase").await;
     assert_eq!(status, 200, "new password");
     assert_eq!(me_status(&app, &fresh).await, 200);
@@ -336,11 +409,31 @@ async fn password_change_refuses_bad_input(backend: Backend) {
     let (client, _) = app.user("careful@example.com").await;
     let good = "correct horse battery";
     let cases = [
-        (json!({ "current_password": "wrong one", "new_password": "a brand new phrase" }), 400, "wrong_password"),
-        (json!({ "current_password": "", "new_password": "a brand new phrase" }), 400, "wrong_password"),
-        (json!({ "current_password": good, "new_password": "short" }), 400, "weak_password"),
-        (json!({ "current_password": good, "new_password": "password" }), 400, "weak_password"),
-        (json!({ "current_password": good, "new_password": good }), 400, "same_password"),
+        (
+            json!({ "current_password": "wrong one", "new_password": "a brand new phrase" }),
+            400,
+            "wrong_password",
+        ),
+        (
+            json!({ "current_password": "", "new_password": "a brand new phrase" }),
+            400,
+            "wrong_password",
+        ),
+        (
+            json!({ "current_password": good, "new_password": "short" }),
+            400,
+            "weak_password",
+        ),
+        (
+            json!({ "current_password": good, "new_password": "password" }),
+            400,
+            "weak_password",
+        ),
+        (
+            json!({ "current_password": good, "new_password": good }),
+            400,
+            "same_password",
+        ),
         (json!({ "current_password": good }), 400, "invalid_request"),
         (json!([1, 2]), 400, "invalid_request"),
     ];
@@ -388,7 +481,11 @@ async fn rows_of(app: &TestApp, table: &str, user: &str) -> i64 {
 
 async fn trained_character(app: &TestApp, client: &reqwest::Client, prompt: &str) -> Value {
     let res = app
-        .post(client, "/api/a2e/character", json!({ "prompt": prompt, "waitForAvatar": true }))
+        .post(
+            client,
+            "/api/a2e/character",
+            json!({ "prompt": prompt, "waitForAvatar": true }),
+        )
         .await;
     assert_eq!(res.status(), 201);
     let character: Value = res.json().await.unwrap();
@@ -406,10 +503,16 @@ async fn account_deletion_takes_everything_and_nothing_else(backend: Backend) {
     let avatar = gone["avatar_id"].as_str().unwrap().to_string();
     let image = gone["image_url"].as_str().unwrap().to_string();
     assert_eq!(reqwest::get(&image).await.unwrap().status(), 200);
-    let token = app.post_json(&client, "/api/tokens", json!({ "name": "ci" })).await;
+    let token = app
+        .post_json(&client, "/api/tokens", json!({ "name": "ci" }))
+        .await;
     // Work in flight: a scene just submitted, and a hold no job carries.
     let res = app
-        .post(&client, "/api/a2e/nanobanana", json!({ "prompt": "the sailor at sea", "character_refs": [{ "id": gone["id"] }] }))
+        .post(
+            &client,
+            "/api/a2e/nanobanana",
+            json!({ "prompt": "the sailor at sea", "character_refs": [{ "id": gone["id"] }] }),
+        )
         .await;
     assert_eq!(res.status(), 202);
     credits::reserve(&app.state.studio.db, &user, 5, "stray-hold", "stray")
@@ -433,10 +536,21 @@ async fn account_deletion_takes_everything_and_nothing_else(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(res.status(), 401, "tokens went with it");
-    for table in ["character_references", "generations", "credit_ledger", "api_tokens", "jobs"] {
+    for table in [
+        "character_references",
+        "generations",
+        "credit_ledger",
+        "api_tokens",
+        "jobs",
+    ] {
         assert_eq!(rows_of(&app, table, &user).await, 0, "{table} emptied");
     }
-    assert_eq!(login(&app, "leaving@example.com", "correct horse battery").await.1, 401);
+    assert_eq!(
+        login(&app, "leaving@example.com", "correct horse battery")
+            .await
+            .1,
+        401
+    );
 
     // Its avatar is removed at A2E (by a job that outlived the account), its files deleted.
     let until = std::time::Instant::now() + std::time::Duration::from_secs(30);
@@ -448,10 +562,16 @@ async fn account_deletion_takes_everything_and_nothing_else(backend: Backend) {
     {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let removed = app.simulator_requests_to("/api/v1/userVideoTwin/remove").await;
+    let removed = app
+        .simulator_requests_to("/api/v1/userVideoTwin/remove")
+        .await;
     assert_eq!(removed.len(), 1, "{removed:?}");
     assert!(removed[0].to_string().contains(&avatar), "{removed:?}");
-    assert_eq!(reqwest::get(&image).await.unwrap().status(), 404, "its media is gone");
+    assert_eq!(
+        reqwest::get(&image).await.unwrap().status(),
+        404,
+        "its media is gone"
+    );
 
     // The other user keeps everything.
     let theirs: Vec<Value> = app.get_json(&stays, "/api/characters").await;
@@ -470,7 +590,12 @@ async fn account_deletion_refuses_bad_input(backend: Backend) {
         (json!({ "password": "" }), "wrong_password"),
         (json!({}), "invalid_request"),
     ] {
-        let res = client.delete(app.url("/api/me")).json(&body).send().await.unwrap();
+        let res = client
+            .delete(app.url("/api/me"))
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         assert_eq!(error_code(res).await, (400, code.to_string()), "{body}");
     }
     let res = client.delete(app.url("/api/me")).send().await.unwrap();
@@ -513,7 +638,10 @@ async fn presets_save_a_trained_characters_defaults(backend: Backend) {
     let res = app.post(&client, "/api/presets", body.clone()).await;
     assert_eq!(res.status(), 201);
     let preset: Value = res.json().await.unwrap();
-    assert_eq!(preset["outfit_description"], "navy flight suit", "the character's own");
+    assert_eq!(
+        preset["outfit_description"], "navy flight suit",
+        "the character's own"
+    );
     assert_eq!(preset["model_version"], "V1.0");
     assert_eq!(preset["voice"], "en-US-female-1");
     assert_eq!(preset["aspect_ratio"], "9:16");
@@ -522,8 +650,12 @@ async fn presets_save_a_trained_characters_defaults(backend: Backend) {
 
     // Given values win over the character's.
     let res = app
-        .post(&client, "/api/presets", json!({ "name": "Mira casual", "characterId": id,
-              "outfitDescription": "jeans and a hoodie", "modelVersion": "V2.1" }))
+        .post(
+            &client,
+            "/api/presets",
+            json!({ "name": "Mira casual", "characterId": id,
+              "outfitDescription": "jeans and a hoodie", "modelVersion": "V2.1" }),
+        )
         .await;
     assert_eq!(res.status(), 201);
     let casual: Value = res.json().await.unwrap();
@@ -541,16 +673,28 @@ async fn presets_save_a_trained_characters_defaults(backend: Backend) {
     assert_eq!(error_code(res).await, (409, "preset_exists".into()));
 
     // The character may go; its presets stay, without it.
-    let res = client.delete(app.url(&format!("/api/characters/{id}"))).send().await.unwrap();
+    let res = client
+        .delete(app.url(&format!("/api/characters/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_success());
     let list: Vec<Value> = app.get_json(&client, "/api/presets").await;
     assert_eq!(list.len(), 2);
     assert!(list.iter().all(|p| p["character_id"].is_null()), "{list:?}");
 
     let preset_id = casual["id"].as_str().unwrap();
-    let res = client.delete(app.url(&format!("/api/presets/{preset_id}"))).send().await.unwrap();
+    let res = client
+        .delete(app.url(&format!("/api/presets/{preset_id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
-    let res = client.delete(app.url(&format!("/api/presets/{preset_id}"))).send().await.unwrap();
+    let res = client
+        .delete(app.url(&format!("/api/presets/{preset_id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(res).await, (404, "not_found".into()));
     let list: Vec<Value> = app.get_json(&client, "/api/presets").await;
     assert_eq!(list.len(), 1);
@@ -566,29 +710,61 @@ async fn presets_refuse_bad_input_and_strangers(backend: Backend) {
     .await;
     let (client, _) = app.user("careful@example.com").await;
     let res = app
-        .post(&client, "/api/a2e/character", json!({ "prompt": "a slow learner" }))
+        .post(
+            &client,
+            "/api/a2e/character",
+            json!({ "prompt": "a slow learner" }),
+        )
         .await;
     assert_eq!(res.status(), 201);
     let untrained: Value = res.json().await.unwrap();
     let id = untrained["id"].as_str().unwrap();
     let res = app
-        .post(&client, "/api/presets", json!({ "name": "Too soon", "character_id": id }))
+        .post(
+            &client,
+            "/api/presets",
+            json!({ "name": "Too soon", "character_id": id }),
+        )
         .await;
     assert_eq!(error_code(res).await, (409, "not_trained".into()));
 
     let (other, _) = app.user("other@example.com").await;
     let res = app
-        .post(&other, "/api/presets", json!({ "name": "Not mine", "character_id": id }))
+        .post(
+            &other,
+            "/api/presets",
+            json!({ "name": "Not mine", "character_id": id }),
+        )
         .await;
-    assert_eq!(error_code(res).await, (404, "not_found".into()), "someone else's character");
+    assert_eq!(
+        error_code(res).await,
+        (404, "not_found".into()),
+        "someone else's character"
+    );
 
     let cases = [
         (json!({ "character_id": id }), 400, "invalid_name"),
-        (json!({ "name": "   ", "character_id": id }), 400, "invalid_name"),
-        (json!({ "name": "n".repeat(61), "character_id": id }), 400, "invalid_name"),
+        (
+            json!({ "name": "   ", "character_id": id }),
+            400,
+            "invalid_name",
+        ),
+        (
+            json!({ "name": "n".repeat(61), "character_id": id }),
+            400,
+            "invalid_name",
+        ),
         (json!({ "name": "No character" }), 400, "missing_character"),
-        (json!({ "name": "Ghost", "character_id": "nope" }), 404, "not_found"),
-        (json!({ "name": 5, "character_id": id }), 400, "invalid_request"),
+        (
+            json!({ "name": "Ghost", "character_id": "nope" }),
+            404,
+            "not_found",
+        ),
+        (
+            json!({ "name": 5, "character_id": id }),
+            400,
+            "invalid_request",
+        ),
     ];
     for (body, status, code) in cases {
         let res = app.post(&client, "/api/presets", body.clone()).await;
@@ -602,14 +778,22 @@ async fn presets_refuse_bad_input_and_strangers(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(error_code(res).await, (400, "invalid_json".into()));
-    let res = from_elsewhere(client.post(app.url("/api/presets")).json(&json!({ "name": "x" })))
-        .send()
-        .await
-        .unwrap();
+    let res = from_elsewhere(
+        client
+            .post(app.url("/api/presets"))
+            .json(&json!({ "name": "x" })),
+    )
+    .send()
+    .await
+    .unwrap();
     assert_eq!(error_code(res).await, (403, "csrf".into()));
     let res = reqwest::get(app.url("/api/presets")).await.unwrap();
     assert_eq!(error_code(res).await.0, 401);
-    let res = other.delete(app.url("/api/presets/nope")).send().await.unwrap();
+    let res = other
+        .delete(app.url("/api/presets/nope"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(error_code(res).await, (404, "not_found".into()));
     let list: Vec<Value> = app.get_json(&client, "/api/presets").await;
     assert!(list.is_empty(), "nothing saved");
@@ -621,13 +805,24 @@ async fn presets_check_each_field(app: &TestApp, client: &reqwest::Client, id: &
         (json!({ "aspect_ratio": "2:1" }), "invalid_aspect_ratio"),
         (json!({ "model_version": "V9" }), "invalid_model_version"),
         (json!({ "voice": "a voice with spaces" }), "invalid_voice"),
-        (json!({ "motion_clip_url": "ftp://example.com/x.mp4" }), "invalid_url"),
-        (json!({ "motion_clip_url": "http://127.0.0.1/x.mp4" }), "url_refused"),
-        (json!({ "outfit_description": "o".repeat(501) }), "invalid_field"),
+        (
+            json!({ "motion_clip_url": "ftp://example.com/x.mp4" }),
+            "invalid_url",
+        ),
+        (
+            json!({ "motion_clip_url": "http://127.0.0.1/x.mp4" }),
+            "url_refused",
+        ),
+        (
+            json!({ "outfit_description": "o".repeat(501) }),
+            "invalid_field",
+        ),
     ];
     for (extra, code) in cases {
         let mut body = json!({ "name": "Checked", "character_id": id });
-        body.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        body.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         let res = app.post(client, "/api/presets", body.clone()).await;
         assert_eq!(error_code(res).await, (400, code.to_string()), "{body}");
     }
@@ -656,7 +851,11 @@ async fn trained_elsewhere(app: &TestApp, name: &str) -> String {
 }
 
 async fn avatars(app: &TestApp, client: &reqwest::Client) -> Vec<Value> {
-    let res = client.get(app.url("/api/a2e/avatars")).send().await.unwrap();
+    let res = client
+        .get(app.url("/api/a2e/avatars"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 200);
     res.json().await.unwrap()
 }
@@ -682,11 +881,18 @@ async fn a2e_avatars_are_imported_once_and_never_lost(backend: Backend) {
     assert_eq!(mine["imported"], true);
     assert_eq!(mine["character_id"], own["id"]);
     let theirs = avatars(&app, &ben).await;
-    assert!(listed(&theirs, own_avatar).is_none(), "never another user's avatar");
+    assert!(
+        listed(&theirs, own_avatar).is_none(),
+        "never another user's avatar"
+    );
     assert!(listed(&theirs, &outside).is_some());
 
     let res = app
-        .post(&ana, "/api/characters/import", json!({ "avatar_ids": [outside] }))
+        .post(
+            &ana,
+            "/api/characters/import",
+            json!({ "avatar_ids": [outside] }),
+        )
         .await;
     assert_eq!(res.status(), 201);
     let made: Vec<Value> = res.json().await.unwrap();
@@ -696,16 +902,27 @@ async fn a2e_avatars_are_imported_once_and_never_lost(backend: Backend) {
     assert_eq!(adopted["avatar_status"], "completed");
     assert_eq!(adopted["name"], "Trained in A2E");
     let picture = adopted["image_url"].as_str().expect("a kept picture");
-    assert!(picture.starts_with(&app.base), "kept in our media store: {picture}");
+    assert!(
+        picture.starts_with(&app.base),
+        "kept in our media store: {picture}"
+    );
     assert_eq!(reqwest::get(picture).await.unwrap().status(), 200);
 
     // Nothing imported twice: not by her again, not by him.
     let again = app
-        .post(&ana, "/api/characters/import", json!({ "avatarIds": [outside] }))
+        .post(
+            &ana,
+            "/api/characters/import",
+            json!({ "avatarIds": [outside] }),
+        )
         .await;
     assert_eq!(error_code(again).await, (409, "already_imported".into()));
     let his = app
-        .post(&ben, "/api/characters/import", json!({ "avatar_ids": [outside] }))
+        .post(
+            &ben,
+            "/api/characters/import",
+            json!({ "avatar_ids": [outside] }),
+        )
         .await;
     assert_eq!(error_code(his).await, (404, "not_found".into()));
     let list = avatars(&app, &ana).await;
@@ -726,16 +943,26 @@ async fn a2e_avatars_are_imported_once_and_never_lost(backend: Backend) {
 
     // Deleting the adopted character gives the avatar back instead of removing it at A2E.
     let id = adopted["id"].as_str().unwrap();
-    let res = ana.delete(app.url(&format!("/api/characters/{id}"))).send().await.unwrap();
+    let res = ana
+        .delete(app.url(&format!("/api/characters/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert!(res.status().is_success());
     tokio::time::sleep(std::time::Duration::from_millis(500)).await;
-    let removals = app.simulator_requests_to("/api/v1/userVideoTwin/remove").await;
+    let removals = app
+        .simulator_requests_to("/api/v1/userVideoTwin/remove")
+        .await;
     assert!(
         !removals.iter().any(|r| r.to_string().contains(&outside)),
         "{removals:?}"
     );
     let list = avatars(&app, &ben).await;
-    assert_eq!(listed(&list, &outside).unwrap()["importable"], true, "back in the list");
+    assert_eq!(
+        listed(&list, &outside).unwrap()["importable"],
+        true,
+        "back in the list"
+    );
 }
 
 async fn imports_refuse_bad_input_and_strangers(backend: Backend) {
@@ -751,18 +978,27 @@ async fn imports_refuse_bad_input_and_strangers(backend: Backend) {
     let failed = trained_elsewhere(&app, "Failed elsewhere").await;
     let list = avatars(&app, &client).await;
     let entry = listed(&list, &failed).unwrap();
-    assert_eq!((entry["status"].as_str(), entry["importable"].as_bool()), (Some("failed"), Some(false)));
+    assert_eq!(
+        (entry["status"].as_str(), entry["importable"].as_bool()),
+        (Some("failed"), Some(false))
+    );
 
     let cases = [
         (json!({ "avatar_ids": [] }), 400, "invalid_avatar_ids"),
         (json!({ "avatar_ids": ["nope"] }), 400, "invalid_avatar_id"),
-        (json!({ "avatar_ids": ["0123456789abcdef01234567"] }), 404, "not_found"),
+        (
+            json!({ "avatar_ids": ["0123456789abcdef01234567"] }),
+            404,
+            "not_found",
+        ),
         (json!({ "avatar_ids": [failed] }), 409, "not_trained"),
         (json!({}), 400, "invalid_request"),
         (json!({ "avatar_ids": "x" }), 400, "invalid_request"),
     ];
     for (body, status, code) in cases {
-        let res = app.post(&client, "/api/characters/import", body.clone()).await;
+        let res = app
+            .post(&client, "/api/characters/import", body.clone())
+            .await;
         assert_eq!(error_code(res).await, (status, code.to_string()), "{body}");
     }
     let res = from_elsewhere(

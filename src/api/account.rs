@@ -83,7 +83,9 @@ pub async fn change_password(
         // A fresh session id and log-in time: this one is the only session that goes on.
         session::log_in(&session, &user.id).await?;
     }
-    Ok(Json(serde_json::json!({ "ok": true, "other_sessions_ended": true })))
+    Ok(Json(
+        serde_json::json!({ "ok": true, "other_sessions_ended": true }),
+    ))
 }
 
 #[derive(Deserialize)]

@@ -4,8 +4,8 @@ pub mod account;
 pub mod auth;
 pub mod characters;
 pub mod events;
-pub mod imports;
 pub mod generations;
+pub mod imports;
 pub mod json;
 pub mod presets;
 

@@ -76,7 +76,11 @@ async fn close_for(
             .is_some_and(|g| g.work.any_started() || g.work.any_unknown()),
         _ => false,
     };
-    Ok(if started { Close::Settle } else { Close::Refund })
+    Ok(if started {
+        Close::Settle
+    } else {
+        Close::Refund
+    })
 }
 
 /// Queues an avatar's removal at A2E as a job of no user, so deleting the user keeps it.

@@ -43,7 +43,11 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
 
 /// A URL a user gives for A2E to fetch: well formed, and (unless it is the user's own media)
 /// public, by the same rule as the URLs the studio fetches itself.
-pub(crate) async fn check_url(studio: &Studio, url: &str, field: &str) -> Result<String, DomainError> {
+pub(crate) async fn check_url(
+    studio: &Studio,
+    url: &str,
+    field: &str,
+) -> Result<String, DomainError> {
     let url = well_formed(url, field)?;
     if studio.media.key_from_url(&url).is_none() {
         studio

@@ -86,7 +86,10 @@ pub async fn importable(
         list.push(ImportableAvatar {
             importable: !imported && record.current_status == TaskStatus::Completed,
             status: record.current_status.as_str().to_string(),
-            cover_url: record.cover_url.clone().or(record.preview_result_url.clone()),
+            cover_url: record
+                .cover_url
+                .clone()
+                .or(record.preview_result_url.clone()),
             created_at: record.created_at.clone(),
             avatar_id: record.id,
             name: record.name,
@@ -251,7 +254,10 @@ mod tests {
     fn studio_training_names_are_recognised() {
         let id = "0123456789abcdef0123456789abcdef";
         assert_eq!(studio_character_in(&format!("Mira [{id}.1]")), Some(id));
-        assert_eq!(studio_character_in(&format!("a [b] [{id}.1700000000]")), Some(id));
+        assert_eq!(
+            studio_character_in(&format!("a [b] [{id}.1700000000]")),
+            Some(id)
+        );
         assert_eq!(studio_character_in("My avatar"), None);
         assert_eq!(studio_character_in(&format!("x [{id}]")), None);
         assert_eq!(studio_character_in("x [short.1]"), None);
@@ -260,7 +266,10 @@ mod tests {
     #[test]
     fn ids_are_checked() {
         let good = "0123456789abcdef01234567".to_string();
-        assert_eq!(check_ids(&[good.clone(), good.clone()]).unwrap(), vec![good]);
+        assert_eq!(
+            check_ids(&[good.clone(), good.clone()]).unwrap(),
+            vec![good]
+        );
         assert!(check_ids(&[]).is_err());
         assert!(check_ids(&["nope".into()]).is_err());
         assert!(check_ids(&vec!["0123456789abcdef01234567".into(); 51]).is_err());

@@ -3,9 +3,9 @@
 //! a long history pages as fast as a short one and a new entry never shifts a page.
 
 use super::error::DomainError;
-use crate::store::{ledger, subjects, Db};
-pub use crate::account_types::{A2eCoins, CreditSummary, LedgerEntry, LedgerPage, Subject};
 use super::studio::Studio;
+pub use crate::account_types::{A2eCoins, CreditSummary, LedgerEntry, LedgerPage, Subject};
+use crate::store::{ledger, subjects, Db};
 
 pub const DEFAULT_LIMIT: i64 = 50;
 pub const MAX_LIMIT: i64 = 200;
@@ -182,9 +182,9 @@ async fn describe(
                             None => what(&l.kind),
                         }),
                         // A generation is shown on the page of the character it used.
-                        link: label.and_then(|l| l.character_id.as_ref()).map(|c| {
-                            format!("/characters/{c}#generation-{id}")
-                        }),
+                        link: label
+                            .and_then(|l| l.character_id.as_ref())
+                            .map(|c| format!("/characters/{c}#generation-{id}")),
                         id,
                     }
                 }

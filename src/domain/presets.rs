@@ -34,7 +34,9 @@ pub struct PresetInput {
 }
 
 fn filled(value: Option<String>) -> Option<String> {
-    value.map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
+    value
+        .map(|v| v.trim().to_string())
+        .filter(|v| !v.is_empty())
 }
 
 fn check_name(name: &str) -> Result<String, DomainError> {
@@ -86,9 +88,21 @@ pub async fn create(
         ));
     }
     // The character's own values unless others are given, checked as at creation.
-    let outfit = input.outfit_description.or(Some(character.outfit_description.clone()));
-    let model = input.model_version.or(Some(character.model_version.clone()));
-    let details = check_details(String::new(), Some(name.clone()), outfit, model, None, None, false)?;
+    let outfit = input
+        .outfit_description
+        .or(Some(character.outfit_description.clone()));
+    let model = input
+        .model_version
+        .or(Some(character.model_version.clone()));
+    let details = check_details(
+        String::new(),
+        Some(name.clone()),
+        outfit,
+        model,
+        None,
+        None,
+        false,
+    )?;
     let aspect_ratio = match filled(input.aspect_ratio) {
         Some(aspect) => Some(check_aspect(Some(aspect.as_str()))?),
         None => None,
@@ -153,7 +167,9 @@ mod tests {
         assert_eq!(check_voice(None).unwrap(), None);
         assert_eq!(check_voice(Some(" ".into())).unwrap(), None);
         assert_eq!(
-            check_voice(Some("en-US-female-1".into())).unwrap().as_deref(),
+            check_voice(Some("en-US-female-1".into()))
+                .unwrap()
+                .as_deref(),
             Some("en-US-female-1")
         );
         assert!(check_voice(Some("a voice".into())).is_err());

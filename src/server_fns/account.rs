@@ -7,9 +7,7 @@ use leptos::server_fn::codec::Json;
 
 /// The credits page: the summary, and one page of entries after `cursor` (newest first).
 #[server(prefix = "/sfn")]
-pub async fn load_credits(
-    cursor: Option<String>,
-) -> Result<(CreditSummary, LedgerPage), AppError> {
+pub async fn load_credits(cursor: Option<String>) -> Result<(CreditSummary, LedgerPage), AppError> {
     use super::context;
     use crate::domain::ledger;
     let demo = context::state()?.config.demo_mode();
@@ -133,9 +131,9 @@ pub async fn save_preset(
         aspect_ratio: some(aspect_ratio),
         motion_clip_url: some(motion_clip_url),
     };
-    context::for_user(move |studio, user| async move {
-        presets::create(&studio, &user, input).await
-    })
+    context::for_user(
+        move |studio, user| async move { presets::create(&studio, &user, input).await },
+    )
     .await
 }
 

@@ -88,7 +88,12 @@ pub async fn avatars(
     .fetch_all(&mut *conn)
     .await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("avatar_id")?, r.try_get::<i64, _>("imported")? > 0)))
+        .map(|r| {
+            Ok((
+                r.try_get("avatar_id")?,
+                r.try_get::<i64, _>("imported")? > 0,
+            ))
+        })
         .collect()
 }
 

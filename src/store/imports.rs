@@ -29,7 +29,12 @@ pub async fn holders(
     }
     let rows = query.fetch_all(&mut *conn).await?;
     rows.iter()
-        .map(|r| Ok((r.try_get("avatar_id")?, (r.try_get("user_id")?, r.try_get("id")?))))
+        .map(|r| {
+            Ok((
+                r.try_get("avatar_id")?,
+                (r.try_get("user_id")?, r.try_get("id")?),
+            ))
+        })
         .collect()
 }
 

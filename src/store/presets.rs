@@ -3,7 +3,8 @@
 use crate::account_types::Preset;
 use sqlx::{Any, Executor, Row};
 
-const COLUMNS: &str = "p.id, p.name, p.character_id, c.name AS character_name, p.outfit_description,
+const COLUMNS: &str =
+    "p.id, p.name, p.character_id, c.name AS character_name, p.outfit_description,
     p.model_version, p.voice, p.aspect_ratio, p.motion_clip_url, p.created_at";
 
 fn from_row(r: &sqlx::any::AnyRow) -> Result<Preset, sqlx::Error> {

@@ -77,14 +77,13 @@ pub async fn set_password<'c>(
     password_hash: &str,
     valid_after: i64,
 ) -> Result<bool, sqlx::Error> {
-    let done = sqlx::query(
-        "UPDATE users SET password_hash = $2, sessions_valid_after = $3 WHERE id = $1",
-    )
-    .bind(id)
-    .bind(password_hash)
-    .bind(valid_after)
-    .execute(exec)
-    .await?;
+    let done =
+        sqlx::query("UPDATE users SET password_hash = $2, sessions_valid_after = $3 WHERE id = $1")
+            .bind(id)
+            .bind(password_hash)
+            .bind(valid_after)
+            .execute(exec)
+            .await?;
     Ok(done.rows_affected() == 1)
 }
 

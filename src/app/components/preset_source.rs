@@ -26,7 +26,10 @@ pub fn use_preset() -> Resource<Option<Preset>> {
 pub fn PresetNote(preset: Preset) -> impl IntoView {
     let extras = [
         preset.voice.as_ref().map(|v| format!("voice {v}")),
-        preset.motion_clip_url.as_ref().map(|u| format!("motion clip {u}")),
+        preset
+            .motion_clip_url
+            .as_ref()
+            .map(|u| format!("motion clip {u}")),
     ]
     .into_iter()
     .flatten()

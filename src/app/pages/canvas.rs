@@ -1,6 +1,7 @@
 //! The canvas: pick characters, sketch, generate scenes, animate them, run fight sequences;
 //! every result keeps the characters' look because their trained avatars are used.
 
+use crate::account_types::Preset;
 use crate::app::components::actions::{price, succeeded};
 use crate::app::components::character_picker::{waiting, CharacterPicker};
 use crate::app::components::generation_card::GenerationCard;
@@ -10,7 +11,6 @@ use crate::app::components::require_login::RequireLogin;
 use crate::app::components::sketch::SketchPad;
 use crate::app::components::subject_actions::SubjectActions;
 use crate::app::live::use_live_reload;
-use crate::account_types::Preset;
 use crate::error::AppError;
 use crate::models::Character;
 use crate::server_fns::canvas::{

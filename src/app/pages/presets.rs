@@ -111,16 +111,17 @@ fn preset_item(p: Preset, delete: ServerAction<DeletePreset>) -> impl IntoView {
         (!p.outfit_description.is_empty()).then(|| format!("outfit: {}", p.outfit_description)),
         p.voice.as_ref().map(|v| format!("voice {v}")),
         p.aspect_ratio.as_ref().map(|a| format!("aspect {a}")),
-        p.motion_clip_url.as_ref().map(|_| "a motion clip".to_string()),
+        p.motion_clip_url
+            .as_ref()
+            .map(|_| "a motion clip".to_string()),
     ]
     .into_iter()
     .flatten()
     .collect::<Vec<_>>()
     .join(" · ");
-    let canvas = p
-        .character_id
-        .as_ref()
-        .map(|_| view! { <a class="button small" href=format!("/?preset={}", p.id)>"Use on canvas"</a> });
+    let canvas = p.character_id.as_ref().map(
+        |_| view! { <a class="button small" href=format!("/?preset={}", p.id)>"Use on canvas"</a> },
+    );
     let label = format!("Delete preset {}", p.name);
     view! {
         <li class="preset" data-testid="preset">
