@@ -115,3 +115,64 @@ test('deleting the account asks for the password, then removes it', async ({ pag
   await page.getByRole('button', { name: 'Log in' }).click();
   await expect(page.getByRole('alert')).toHaveText('Wrong email or password.');
 });
+
+test('an avatar trained in the A2E account is imported once, as a character', async ({ page, request }) => {
+  await signUp(page, uniqueEmail('import'));
+  const name = `Made in A2E ${Date.now()}`;
+  // The simulator's stand-in for A2E's own app: an avatar the studio did not train.
+  const seeded = await request.post('/a2e-sim/_simulator/avatars', { data: { name } });
+  expect(seeded.ok()).toBeTruthy();
+
+  await openHydrated(page, '/account');
+  const box = page.getByRole('checkbox', { name });
+  // Listed as soon as asked; importable once A2E has trained it.
+  await expect(async () => {
+    await page.getByTestId('find-avatars').click();
+    await expect(box).toBeEnabled({ timeout: 2_000 });
+  }).toPass({ timeout: 60_000 });
+  await box.check();
+  await page.getByRole('button', { name: 'Import selected (1)' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Imported 1' })).toBeVisible();
+  const row = page.getByTestId('a2e-avatar').filter({ hasText: name });
+  await expect(row).toContainText('already imported');
+  await expect(box).toBeDisabled();
+
+  await openHydrated(page, '/characters');
+  await expect(page.getByText(name).first()).toBeVisible();
+});
+
+test('a preset saved from a trained character starts a new character and a canvas generation', async ({ page }) => {
+  await signUp(page, uniqueEmail('preset'));
+  const created = await postAsPage(page, '/api/a2e/character', {
+    prompt: 'a detective in the rain',
+    name: 'Sam',
+    outfit_description: 'a grey suit',
+    waitForAvatar: true,
+  });
+  expect(created.status()).toBe(201);
+  expect((await created.json()).avatar_status).toBe('completed');
+
+  await openHydrated(page, '/presets');
+  const form = page.getByTestId('save-preset');
+  await form.getByLabel('Preset name').fill('Sam noir');
+  await form.getByLabel("Outfit (empty: the character's)").fill('a trench coat');
+  await form.getByLabel('Aspect ratio').selectOption('9:16');
+  await form.getByRole('button', { name: 'Save preset' }).click();
+  const item = page.getByTestId('preset').filter({ hasText: 'Sam noir' });
+  await expect(item).toContainText('outfit: a trench coat');
+  await expect(item).toContainText('aspect 9:16');
+
+  await item.getByRole('link', { name: 'New character from this' }).click();
+  await expect(page).toHaveURL(/\/characters\?preset=/);
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  await expect(page.getByTestId('preset-note')).toContainText('Sam noir');
+  await expect(page.getByLabel('Outfit')).toHaveValue('a trench coat');
+
+  await openHydrated(page, '/presets');
+  await page.getByTestId('preset').filter({ hasText: 'Sam noir' }).getByRole('link', { name: 'Use on canvas' }).click();
+  await expect(page).toHaveURL(/\/\?preset=/);
+  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+  await expect(page.getByTestId('preset-note')).toContainText('Sam noir');
+  await expect(page.getByRole('checkbox', { name: 'Use Sam' })).toBeChecked();
+  await expect(page.getByLabel('Aspect ratio')).toHaveValue('9:16');
+});

@@ -181,14 +181,15 @@ fn AccountDeletion() -> impl IntoView {
 /// checkbox, adopted as characters.
 #[component]
 fn ImportAvatars() -> impl IntoView {
-    let looked = RwSignal::new(false);
+    // How often the user asked (0: not yet): each click asks A2E again.
+    let looks = RwSignal::new(0u32);
     let import = ServerAction::<ImportAvatars>::new();
     let avatars = Resource::new(
-        move || (looked.get(), import.version().get()),
-        |(looked, _)| async move {
-            match looked {
-                true => Some(list_importable_avatars().await),
-                false => None,
+        move || (looks.get(), import.version().get()),
+        |(looks, _)| async move {
+            match looks {
+                0 => None,
+                _ => Some(list_importable_avatars().await),
             }
         },
     );
@@ -210,8 +211,8 @@ fn ImportAvatars() -> impl IntoView {
         <section class="card">
             <h2>"Import A2E avatars"</h2>
             <p class="muted">"Adopt avatars already trained in the studio's A2E account as characters. Nothing is retrained; deleting such a character later leaves the avatar at A2E."</p>
-            <button type="button" class="secondary" data-testid="find-avatars" on:click=move |_| looked.set(true)>
-                "Look for avatars"
+            <button type="button" class="secondary" data-testid="find-avatars" on:click=move |_| looks.update(|n| *n += 1)>
+                {move || if looks.get() == 0 { "Look for avatars" } else { "Look again" }}
             </button>
             <Transition fallback=|| view! { <p class="muted">"Asking A2E…"</p> }>
                 {move || avatars.get().flatten().map(|answer| match answer {
@@ -222,7 +223,7 @@ fn ImportAvatars() -> impl IntoView {
                                 let id = a.avatar_id.clone();
                                 let state = if a.imported { "already imported".to_string() } else { a.status.clone() };
                                 view! {
-                                    <li class="preset">
+                                    <li class="preset" data-testid="a2e-avatar">
                                         <label>
                                             <input type="checkbox" disabled=!a.importable
                                                 on:change=move |ev| toggle(id.clone(), event_target_checked(&ev))/>
