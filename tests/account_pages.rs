@@ -24,6 +24,7 @@ on_both_databases!(
     presets_refuse_bad_input_and_strangers,
     a2e_avatars_are_imported_once_and_never_lost,
     imports_refuse_bad_input_and_strangers,
+    password_guesses_are_limited_like_log_ins,
 );
 
 async fn user_id(me: &Value) -> String {
@@ -1023,4 +1024,24 @@ async fn imports_refuse_bad_input_and_strangers(backend: Backend) {
     }
     let characters: Vec<Value> = app.get_json(&client, "/api/characters").await;
     assert!(characters.is_empty(), "nothing half-imported");
+}
+
+async fn password_guesses_are_limited_like_log_ins(backend: Backend) {
+    let app = TestApp::spawn_with(backend, |c| c.login_rate_per_min = 3).await;
+    let (client, _) = app.user("guarded@example.com").await;
+    let guess = json!({ "current_password": "guess", "new_password": "a brand new phrase" });
+    let mut statuses = Vec::new();
+    for _ in 0..4 {
+        let res = app.post(&client, "/api/me/password", guess.clone()).await;
+        statuses.push(res.status().as_u16());
+    }
+    // Sign-up took one of the three; two wrong guesses, then the limit.
+    assert_eq!(statuses, [400, 400, 429, 429]);
+    let res = client
+        .delete(app.url("/api/me"))
+        .json(&json!({ "password": "guess" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(error_code(res).await, (429, "rate_limited".into()));
 }
