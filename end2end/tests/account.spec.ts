@@ -98,6 +98,11 @@ test('deleting the account asks for the password, then removes it', async ({ pag
   await page.getByTestId('delete-account').click();
   const dialog = page.getByRole('dialog', { name: 'Confirm account deletion' });
   await expect(dialog).toBeVisible();
+  // It takes focus (the password field) and closes on Escape.
+  await expect(dialog.getByLabel('Your password, to confirm')).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await page.getByTestId('delete-account').click();
 
   await dialog.getByLabel('Your password, to confirm').fill('not my password');
   await dialog.getByRole('button', { name: 'Delete for good' }).click();

@@ -139,6 +139,17 @@ fn AccountDeletion() -> impl IntoView {
     let session = use_session();
     let delete = ServerAction::<DeleteAccount>::new();
     let confirming = RwSignal::new(false);
+    // The dialog takes focus: its password field, once shown.
+    let password_field = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        if confirming.get() {
+            request_animation_frame(move || {
+                if let Some(field) = password_field.get_untracked() {
+                    let _ = field.focus();
+                }
+            });
+        }
+    });
     Effect::new(move |_| {
         if succeeded(delete) {
             // Every page changes once logged out: reload from the start page.
@@ -159,11 +170,12 @@ fn AccountDeletion() -> impl IntoView {
                 </button>
             </Show>
             <Show when=move || confirming.get()>
-                <div class="confirm" role="dialog" aria-label="Confirm account deletion">
+                <div class="confirm" role="dialog" aria-label="Confirm account deletion"
+                    on:keydown=move |ev| if ev.key() == "Escape" { confirming.set(false) }>
                     <p><strong>"Really delete your account and everything in it?"</strong></p>
                     <ActionForm action=delete attr:class="stack-form">
                         <label>"Your password, to confirm"
-                            <input type="password" name="password" autocomplete="current-password" required/>
+                            <input type="password" name="password" autocomplete="current-password" required node_ref=password_field/>
                         </label>
                         <div class="card-actions">
                             <button type="submit" class="danger" data-testid="confirm-delete-account">"Delete for good"</button>
