@@ -183,13 +183,10 @@ pub async fn find_user(db: &Db, id: &str) -> Result<Option<User>, DomainError> {
 /// The user of a session that logged in at `since` (ms), unless the account is gone or a
 /// password change since then ended the session.
 pub async fn session_user(db: &Db, id: &str, since: i64) -> Result<Option<User>, DomainError> {
-    let Some(valid_after) = users::sessions_valid_after(&db.pool, id).await? else {
-        return Ok(None);
-    };
-    if since < valid_after {
-        return Ok(None);
-    }
-    find_user(db, id).await
+    let found = users::find_with_session_cutoff(&db.pool, id).await?;
+    Ok(found
+        .filter(|(_, valid_after)| since >= *valid_after)
+        .map(|(row, _)| row.into()))
 }
 
 /// Checks the user's current password (the gate of password changes and account deletion).

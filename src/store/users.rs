@@ -57,17 +57,16 @@ pub async fn find_by_id<'c>(
     row.as_ref().map(from_row).transpose()
 }
 
-/// The moment before which the user's log-ins no longer count (0: all count); `None` when
-/// there is no such user.
-pub async fn sessions_valid_after<'c>(
+/// The user, with the moment before which their log-ins no longer count (0: all count), in
+/// one query: every request with a session asks it.
+pub async fn find_with_session_cutoff<'c>(
     exec: impl Executor<'c, Database = Any>,
     id: &str,
-) -> Result<Option<i64>, sqlx::Error> {
-    let row = sqlx::query("SELECT sessions_valid_after FROM users WHERE id = $1")
-        .bind(id)
-        .fetch_optional(exec)
-        .await?;
-    row.map(|r| r.try_get("sessions_valid_after")).transpose()
+) -> Result<Option<(UserRow, i64)>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS}, sessions_valid_after FROM users WHERE id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(exec).await?;
+    row.map(|r| Ok((from_row(&r)?, r.try_get("sessions_valid_after")?)))
+        .transpose()
 }
 
 /// Sets a new password hash and ends every log-in made before `valid_after`.
