@@ -1,6 +1,7 @@
 #![recursion_limit = "512"]
 //! Avatar Studio: one crate, compiled twice — `ssr` for the server binary, `hydrate` for the browser.
 
+pub mod account_types;
 pub mod app;
 pub mod error;
 pub mod models;

@@ -1,10 +1,13 @@
 //! The JSON API: `{"error":{"code","message"}}` on every failure, snake_case out, camelCase accepted in.
 
+pub mod account;
 pub mod auth;
 pub mod characters;
 pub mod events;
 pub mod generations;
+pub mod imports;
 pub mod json;
+pub mod presets;
 pub mod upload;
 
 use crate::error::AppError;
@@ -21,13 +24,20 @@ pub fn routes() -> Router<AppState> {
         .route("/api/auth/signup", post(auth::signup))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
-        .route("/api/me", get(auth::me))
+        .route("/api/me", get(auth::me).delete(account::delete_me))
+        .route("/api/me/password", post(account::change_password))
         .route(
             "/api/tokens",
             post(auth::create_token).get(auth::list_tokens),
         )
         .route("/api/tokens/{id}", delete(auth::revoke_token))
         .route("/api/events", get(events::stream))
+        .route("/api/ledger", get(account::ledger))
+        .route("/api/credits", get(account::credits))
+        .route("/api/presets", get(presets::list).post(presets::create))
+        .route("/api/presets/{id}", delete(presets::delete))
+        .route("/api/a2e/avatars", get(imports::list))
+        .route("/api/characters/import", post(imports::import))
         .route("/api/a2e/character", post(characters::create))
         .route(
             "/api/a2e/avatar-status",

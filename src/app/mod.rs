@@ -16,7 +16,9 @@ use pages::{
     auth::{LoginPage, SignupPage},
     canvas::CanvasPage,
     characters::CharactersPage,
+    credits::CreditsPage,
     not_found::NotFound,
+    presets::PresetsPage,
 };
 
 /// The HTML document around the app (server side only).
@@ -57,6 +59,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/") view=CanvasPage ssr=ssr.clone()/>
                     <Route path=path!("/characters") view=CharactersPage ssr=ssr.clone()/>
                     <Route path=path!("/account") view=AccountPage ssr=ssr.clone()/>
+                    <Route path=path!("/account/credits") view=CreditsPage ssr=ssr.clone()/>
+                    <Route path=path!("/presets") view=PresetsPage ssr=ssr.clone()/>
                     <Route path=path!("/login") view=LoginPage ssr=ssr.clone()/>
                     <Route path=path!("/signup") view=SignupPage ssr=ssr/>
                 </Routes>

@@ -180,6 +180,60 @@ pub async fn find_user(db: &Db, id: &str) -> Result<Option<User>, DomainError> {
     Ok(users::find_by_id(&db.pool, id).await?.map(User::from))
 }
 
+/// The user of a session that logged in at `since` (ms), unless the account is gone or a
+/// password change since then ended the session.
+pub async fn session_user(db: &Db, id: &str, since: i64) -> Result<Option<User>, DomainError> {
+    let found = users::find_with_session_cutoff(&db.pool, id).await?;
+    Ok(found
+        .filter(|(_, valid_after)| since >= *valid_after)
+        .map(|(row, _)| row.into()))
+}
+
+/// Checks the user's current password (the gate of password changes and account deletion).
+pub async fn check_password(db: &Db, user_id: &str, password: &str) -> Result<(), DomainError> {
+    let wrong = || DomainError::invalid("wrong_password", "Your current password is not right.");
+    if password.is_empty() || password.len() > MAX_PASSWORD * 4 {
+        return Err(wrong());
+    }
+    let row = users::find_by_id(&db.pool, user_id)
+        .await?
+        .ok_or_else(|| DomainError::not_found("User"))?;
+    match verify_password(password.to_string(), row.password_hash).await {
+        true => Ok(()),
+        false => Err(wrong()),
+    }
+}
+
+/// Changes the password after checking the current one, and ends every session that logged
+/// in before now (the caller logs its own session in again). API tokens stay valid: they are
+/// separate credentials, listed and revoked one by one on the account page.
+/// Answers the moment from which log-ins count.
+pub async fn change_password(
+    db: &Db,
+    user_id: &str,
+    current: &str,
+    new: &str,
+) -> Result<i64, DomainError> {
+    let user = find_user(db, user_id)
+        .await?
+        .ok_or_else(|| DomainError::not_found("User"))?;
+    check_password(db, user_id, current).await?;
+    check_password_strength(new, &user.email)?;
+    if new == current {
+        return Err(DomainError::invalid(
+            "same_password",
+            "The new password is the same as the current one.",
+        ));
+    }
+    let hash = hash_password(new.to_string()).await?;
+    let now = store::now_millis();
+    if !users::set_password(&db.pool, user_id, &hash, now).await? {
+        return Err(DomainError::not_found("User"));
+    }
+    tracing::info!(%user_id, "password changed; other sessions ended");
+    Ok(now)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

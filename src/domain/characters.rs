@@ -307,6 +307,11 @@ pub async fn delete(studio: &Studio, user_id: &str, id: &str) -> Result<(), Doma
     let character = get(studio, user_id, id).await?;
     let mut tx = studio.db.pool.begin().await?;
     let work = rows::work(&mut tx, id).await?.unwrap_or_default();
+    // An adopted avatar was trained elsewhere: it stays at A2E (see `imports`).
+    let adopted = match &character.avatar_id {
+        Some(avatar_id) => crate::store::imports::is_imported(&mut tx, avatar_id).await?,
+        None => false,
+    };
     if !rows::delete(&mut *tx, user_id, id).await? {
         return Err(DomainError::not_found("Character"));
     }
@@ -318,7 +323,7 @@ pub async fn delete(studio: &Studio, user_id: &str, id: &str) -> Result<(), Doma
         let how = if asked { Close::Settle } else { Close::Refund };
         credits::close_in(&mut tx, user_id, &charge, how).await?;
     }
-    if let Some(avatar_id) = &character.avatar_id {
+    if let Some(avatar_id) = character.avatar_id.as_ref().filter(|_| !adopted) {
         avatars::schedule_removal_in(&mut tx, user_id, avatar_id).await?;
     }
     tx.commit().await?;

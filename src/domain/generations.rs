@@ -43,7 +43,11 @@ fn non_empty(v: &Option<String>) -> Option<&str> {
 
 /// A URL a user gives for A2E to fetch: well formed, and (unless it is the user's own media)
 /// public, by the same rule as the URLs the studio fetches itself.
-async fn check_url(studio: &Studio, url: &str, field: &str) -> Result<String, DomainError> {
+pub(crate) async fn check_url(
+    studio: &Studio,
+    url: &str,
+    field: &str,
+) -> Result<String, DomainError> {
     let url = well_formed(url, field)?;
     if studio.media.key_from_url(&url).is_none() {
         studio
@@ -219,7 +223,7 @@ fn check_prompt(prompt: &str, required: bool) -> Result<String, DomainError> {
 
 const ASPECT_RATIOS: [&str; 5] = ["1:1", "16:9", "9:16", "4:3", "3:4"];
 
-fn check_aspect(aspect: Option<&str>) -> Result<String, DomainError> {
+pub(crate) fn check_aspect(aspect: Option<&str>) -> Result<String, DomainError> {
     match aspect.map(str::trim).filter(|a| !a.is_empty()) {
         None => Ok("16:9".into()),
         Some(a) if ASPECT_RATIOS.contains(&a) => Ok(a.into()),

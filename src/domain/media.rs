@@ -175,6 +175,20 @@ pub async fn release(studio: &Studio, user_id: &str, keys: &[String]) {
     }
 }
 
+/// After the rows that kept them are gone (an account deleted): removes each file no user
+/// keeps any more. Failures are logged: the sweep finishes the job later.
+pub async fn remove_unkept(studio: &Studio, keys: &[String]) {
+    for key in keys {
+        let removed = async {
+            let mut conn = studio.db.pool.acquire().await?;
+            remove_if_unkept(studio, &mut conn, key, now_millis() + 1).await
+        };
+        if let Err(err) = removed.await {
+            tracing::warn!(error = %err, "could not remove a media file (the sweep will)");
+        }
+    }
+}
+
 async fn release_one(
     studio: &Studio,
     user_id: &str,

@@ -3,12 +3,16 @@
 pub mod accounts;
 pub mod avatars;
 pub mod characters;
+pub mod closing;
 pub mod credits;
 pub mod error;
 pub mod generation_worker;
 pub mod generations;
+pub mod imports;
+pub mod ledger;
 pub mod media;
 pub mod once;
+pub mod presets;
 pub mod reconciler;
 pub mod studio;
 pub mod tokens;

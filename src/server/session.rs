@@ -71,8 +71,21 @@ impl Credential {
     pub async fn still_valid(&self, state: &AppState) -> bool {
         use tower_sessions::SessionStore;
         match self {
-            Self::Session(id) => matches!(state.sessions.load(id).await, Ok(Some(record))
-                if record.data.contains_key(USER_KEY)),
+            Self::Session(id) => {
+                let Ok(Some(record)) = state.sessions.load(id).await else {
+                    return false;
+                };
+                let user = record.data.get(USER_KEY).and_then(|v| v.as_str());
+                let since = record.data.get(SINCE_KEY).and_then(|v| v.as_i64());
+                match (user, since) {
+                    (Some(user), Some(since)) => {
+                        accounts::session_user(&state.studio.db, user, since)
+                            .await
+                            .is_ok_and(|u| u.is_some())
+                    }
+                    _ => false,
+                }
+            }
             Self::Token(hash) => tokens::user_for_hash(&state.studio.db, hash)
                 .await
                 .ok()
@@ -96,14 +109,19 @@ impl FromRequestParts<AppState> for CurrentUser {
         let id = session_user(&session, max_age_ms)
             .await?
             .ok_or_else(AppError::unauthorized)?;
-        // A session can outlive its account; treat that as logged out.
+        // A session can outlive its account, or a password change that ended it: either
+        // way it is logged out (for good: its record is emptied).
         let session_id = session.id().ok_or_else(AppError::unauthorized)?;
-        match accounts::find_user(&state.studio.db, &id).await? {
+        let since = session.get::<i64>(SINCE_KEY).await.map_err(session_error)?;
+        match accounts::session_user(&state.studio.db, &id, since.unwrap_or_default()).await? {
             Some(user) => Ok(Self {
                 id: user.id,
                 credential: Credential::Session(session_id),
             }),
-            None => Err(AppError::unauthorized()),
+            None => {
+                log_out(&session).await?;
+                Err(AppError::unauthorized())
+            }
         }
     }
 }

@@ -1,5 +1,6 @@
 //! Server functions the UI calls. Thin: they find the caller and call the domain.
 
+pub mod account;
 pub mod auth;
 pub mod canvas;
 pub mod characters;

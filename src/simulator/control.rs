@@ -1,4 +1,5 @@
-//! Test controls: faults, a failing next training, the request log, reset.
+//! Test controls: faults, a failing next training, the request log, reset, and avatars trained
+//! in the A2E account outside the studio (as in A2E's own app).
 
 use super::state::{Faults, Sim};
 use super::FLAVOURS;
@@ -33,6 +34,7 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/_simulator/fail-next-training", post(fail_next_training))
         .route("/_simulator/requests", get(requests).delete(clear_requests))
         .route("/_simulator/reset", post(reset))
+        .route("/_simulator/avatars", post(train_elsewhere))
 }
 
 async fn set_faults(State(sim): State<Arc<Sim>>, Json(faults): Json<Faults>) -> Response {
@@ -104,4 +106,33 @@ async fn reset(State(sim): State<Arc<Sim>>) -> StatusCode {
     *sim.faults.lock().unwrap() = Faults::default();
     *sim.fail_next_training.lock().unwrap() = None;
     StatusCode::NO_CONTENT
+}
+
+#[derive(serde::Deserialize)]
+struct Elsewhere {
+    name: String,
+    /// The account (API key) it belongs to; the studio's own when the simulator has one key.
+    key: Option<String>,
+}
+
+/// Starts training an avatar in the account as A2E's own app would (not through the API's
+/// request log): the studio finds it in its list of avatars, to import.
+async fn train_elsewhere(State(sim): State<Arc<Sim>>, Json(body): Json<Elsewhere>) -> Response {
+    let Some(key) = body.key.or_else(|| sim.only_key.clone()) else {
+        let error = json!({ "error": "give the account's key" });
+        return (StatusCode::BAD_REQUEST, Json(error)).into_response();
+    };
+    let seed = super::draw::seed_of(&body.name);
+    let input = json!({ "name": body.name, "image_url": "https://a2e.example/upload.png" });
+    match sim.start(
+        &key,
+        super::state::Kind::Avatar,
+        input,
+        vec![seed],
+        seed.rotate_left(29),
+        0.0,
+    ) {
+        Ok(task) => Json(sim.record(&task)).into_response(),
+        Err(()) => StatusCode::PAYMENT_REQUIRED.into_response(),
+    }
 }

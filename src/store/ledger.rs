@@ -135,3 +135,57 @@ pub async fn open_reservations(
         .map(|row| Ok((row.try_get("user_id")?, row.try_get("reservation_key")?)))
         .collect()
 }
+
+/// One ledger entry as the credits page shows it.
+#[derive(Debug, Clone)]
+pub struct EntryRow {
+    pub id: String,
+    pub kind: String,
+    pub amount: i64,
+    pub note: String,
+    pub reservation_key: Option<String>,
+    /// The note of the reservation a settle or refund closes (theirs is empty).
+    pub reserve_note: Option<String>,
+    pub created_at: i64,
+}
+
+/// The user's entries, newest first, strictly after the keyset position `after`
+/// (`(created_at, id)` of the last entry already shown).
+pub async fn page<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    user_id: &str,
+    after: Option<(i64, &str)>,
+    limit: i64,
+) -> Result<Vec<EntryRow>, sqlx::Error> {
+    // Without a position, one past the newest possible key: the same query serves every page.
+    let (at, id) = after.unwrap_or((i64::MAX, ""));
+    let rows = sqlx::query(
+        "SELECT l.id, l.kind, l.amount, l.note, l.reservation_key, l.created_at,
+             (SELECT r.note FROM credit_ledger r
+              WHERE r.reservation_key = l.reservation_key AND r.kind = 'reserve'
+                AND r.user_id = l.user_id) AS reserve_note
+         FROM credit_ledger l
+         WHERE l.user_id = $1 AND (l.created_at < $2 OR (l.created_at = $2 AND l.id < $3))
+         ORDER BY l.created_at DESC, l.id DESC
+         LIMIT $4",
+    )
+    .bind(user_id)
+    .bind(at)
+    .bind(id)
+    .bind(limit)
+    .fetch_all(exec)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(EntryRow {
+                id: r.try_get("id")?,
+                kind: r.try_get("kind")?,
+                amount: r.try_get("amount")?,
+                note: r.try_get("note")?,
+                reservation_key: r.try_get("reservation_key")?,
+                reserve_note: r.try_get("reserve_note")?,
+                created_at: r.try_get("created_at")?,
+            })
+        })
+        .collect()
+}

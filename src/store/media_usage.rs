@@ -57,6 +57,15 @@ pub async fn usage<'c>(
     row.try_get("used")
 }
 
+/// Every file the user keeps.
+pub async fn keys_of(conn: &mut AnyConnection, user_id: &str) -> Result<Vec<String>, sqlx::Error> {
+    let rows = sqlx::query("SELECT media_key FROM user_media WHERE user_id = $1")
+        .bind(user_id)
+        .fetch_all(&mut *conn)
+        .await?;
+    rows.iter().map(|r| r.try_get("media_key")).collect()
+}
+
 pub async fn holds(
     conn: &mut AnyConnection,
     user_id: &str,
@@ -70,7 +79,7 @@ pub async fn holds(
     Ok(row.is_some())
 }
 
-/// Whether any of the user's characters or generations still mentions the file. Every column
+/// Whether any of the user's characters, generations or presets still mentions the file. Every column
 /// that can hold one of our media URLs is listed here, and only here.
 pub async fn referenced(
     conn: &mut AnyConnection,
@@ -85,6 +94,8 @@ pub async fn referenced(
          UNION ALL
          SELECT 1 AS one FROM generations WHERE user_id = $1 AND (
              inputs LIKE $2 OR result_urls LIKE $2 OR work LIKE $2 OR refs LIKE $2)
+         UNION ALL
+         SELECT 1 AS one FROM presets WHERE user_id = $1 AND motion_clip_url LIKE $2
          LIMIT 1",
     )
     .bind(user_id)

@@ -1,12 +1,16 @@
 //! Database access (sqlx, one set of queries for SQLite and PostgreSQL) and the media store.
 
 pub mod characters;
+pub mod closing;
 pub mod db;
 pub mod generations;
+pub mod imports;
 pub mod ledger;
 pub mod media;
 pub mod media_usage;
+pub mod presets;
 pub mod sessions;
+pub mod subjects;
 pub mod tokens;
 pub mod users;
 

@@ -56,3 +56,44 @@ pub async fn find_by_id<'c>(
     let row = sqlx::query(&sql).bind(id).fetch_optional(exec).await?;
     row.as_ref().map(from_row).transpose()
 }
+
+/// The user, with the moment before which their log-ins no longer count (0: all count), in
+/// one query: every request with a session asks it.
+pub async fn find_with_session_cutoff<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    id: &str,
+) -> Result<Option<(UserRow, i64)>, sqlx::Error> {
+    let sql = format!("SELECT {COLUMNS}, sessions_valid_after FROM users WHERE id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(exec).await?;
+    row.map(|r| Ok((from_row(&r)?, r.try_get("sessions_valid_after")?)))
+        .transpose()
+}
+
+/// Sets a new password hash and ends every log-in made before `valid_after`.
+pub async fn set_password<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    id: &str,
+    password_hash: &str,
+    valid_after: i64,
+) -> Result<bool, sqlx::Error> {
+    let done =
+        sqlx::query("UPDATE users SET password_hash = $2, sessions_valid_after = $3 WHERE id = $1")
+            .bind(id)
+            .bind(password_hash)
+            .bind(valid_after)
+            .execute(exec)
+            .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Deletes the user; everything that references the row goes with it (ON DELETE CASCADE).
+pub async fn delete<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query("DELETE FROM users WHERE id = $1")
+        .bind(id)
+        .execute(exec)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}

@@ -5,6 +5,7 @@
 mod common;
 
 mod a2e_contract;
+mod account_pages;
 mod accounts;
 mod characters;
 mod cli;

@@ -2,6 +2,7 @@
 
 use super::actions::succeeded;
 use super::notice::ErrorNotice;
+use super::preset_source::{use_preset, PresetNote};
 use crate::app::upload::{UploadProgress, UploadProgressBar};
 use crate::error::AppError;
 use crate::models::{Character, CHARACTER_IMAGE_COST};
@@ -49,16 +50,27 @@ fn PromptForm(on_created: Callback<()>) -> impl IntoView {
             on_created.run(());
         }
     });
+    // Opened from a preset (`?preset=`): its outfit and model version fill the form.
+    let preset = use_preset();
     view! {
         <ActionForm action=action attr:class="create-form">
+            <Transition fallback=|| ()>
+                {move || preset.get().flatten().map(|p| view! { <PresetNote preset=p/> })}
+            </Transition>
             <label>"Name"<input type="text" name="name" maxlength="100" placeholder="Captain Mira"/></label>
             <label>
                 "Description"
                 <textarea name="prompt" required maxlength="2000" rows="3"
                     placeholder="A confident space pilot with short silver hair and a scar over one eyebrow"></textarea>
             </label>
-            <label>"Outfit"<input type="text" name="outfit_description" maxlength="500" placeholder="Navy flight suit with orange patches"/></label>
-            <ModelVersionSelect/>
+            <Transition fallback=|| view! { <OutfitAndModel outfit=String::new() model=String::new()/> }>
+                {move || preset.get().map(|p| {
+                    let (outfit, model) = p
+                        .map(|p| (p.outfit_description, p.model_version))
+                        .unwrap_or_default();
+                    view! { <OutfitAndModel outfit model/> }
+                })}
+            </Transition>
             <p class="muted small">{format!("Costs {CHARACTER_IMAGE_COST} credits. Training the avatar afterwards is free and starts by itself.")}</p>
             <button type="submit" disabled=move || action.pending().get()>
                 {move || if action.pending().get() { "Creating portrait…" } else { "Create character" }}
@@ -68,14 +80,25 @@ fn PromptForm(on_created: Callback<()>) -> impl IntoView {
     }
 }
 
+/// The outfit field and model choice, filled with a preset's values when there is one.
 #[component]
-fn ModelVersionSelect() -> impl IntoView {
+fn OutfitAndModel(outfit: String, model: String) -> impl IntoView {
+    view! {
+        <label>"Outfit"<input type="text" name="outfit_description" maxlength="500" value=outfit
+            placeholder="Navy flight suit with orange patches"/></label>
+        <ModelVersionSelect model/>
+    }
+}
+
+#[component]
+fn ModelVersionSelect(#[prop(optional, into)] model: String) -> impl IntoView {
+    let v1 = model == "V1.0";
     view! {
         <label>
             "Avatar model"
             <select name="model_version">
-                <option value="V2.1" selected>"V2.1 (recommended)"</option>
-                <option value="V1.0">"V1.0"</option>
+                <option value="V2.1" selected=!v1>"V2.1 (recommended)"</option>
+                <option value="V1.0" selected=v1>"V1.0"</option>
             </select>
         </label>
     }

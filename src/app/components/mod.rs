@@ -8,6 +8,7 @@ pub mod create_character;
 pub mod generation_card;
 pub mod header;
 pub mod notice;
+pub mod preset_source;
 pub mod require_login;
 pub mod sketch;
 pub mod subject_actions;

@@ -1,14 +1,17 @@
 //! The canvas: pick characters, sketch, generate scenes, animate them, run fight sequences;
 //! every result keeps the characters' look because their trained avatars are used.
 
+use crate::account_types::Preset;
 use crate::app::components::actions::{price, succeeded};
 use crate::app::components::character_picker::{waiting, CharacterPicker};
 use crate::app::components::generation_card::GenerationCard;
 use crate::app::components::notice::ErrorNotice;
+use crate::app::components::preset_source::{use_preset, PresetNote};
 use crate::app::components::require_login::RequireLogin;
 use crate::app::components::sketch::SketchPad;
 use crate::app::components::subject_actions::SubjectActions;
 use crate::app::live::use_live_reload;
+use crate::error::AppError;
 use crate::models::Character;
 use crate::server_fns::canvas::{
     list_generations, load_prices, Fight, GenerateScene, Pick, Subject,
@@ -38,9 +41,14 @@ fn Canvas() -> impl IntoView {
     provide_context(generations);
     let picked = RwSignal::new(Vec::<Pick>::new());
     let known = move || characters.get().and_then(Result::ok).unwrap_or_default();
+    let preset = use_preset();
+    pick_preset_character(preset, characters, picked);
     view! {
         <section class="card">
             <h1>"Canvas"</h1>
+            <Transition fallback=|| ()>
+                {move || preset.get().flatten().map(|p| view! { <PresetNote preset=p/> })}
+            </Transition>
             <h2>"Characters"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading characters…"</p> }>
                 {move || characters.get().map(|r| match r {
@@ -50,7 +58,7 @@ fn Canvas() -> impl IntoView {
             </Transition>
             <PickedActions picked known=Signal::derive(known) on_created=refresh/>
         </section>
-        <SceneForm picked known=Signal::derive(known) on_created=refresh/>
+        <SceneForm picked known=Signal::derive(known) on_created=refresh preset/>
         <FightPanel picked known=Signal::derive(known) on_created=refresh/>
         <section class="history">
             <h2>"Your generations"</h2>
@@ -95,14 +103,44 @@ fn PickedActions(
     }
 }
 
+/// Opened from a preset (`?preset=`): its character is picked, once, when it still exists.
+fn pick_preset_character(
+    preset: Resource<Option<Preset>>,
+    characters: Resource<Result<Vec<Character>, AppError>>,
+    picked: RwSignal<Vec<Pick>>,
+) {
+    let applied = StoredValue::new(false);
+    Effect::new(move |_| {
+        let (Some(Some(p)), Some(Ok(list))) = (preset.get(), characters.get()) else {
+            return;
+        };
+        if applied.get_value() {
+            return;
+        }
+        applied.set_value(true);
+        if let Some(id) = p.character_id.filter(|id| list.iter().any(|c| &c.id == id)) {
+            picked.set(vec![Pick {
+                character_id: id,
+                use_image: false,
+            }]);
+        }
+    });
+}
+
 #[component]
 fn SceneForm(
     picked: RwSignal<Vec<Pick>>,
     known: Signal<Vec<Character>>,
     on_created: Callback<()>,
+    preset: Resource<Option<Preset>>,
 ) -> impl IntoView {
     let prompt = RwSignal::new(String::new());
     let aspect = RwSignal::new("16:9".to_string());
+    Effect::new(move |_| {
+        if let Some(a) = preset.get().flatten().and_then(|p| p.aspect_ratio) {
+            aspect.set(a);
+        }
+    });
     let sketch = RwSignal::new(None::<String>);
     let action = ServerAction::<GenerateScene>::new();
     Effect::new(move |_| {
@@ -120,7 +158,7 @@ fn SceneForm(
             <SketchPad sketch/>
             <div class="row-form">
                 <label>"Aspect ratio"
-                    <select on:change=move |ev| aspect.set(event_target_value(&ev))>
+                    <select prop:value=aspect on:change=move |ev| aspect.set(event_target_value(&ev))>
                         {["16:9", "1:1", "9:16", "4:3", "3:4"].into_iter().map(|a| view! { <option value=a>{a}</option> }).collect_view()}
                     </select>
                 </label>

@@ -4,4 +4,6 @@ pub mod account;
 pub mod auth;
 pub mod canvas;
 pub mod characters;
+pub mod credits;
 pub mod not_found;
+pub mod presets;

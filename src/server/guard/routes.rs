@@ -45,9 +45,24 @@ const PAID_SERVER_FNS: &[&str] = &[
     server_fns::characters::RetryTraining::PATH,
 ];
 
+/// Server functions that check the account's password: limited like log-ins.
+const PASSWORD_SERVER_FNS: &[&str] = &[
+    server_fns::account::ChangePassword::PATH,
+    server_fns::account::DeleteAccount::PATH,
+];
+
 pub fn classify(method: &Method, path: &str) -> Option<Class> {
     let post = method == Method::POST;
     let segments: Vec<&str> = path.trim_end_matches('/').split('/').skip(1).collect();
+    // Routes that check the current password count as log-in attempts (guessing it is one).
+    let password_check = match segments.as_slice() {
+        ["api", "me", "password"] => post,
+        ["api", "me"] => method == Method::DELETE,
+        _ => post && PASSWORD_SERVER_FNS.contains(&path),
+    };
+    if password_check {
+        return Some(Class::Login { signup: false });
+    }
     match (post, segments.as_slice()) {
         (true, ["api", "auth", "login"]) => Some(Class::Login { signup: false }),
         (true, ["api", "auth", "signup"]) => Some(Class::Login { signup: true }),
@@ -158,5 +173,13 @@ mod tests {
             Some(Class::Paid { idempotent: false })
         );
         assert!(is_server_fn(server_fns::auth::SignUp::PATH));
+        let login = Some(Class::Login { signup: false });
+        assert_eq!(classify(&Method::POST, "/api/me/password"), login);
+        assert_eq!(classify(&Method::DELETE, "/api/me"), login);
+        assert_eq!(classify(&Method::GET, "/api/me"), None);
+        assert_eq!(
+            classify(&Method::POST, server_fns::account::DeleteAccount::PATH),
+            login
+        );
     }
 }

@@ -1,0 +1,106 @@
+//! The account's own routes: the itemised ledger, the credit summary, password change and
+//! deleting the account.
+
+use super::json::ApiJson;
+use crate::account_types::CreditSummary;
+use crate::domain::{accounts, closing, ledger};
+use crate::error::AppError;
+use crate::server::session::{self, Credential, CurrentUser};
+use crate::server::state::AppState;
+use axum::extract::{RawQuery, State};
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use tower_sessions::Session;
+
+/// The query string as pairs; a repeated name keeps its last value.
+pub(crate) fn query_pairs(raw: Option<String>) -> HashMap<String, String> {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+/// A list answer: the JSON array, and `Link: <…>; rel="next"` when there is more (GitHub's
+/// convention), the next page's URL keeping the same limit.
+pub(crate) fn paged<T: Serialize>(
+    path: &str,
+    limit: i64,
+    items: Vec<T>,
+    next_cursor: Option<String>,
+) -> Response {
+    let mut response = Json(items).into_response();
+    if let Some(cursor) = next_cursor {
+        let cursor: String = url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
+        let link = format!("<{path}?limit={limit}&cursor={cursor}>; rel=\"next\"");
+        if let Ok(value) = HeaderValue::from_str(&link) {
+            response.headers_mut().insert(header::LINK, value);
+        }
+    }
+    response
+}
+
+/// `GET /api/ledger?limit=&cursor=`: the caller's ledger entries, newest first.
+pub async fn ledger(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    RawQuery(raw): RawQuery,
+) -> Result<Response, AppError> {
+    let query = query_pairs(raw);
+    let limit = ledger::check_limit(query.get("limit").map(String::as_str))?;
+    let cursor = query.get("cursor").map(String::as_str);
+    let page = ledger::page(&state.studio.db, &user.id, limit, cursor).await?;
+    Ok(paged("/api/ledger", limit, page.entries, page.next_cursor))
+}
+
+/// `GET /api/credits`: the caller's balance and, with a real A2E key, A2E's remaining coins.
+pub async fn credits(
+    State(state): State<AppState>,
+    user: CurrentUser,
+) -> Result<Json<CreditSummary>, AppError> {
+    let demo = state.config.demo_mode();
+    Ok(Json(ledger::summary(&state.studio, &user.id, demo).await?))
+}
+
+#[derive(Deserialize)]
+pub struct PasswordChange {
+    current_password: String,
+    new_password: String,
+}
+
+/// `POST /api/me/password {current_password, new_password}`: every other session ends; the
+/// caller's own session (if it is one) stays logged in; API tokens stay valid.
+pub async fn change_password(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    session: Session,
+    ApiJson(body): ApiJson<PasswordChange>,
+) -> Result<Json<serde_json::Value>, AppError> {
+    let db = &state.studio.db;
+    accounts::change_password(db, &user.id, &body.current_password, &body.new_password).await?;
+    if matches!(user.credential, Credential::Session(_)) {
+        // A fresh session id and log-in time: this one is the only session that goes on.
+        session::log_in(&session, &user.id).await?;
+    }
+    Ok(Json(
+        serde_json::json!({ "ok": true, "other_sessions_ended": true }),
+    ))
+}
+
+#[derive(Deserialize)]
+pub struct AccountDeletion {
+    password: String,
+}
+
+/// `DELETE /api/me {password}`: deletes the account with all its data, media and A2E avatars.
+pub async fn delete_me(
+    State(state): State<AppState>,
+    user: CurrentUser,
+    session: Session,
+    ApiJson(body): ApiJson<AccountDeletion>,
+) -> Result<StatusCode, AppError> {
+    closing::delete_account(&state.studio, &user.id, &body.password).await?;
+    session::log_out(&session).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
