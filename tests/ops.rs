@@ -266,16 +266,16 @@ impl Binary {
         for (name, value) in env {
             command.env(name, value);
         }
-        let child = command.spawn().expect("the server binary starts");
-        let base = format!("http://{addr}");
+        // Owned at once, so that a failed start still stops it (on drop).
+        let server = Self {
+            child: Some(command.spawn().expect("the server binary starts")),
+            base: format!("http://{addr}"),
+            dir,
+        };
         for _ in 0..300 {
-            if let Ok(res) = reqwest::get(format!("{base}/healthz")).await {
+            if let Ok(res) = reqwest::get(format!("{}/healthz", server.base)).await {
                 if res.status() == 200 {
-                    return Self {
-                        child: Some(child),
-                        base,
-                        dir,
-                    };
+                    return server;
                 }
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
