@@ -500,3 +500,80 @@ async fn site_files_are_versioned_precompressed_and_cached() {
     );
     let _ = std::fs::remove_dir_all(&site);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_api_route_is_described() {
+    use std::collections::BTreeSet;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    let http = reqwest::Client::new();
+    let res = http.get(app.url("/api/openapi.json")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(res.headers()["content-type"], "application/json");
+    let doc: Value = res.json().await.unwrap();
+    assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"), "{doc}");
+    let described = doc["paths"].as_object().unwrap();
+    // The router's own list of its routes, and (below) its own word on each one's methods.
+    let table = avatar_studio::api::table();
+    assert!(table.paths().len() >= 25);
+    for path in table.paths() {
+        let item = described
+            .get(*path)
+            .unwrap_or_else(|| panic!("{path} is served but not described"));
+        let documented: BTreeSet<String> = item
+            .as_object()
+            .unwrap()
+            .keys()
+            .filter(|k| ["get", "post", "put", "patch", "delete"].contains(&k.as_str()))
+            .map(|k| k.to_uppercase())
+            .collect();
+        for (method, op) in item.as_object().unwrap() {
+            if documented.contains(&method.to_uppercase()) {
+                assert!(
+                    op["responses"].as_object().is_some_and(|r| !r.is_empty()),
+                    "{method} {path}"
+                );
+            }
+        }
+        // No JSON route takes PATCH: the router answers 405 and lists what it does take.
+        let url = app.url(&path.replace("{id}", "0123456789abcdef"));
+        let res = http.patch(url).send().await.unwrap();
+        assert_eq!(res.status(), 405, "{path}");
+        let allowed: BTreeSet<String> = res.headers()["allow"]
+            .to_str()
+            .unwrap()
+            .split(',')
+            .map(|m| m.trim().to_uppercase())
+            .filter(|m| m != "HEAD")
+            .collect();
+        assert_eq!(allowed, documented, "the methods of {path}");
+    }
+    let served: BTreeSet<&str> = table.paths().iter().copied().collect();
+    for path in described.keys() {
+        assert!(
+            served.contains(path.as_str()),
+            "{path} is described but not served"
+        );
+    }
+    // Unknown paths under /api stay JSON 404s.
+    let res = http.get(app.url("/api/nope")).send().await.unwrap();
+    assert_eq!(res.status(), 404);
+    let body: Value = res.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "unknown_route");
+
+    // The readable page names every route.
+    let res = http.get(app.url("/api")).send().await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert!(res.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/html"));
+    let page = res.text().await.unwrap();
+    for path in table.paths() {
+        assert!(
+            page.contains(&format!(" {path}</code>")),
+            "{path} on the page"
+        );
+    }
+    assert!(page.contains("POST /api/a2e/nanobanana"));
+    assert!(page.contains("insufficient_credits") || page.contains("Not enough credits"));
+}
