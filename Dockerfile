@@ -2,9 +2,11 @@
 #   docker build -t avatar-studio .
 #   docker run -p 3000:3000 -v studio-data:/data avatar-studio
 FROM rust:1.95-slim-bookworm AS build
+# npm's binaryen (wasm-opt): Debian bookworm's is too old and breaks the WASM's externref table.
 RUN apt-get update -q \
- && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends binaryen binutils \
- && rm -rf /var/lib/apt/lists/*
+ && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends binutils nodejs npm \
+ && rm -rf /var/lib/apt/lists/* \
+ && npm install --global --no-audit --no-fund binaryen@132.0.0
 RUN rustup target add wasm32-unknown-unknown
 WORKDIR /src
 # The tools first (a layer of their own, kept while the sources change).
