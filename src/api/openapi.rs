@@ -152,7 +152,7 @@ fn render(doc: &utoipa::openapi::OpenApi) -> String {
     );
     html.push_str(&format!("<h1>{} API</h1>", escape(&doc.info.title)));
     if let Some(text) = &doc.info.description {
-        html.push_str(&format!("<p>{}</p>", escape(text)));
+        html.push_str(&format!("<p>{}</p>", inline(text)));
     }
     html.push_str(
         "<p>Machine-readable: <a href=\"/api/openapi.json\">/api/openapi.json</a> (OpenAPI 3.1). \
@@ -173,7 +173,7 @@ fn render_operation(html: &mut String, method: &str, path: &str, op: &Operation)
         escape(path)
     ));
     for text in [&op.summary, &op.description].into_iter().flatten() {
-        html.push_str(&format!("<p>{}</p>", escape(text)));
+        html.push_str(&format!("<p>{}</p>", inline(text)));
     }
     if let Some(params) = op.parameters.as_ref().filter(|p| !p.is_empty()) {
         html.push_str("<h3>Parameters</h3><ul>");
@@ -199,7 +199,7 @@ fn render_operation(html: &mut String, method: &str, path: &str, op: &Operation)
         html.push_str(&format!(
             "<h3>Body</h3><p><code>{}</code> {}</p>",
             escape(&kinds.join(", ")),
-            escape(about)
+            inline(about)
         ));
     }
     html.push_str("<h3>Answers</h3><ul>");
@@ -211,10 +211,22 @@ fn render_operation(html: &mut String, method: &str, path: &str, op: &Operation)
         html.push_str(&format!(
             "<li><code>{}</code> {}</li>",
             escape(status),
-            escape(&about)
+            inline(&about)
         ));
     }
     html.push_str("</ul></section>");
+}
+
+/// Escaped text whose `backticked` parts are set as code.
+fn inline(text: &str) -> String {
+    escape(text)
+        .split('`')
+        .enumerate()
+        .map(|(i, part)| match i % 2 {
+            1 => format!("<code>{part}</code>"),
+            _ => part.to_string(),
+        })
+        .collect()
 }
 
 fn escape(text: &str) -> String {
