@@ -257,6 +257,15 @@ pub struct Config {
     /// without it the client is the connecting address and `X-Forwarded-For` is ignored.
     #[arg(long, env = "TRUSTED_PROXY", value_delimiter = ',')]
     pub trusted_proxy: Vec<std::net::IpAddr>,
+
+    /// Bearer token that `GET /metrics` (Prometheus) requires; without one the metrics are open
+    /// to anyone who can reach the server.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Log lines as `text` (for people) or `json` (one JSON object a line, for log collectors).
+    #[arg(long, env = "LOG_FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub log_format: String,
 }
 
 impl Config {
@@ -279,12 +288,21 @@ impl Config {
             .find(|k| !k.is_empty())
     }
 
-    /// A key variable that is set but empty is a mistake (a missing secret), not a wish for
-    /// demo mode: refuse to start rather than quietly simulate.
-    pub fn check_a2e_key(&self) -> Result<(), String> {
+    /// The token `/metrics` requires, if any.
+    pub fn metrics_token(&self) -> Option<&str> {
+        self.metrics_token
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+
+    /// A secret variable that is set but empty is a mistake (a missing secret), not a wish for
+    /// demo mode or open metrics: refuse to start rather than quietly go on without it.
+    pub fn check_secrets(&self) -> Result<(), String> {
         let set_but_empty = [
             ("A2E_API_KEY", &self.a2e_api_key),
             ("A2E_API_TOKEN", &self.a2e_api_token),
+            ("METRICS_TOKEN", &self.metrics_token),
         ]
         .into_iter()
         .find(|(name, v)| {
@@ -293,6 +311,9 @@ impl Config {
             empty_env || v.as_deref().is_some_and(|k| k.trim().is_empty())
         });
         match set_but_empty {
+            Some(("METRICS_TOKEN", _)) => Err(
+                "METRICS_TOKEN is set but empty: set a token, or unset it for open metrics".into(),
+            ),
             Some((name, _)) => Err(format!(
                 "{name} is set but empty: set the A2E key, or unset {name} for demo mode"
             )),
@@ -389,6 +410,8 @@ impl fmt::Debug for Config {
             .field("paid_rate_per_min", &self.paid_rate_per_min)
             .field("poll_rate_per_min", &self.poll_rate_per_min)
             .field("trusted_proxy", &self.trusted_proxy)
+            .field("metrics_token", &self.metrics_token().map(|_| "<redacted>"))
+            .field("log_format", &self.log_format)
             .finish()
     }
 }

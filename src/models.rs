@@ -409,6 +409,7 @@ impl Generation {
 
 /// Credits per kind of generation (fight sequences: per move), shown before submitting.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub struct Prices {
     pub scene: i64,
     pub motion_transfer: i64,

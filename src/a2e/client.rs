@@ -99,7 +99,10 @@ impl A2eClient {
             })?;
         let mut attempt = 0;
         loop {
+            let started = std::time::Instant::now();
             let result = self.send_once(method.clone(), path, body.as_ref()).await;
+            let error = result.as_ref().err().map(A2eError::code);
+            crate::telemetry::a2e_call(method.as_str(), path, started.elapsed(), error);
             let retry = match &result {
                 Err(A2eError::RateLimited { retry_after }) => Some(
                     retry_after

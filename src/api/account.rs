@@ -42,6 +42,7 @@ pub(crate) fn paged<T: Serialize>(
 }
 
 /// `GET /api/ledger?limit=&cursor=`: the caller's ledger entries, newest first.
+#[utoipa::path(get, path = "/api/ledger", tag = "account", params(("limit" = Option<u32>, Query, description = "1–200, default 50"), ("cursor" = Option<String>, Query, description = "From the Link header")), responses((status = 200, description = "Ledger entries, newest first; `Link: <…>; rel=\"next\"` when there is more", body = Object), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
 pub async fn ledger(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -55,6 +56,7 @@ pub async fn ledger(
 }
 
 /// `GET /api/credits`: the caller's balance and, with a real A2E key, A2E's remaining coins.
+#[utoipa::path(get, path = "/api/credits", tag = "account", responses((status = 200, description = "`{balance, a2e?: {coins, diamonds}}`", body = Object), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
 pub async fn credits(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -71,6 +73,7 @@ pub struct PasswordChange {
 
 /// `POST /api/me/password {current_password, new_password}`: every other session ends; the
 /// caller's own session (if it is one) stays logged in; API tokens stay valid.
+#[utoipa::path(post, path = "/api/me/password", tag = "account", request_body(content = Object, description = "`{current_password, new_password}`"), responses((status = 200, description = "Changed; every other session ended", body = Object), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 403, description = "Refused (CSRF, wrong password)", body = super::openapi::ErrorBody)))]
 pub async fn change_password(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -94,6 +97,7 @@ pub struct AccountDeletion {
 }
 
 /// `DELETE /api/me {password}`: deletes the account with all its data, media and A2E avatars.
+#[utoipa::path(delete, path = "/api/me", tag = "account", request_body(content = Object, description = "`{password}`"), responses((status = 204, description = "Deleted with all its data, media and A2E avatars"), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 403, description = "Refused (CSRF, wrong password)", body = super::openapi::ErrorBody)))]
 pub async fn delete_me(
     State(state): State<AppState>,
     user: CurrentUser,

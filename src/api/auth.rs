@@ -11,13 +11,13 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use tower_sessions::Session;
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct Credentials {
     email: String,
     password: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Me {
     id: String,
     email: String,
@@ -39,6 +39,7 @@ async fn me_of(state: &AppState, user: accounts::User) -> Result<Json<Me>, AppEr
     }))
 }
 
+#[utoipa::path(post, path = "/api/auth/signup", tag = "account", security(()), request_body = Credentials, responses((status = 201, description = "Account made, session started, starting credits granted", body = Me), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 403, description = "Refused (CSRF, closed sign-up, another user's id)", body = super::openapi::ErrorBody), (status = 409, description = "Conflict", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
 pub async fn signup(
     State(state): State<AppState>,
     session: Session,
@@ -55,6 +56,7 @@ pub async fn signup(
     Ok((StatusCode::CREATED, me_of(&state, user).await?))
 }
 
+#[utoipa::path(post, path = "/api/auth/login", tag = "account", security(()), request_body = Credentials, responses((status = 200, description = "Session started", body = Me), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
 pub async fn login(
     State(state): State<AppState>,
     session: Session,
@@ -65,11 +67,13 @@ pub async fn login(
     me_of(&state, user).await
 }
 
+#[utoipa::path(post, path = "/api/auth/logout", tag = "account", responses((status = 200, description = "`{\"ok\": true}`: the session ended", body = Object)))]
 pub async fn logout(session: Session) -> Result<Json<serde_json::Value>, AppError> {
     session::log_out(&session).await?;
     Ok(Json(serde_json::json!({ "ok": true })))
 }
 
+#[utoipa::path(get, path = "/api/me", tag = "account", responses((status = 200, description = "The caller and their credits", body = Me), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
 pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Me>, AppError> {
     let user = accounts::find_user(&state.studio.db, &user.id)
         .await?
@@ -77,11 +81,12 @@ pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json
     me_of(&state, user).await
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, utoipa::ToSchema)]
 pub struct NewTokenBody {
     name: Option<String>,
 }
 
+#[utoipa::path(post, path = "/api/tokens", tag = "account", request_body(content = Option<NewTokenBody>, description = "Optional: an empty body makes a token with the default name"), responses((status = 201, description = "`{id, name, token, created_at}`: the token is shown only here", body = Object), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
 pub async fn create_token(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -99,6 +104,7 @@ pub async fn create_token(
     Ok((StatusCode::CREATED, Json(token)))
 }
 
+#[utoipa::path(get, path = "/api/tokens", tag = "account", responses((status = 200, description = "`{tokens: [{id, name, created_at, last_used_at}]}`, without secrets", body = Object), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
 pub async fn list_tokens(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -107,6 +113,7 @@ pub async fn list_tokens(
     Ok(Json(serde_json::json!({ "tokens": list })))
 }
 
+#[utoipa::path(delete, path = "/api/tokens/{id}", tag = "account", params(("id" = String, Path, description = "Its id")), responses((status = 204, description = "Revoked"), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody)))]
 pub async fn revoke_token(
     State(state): State<AppState>,
     user: CurrentUser,

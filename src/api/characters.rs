@@ -38,6 +38,7 @@ pub struct CreateBody {
 }
 
 /// `POST /api/a2e/character`.
+#[utoipa::path(post, path = "/api/a2e/character", tag = "characters", request_body(content = Object, description = "`{prompt, name?, outfit_description?, referenceImage?, model_version?, gender?, waitForAvatar?, userId?}`"), responses((status = 201, description = "The character: portrait generated (2 credits), avatar training started", body = Object), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 402, description = "Not enough credits", body = super::openapi::ErrorBody), (status = 403, description = "Refused (CSRF, closed sign-up, another user's id)", body = super::openapi::ErrorBody), (status = 422, description = "Refused by A2E's content rules, or an Idempotency-Key reused", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody), (status = 503, description = "A2E unavailable", body = super::openapi::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -54,10 +55,12 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(character)))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AvatarStatusAnswer {
     avatar_id: String,
     character_id: String,
+    /// `pending`, `training`, `completed` or `failed`.
+    #[schema(value_type = String)]
     status: models::AvatarStatus,
     is_complete: bool,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -97,6 +100,7 @@ pub struct StatusQuery {
 }
 
 /// `GET /api/a2e/avatar-status?avatar_id=…`: refreshed from A2E, written to the database.
+#[utoipa::path(get, path = "/api/a2e/avatar-status", tag = "characters", params(("avatar_id" = String, Query, description = "The avatar's A2E id")), responses((status = 200, description = "The training's state, refreshed from A2E", body = AvatarStatusAnswer), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody), (status = 503, description = "A2E unavailable", body = super::openapi::ErrorBody)))]
 pub async fn status(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -112,7 +116,7 @@ pub async fn status(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 pub struct PollBody {
     #[serde(alias = "avatarId")]
     avatar_id: String,
@@ -125,6 +129,7 @@ pub struct PollBody {
 }
 
 /// `POST /api/a2e/avatar-status`: polls until the training ends or the attempts run out.
+#[utoipa::path(post, path = "/api/a2e/avatar-status", tag = "characters", request_body = PollBody, responses((status = 200, description = "The training's state once final or the attempts ran out", body = AvatarStatusAnswer), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody), (status = 503, description = "A2E unavailable", body = super::openapi::ErrorBody)))]
 pub async fn poll(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -158,6 +163,7 @@ pub async fn poll(
 }
 
 /// `GET /api/characters`.
+#[utoipa::path(get, path = "/api/characters", tag = "characters", responses((status = 200, description = "The caller's characters", body = Vec<Object>), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -166,6 +172,7 @@ pub async fn list(
 }
 
 /// `GET /api/characters/{id}`.
+#[utoipa::path(get, path = "/api/characters/{id}", tag = "characters", params(("id" = String, Path, description = "Its id")), responses((status = 200, description = "One character", body = Object), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -175,6 +182,7 @@ pub async fn get(
 }
 
 /// `DELETE /api/characters/{id}` (the avatar at A2E is removed too).
+#[utoipa::path(delete, path = "/api/characters/{id}", tag = "characters", params(("id" = String, Path, description = "Its id")), responses((status = 204, description = "Deleted (its avatar is removed at A2E too)"), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -185,6 +193,7 @@ pub async fn delete(
 }
 
 /// `POST /api/characters/{id}/continue-training` (100 credits).
+#[utoipa::path(post, path = "/api/characters/{id}/continue-training", tag = "characters", params(("id" = String, Path, description = "Its id")), responses((status = 200, description = "The character, training again (100 credits, +30 min)", body = Object), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 402, description = "Not enough credits", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody), (status = 409, description = "Conflict", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
 pub async fn continue_training(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -196,6 +205,7 @@ pub async fn continue_training(
 }
 
 /// `POST /api/characters/{id}/retry-training`.
+#[utoipa::path(post, path = "/api/characters/{id}/retry-training", tag = "characters", params(("id" = String, Path, description = "Its id")), responses((status = 200, description = "The character, its failed step started again", body = Object), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 402, description = "Not enough credits", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody), (status = 409, description = "Conflict", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
 pub async fn retry_training(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -208,6 +218,7 @@ pub async fn retry_training(
 
 /// `POST /api/characters` (multipart): `file` (image or video), `name`, and optionally
 /// `prompt`, `outfit_description`, `model_version`, `gender`. Free: nothing is generated.
+#[utoipa::path(post, path = "/api/characters", tag = "characters", request_body(content = Object, content_type = "multipart/form-data", description = "`file` (PNG, JPEG or WebP image, or MP4, WebM or MOV video), `name`, optional `prompt`, `outfit_description`, `model_version`, `gender`"), responses((status = 201, description = "The character, made from the upload (free)", body = Object), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 413, description = "Too large", body = super::openapi::ErrorBody), (status = 415, description = "Unsupported media type", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
 pub async fn upload(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -246,6 +257,7 @@ pub async fn upload(
 
 /// `POST /api/media` (multipart `file`): keeps an image, video or audio for later use
 /// (a driving video, a voice), checked by content. Answers `{url, content_type, size}`.
+#[utoipa::path(post, path = "/api/media", tag = "characters", request_body(content = Object, content_type = "multipart/form-data", description = "`file`: an image, video or audio"), responses((status = 201, description = "`{url, content_type, size}`: kept for later use", body = Object), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 413, description = "Too large", body = super::openapi::ErrorBody), (status = 415, description = "Unsupported media type", body = super::openapi::ErrorBody)))]
 pub async fn upload_media(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -16,11 +16,15 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 
 /// The immediate answer to a submitted generation.
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct Submitted {
     id: String,
+    #[schema(value_type = String)]
     kind: GenerationKind,
+    #[schema(value_type = String)]
     status: GenerationStatus,
+    /// How each character was sent to A2E: `{name, via: "avatar" | "image", …}`.
+    #[schema(value_type = Vec<Object>)]
     references: Vec<Reference>,
     cost: i64,
 }
@@ -52,6 +56,7 @@ fn accepted(g: Generation) -> Answer {
     Ok((StatusCode::ACCEPTED, Json(g.into())))
 }
 
+#[utoipa::path(post, path = "/api/a2e/nanobanana", tag = "generations", request_body(content = Object, description = "`{prompt, characterRefs[], sketch?, aspect_ratio?}`"), responses((status = 202, description = "Accepted: follow it at /api/generations/{id}", body = Submitted), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 402, description = "Not enough credits", body = super::openapi::ErrorBody), (status = 403, description = "Refused (CSRF, closed sign-up, another user's id)", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
 pub async fn scene(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -61,6 +66,7 @@ pub async fn scene(
     accepted(generations::create_scene(&state.studio, &user.id, body.input).await?)
 }
 
+#[utoipa::path(post, path = "/api/a2e/motion-transfer", tag = "generations", request_body(content = Object, description = "`{imageUrl | avatarId | characterId, videoUrl, prompt?}`"), responses((status = 202, description = "Accepted", body = Submitted), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 402, description = "Not enough credits", body = super::openapi::ErrorBody), (status = 403, description = "Refused (CSRF, closed sign-up, another user's id)", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
 pub async fn motion_transfer(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -70,6 +76,7 @@ pub async fn motion_transfer(
     accepted(generations::create_motion_transfer(&state.studio, &user.id, body.input).await?)
 }
 
+#[utoipa::path(post, path = "/api/a2e/i2v", tag = "generations", request_body(content = Object, description = "`{image | avatarId | characterId, prompt, duration?}`"), responses((status = 202, description = "Accepted", body = Submitted), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 402, description = "Not enough credits", body = super::openapi::ErrorBody), (status = 403, description = "Refused (CSRF, closed sign-up, another user's id)", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
 pub async fn image_to_video(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -79,6 +86,7 @@ pub async fn image_to_video(
     accepted(generations::create_image_to_video(&state.studio, &user.id, body.input).await?)
 }
 
+#[utoipa::path(post, path = "/api/a2e/lipsync", tag = "generations", request_body(content = Object, description = "`{image | avatarId | characterId, audioUrl | text}`"), responses((status = 202, description = "Accepted", body = Submitted), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 402, description = "Not enough credits", body = super::openapi::ErrorBody), (status = 403, description = "Refused (CSRF, closed sign-up, another user's id)", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
 pub async fn lipsync(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -88,6 +96,7 @@ pub async fn lipsync(
     accepted(generations::create_lipsync(&state.studio, &user.id, body.input).await?)
 }
 
+#[utoipa::path(post, path = "/api/a2e/fight-sequence", tag = "generations", request_body(content = Object, description = "`{characterRefs[], moves[]}`: a scene and a clip per move"), responses((status = 202, description = "Accepted", body = Submitted), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 402, description = "Not enough credits", body = super::openapi::ErrorBody), (status = 403, description = "Refused (CSRF, closed sign-up, another user's id)", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
 pub async fn fight_sequence(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -97,6 +106,7 @@ pub async fn fight_sequence(
     accepted(generations::create_fight_sequence(&state.studio, &user.id, body.input).await?)
 }
 
+#[utoipa::path(get, path = "/api/generations/{id}", tag = "generations", params(("id" = String, Path, description = "Its id")), responses((status = 200, description = "One generation: status, progress, result_urls, error, references", body = Object), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -105,6 +115,7 @@ pub async fn get(
     Ok(Json(generations::get(&state.studio, &user.id, &id).await?))
 }
 
+#[utoipa::path(get, path = "/api/generations", tag = "generations", responses((status = 200, description = "The caller's generations", body = Vec<Object>), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -112,6 +123,7 @@ pub async fn list(
     Ok(Json(generations::list(&state.studio, &user.id).await?))
 }
 
+#[utoipa::path(post, path = "/api/generations/{id}/cancel", tag = "generations", params(("id" = String, Path, description = "Its id")), responses((status = 200, description = "Cancelled (refunded if A2E had not started it)", body = Object), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody), (status = 409, description = "Conflict", body = super::openapi::ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -122,6 +134,7 @@ pub async fn cancel(
     ))
 }
 
+#[utoipa::path(post, path = "/api/generations/{id}/retry", tag = "generations", params(("id" = String, Path, description = "Its id")), responses((status = 202, description = "The same spec submitted again", body = Submitted), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 402, description = "Not enough credits", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
 pub async fn retry(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -131,6 +144,7 @@ pub async fn retry(
 }
 
 /// `GET /api/prices`: what each kind of generation costs, for showing before submitting.
+#[utoipa::path(get, path = "/api/prices", tag = "meta", security(()), responses((status = 200, description = "Credits per kind of generation", body = Prices)))]
 pub async fn prices(State(state): State<AppState>) -> Json<Prices> {
     Json(state.studio.prices)
 }

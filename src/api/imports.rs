@@ -13,6 +13,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 
+#[utoipa::path(get, path = "/api/a2e/avatars", tag = "characters", responses((status = 200, description = "The A2E account's avatars, with `imported` flags", body = Object), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -26,6 +27,7 @@ pub struct ImportBody {
     avatar_ids: Vec<String>,
 }
 
+#[utoipa::path(post, path = "/api/characters/import", tag = "characters", request_body(content = Object, description = "`{avatar_ids[]}`"), responses((status = 201, description = "The new characters", body = Object), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 409, description = "Already imported", body = super::openapi::ErrorBody)))]
 pub async fn import(
     State(state): State<AppState>,
     user: CurrentUser,

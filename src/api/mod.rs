@@ -7,20 +7,48 @@ pub mod events;
 pub mod generations;
 pub mod imports;
 pub mod json;
+pub mod openapi;
 pub mod presets;
 pub mod upload;
 
 use crate::error::AppError;
 use crate::server::state::AppState;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{any, delete, get, post};
+use axum::routing::{any, delete, get, post, MethodRouter};
 use axum::Router;
 
 /// The largest request body: a video upload.
 const UPLOAD_LIMIT: usize = 210 << 20;
 
+/// The JSON router, and the path of each of its routes (for checking the description).
+#[derive(Default)]
+pub struct Routes {
+    router: Router<AppState>,
+    paths: Vec<&'static str>,
+}
+
+impl Routes {
+    fn route(mut self, path: &'static str, methods: MethodRouter<AppState>) -> Self {
+        self.paths.push(path);
+        self.router = self.router.route(path, methods);
+        self
+    }
+
+    pub fn paths(&self) -> &[&'static str] {
+        &self.paths
+    }
+}
+
 pub fn routes() -> Router<AppState> {
-    Router::new()
+    // Anything else under /api is a JSON 404, not the app's 404 page.
+    table().router.route("/api/{*rest}", any(unknown_route))
+}
+
+/// Every JSON route, each one described in [`openapi::ApiDoc`].
+pub fn table() -> Routes {
+    Routes::default()
+        .route("/api", get(openapi::page))
+        .route("/api/openapi.json", get(openapi::openapi_json))
         .route("/api/auth/signup", post(auth::signup))
         .route("/api/auth/login", post(auth::login))
         .route("/api/auth/logout", post(auth::logout))
@@ -79,8 +107,6 @@ pub fn routes() -> Router<AppState> {
             "/api/media",
             post(characters::upload_media).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
-        .route("/api", any(unknown_route))
-        .route("/api/{*rest}", any(unknown_route))
 }
 
 async fn unknown_route() -> AppError {

@@ -11,6 +11,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 
+#[utoipa::path(get, path = "/api/presets", tag = "characters", responses((status = 200, description = "The caller's presets", body = Object), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
 pub async fn list(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -18,6 +19,7 @@ pub async fn list(
     Ok(Json(presets::list(&state.studio, &user.id).await?))
 }
 
+#[utoipa::path(post, path = "/api/presets", tag = "characters", request_body(content = Object, description = "`{name, character_id, outfit_description?, model_version?, voice?, aspect_ratio?, motion_clip_url?}`"), responses((status = 201, description = "The preset", body = Object), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody)))]
 pub async fn create(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -27,6 +29,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(preset)))
 }
 
+#[utoipa::path(delete, path = "/api/presets/{id}", tag = "characters", params(("id" = String, Path, description = "Its id")), responses((status = 204, description = "Deleted"), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -21,10 +21,17 @@ use pages::{
     presets::PresetsPage,
 };
 
+/// Where pages load this build's scripts and style from (e.g. `/_v/3f2a…`): URLs whose
+/// content never changes, so browsers cache them for good. Provided by the server.
+#[derive(Debug, Clone, Default)]
+pub struct AssetRoot(pub String);
+
 /// The HTML document around the app (server side only).
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     crate::server::guard::headers::adopt_nonce();
+    let root = use_context::<AssetRoot>().unwrap_or_default().0;
+    let style = format!("{root}/pkg/avatar-studio.css");
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -32,8 +39,8 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8"/>
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <AutoReload options=options.clone()/>
-                <HydrationScripts options/>
-                <link rel="stylesheet" id="leptos" href="/pkg/avatar-studio.css"/>
+                <HydrationScripts options root/>
+                <link rel="stylesheet" id="leptos" href=style/>
                 <link rel="icon" type="image/svg+xml" href="/favicon.svg"/>
                 <MetaTags/>
             </head>

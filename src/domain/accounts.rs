@@ -152,6 +152,9 @@ pub async fn sign_up(
         ledger::append(&mut tx, &entry).await?;
     }
     tx.commit().await?;
+    if signup_credits > 0 {
+        crate::telemetry::credits(crate::telemetry::CreditEvent::Granted, signup_credits);
+    }
     tracing::info!(user_id = %row.id, "account created");
     Ok(row.into())
 }

@@ -4,6 +4,7 @@
 use super::error::DomainError;
 use crate::store::ledger::{self, EntryKind, NewEntry};
 use crate::store::Db;
+use crate::telemetry::{self, CreditEvent};
 use sqlx::AnyConnection;
 
 pub async fn balance(db: &Db, user_id: &str) -> Result<i64, DomainError> {
@@ -30,8 +31,11 @@ pub async fn grant(
         reservation_key: None,
         note,
     };
-    ledger::append(&mut tx, &entry).await?;
+    let added = ledger::append(&mut tx, &entry).await?;
     tx.commit().await?;
+    if added {
+        telemetry::credits(CreditEvent::Granted, amount);
+    }
     Ok(())
 }
 
@@ -86,7 +90,11 @@ pub async fn reserve_in(
         reservation_key: Some(key),
         note,
     };
-    ledger::append(conn, &entry).await?;
+    // Counted when written, not when the caller commits: a transaction that fails after this
+    // (rare: the work's own rows failing to write) is an error in the logs as well.
+    if ledger::append(conn, &entry).await? {
+        telemetry::credits(CreditEvent::Reserved, amount);
+    }
     Ok(())
 }
 
@@ -145,7 +153,13 @@ pub async fn close_in(
         reservation_key: Some(key),
         note: "",
     };
-    ledger::append(conn, &entry).await?;
+    if ledger::append(conn, &entry).await? {
+        let event = match how {
+            EntryKind::Settle => CreditEvent::Settled,
+            _ => CreditEvent::Refunded,
+        };
+        telemetry::credits(event, state.amount);
+    }
     Ok(())
 }
 

@@ -125,6 +125,19 @@ pub enum Outcome {
     LeaseLost,
 }
 
+impl Outcome {
+    /// A word for metrics and logs.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Done => "done",
+            Self::Again { .. } => "again",
+            Self::Retry { .. } => "retry",
+            Self::Failed { .. } => "failed",
+            Self::LeaseLost => "lease_lost",
+        }
+    }
+}
+
 /// Adds a job on the pool. Returns its id, or `None` when an unfinished job has the same key.
 pub async fn enqueue(db: &Db, job: NewJob) -> Result<Option<String>, sqlx::Error> {
     let mut conn = db.pool.acquire().await?;

@@ -57,6 +57,19 @@ impl Runner {
             .insert(kind, handler);
     }
 
+    /// The job kinds this runner has handlers for.
+    pub fn kinds(&self) -> Vec<&'static str> {
+        let mut kinds: Vec<&'static str> = self
+            .handlers
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .keys()
+            .copied()
+            .collect();
+        kinds.sort_unstable();
+        kinds
+    }
+
     /// Wakes the runner now instead of at its next tick (after enqueueing urgent work).
     pub fn nudge(&self) {
         self.wake.notify_one();
@@ -170,6 +183,7 @@ impl Runner {
             }
             _ => {}
         }
+        crate::telemetry::job_step(&job.kind, outcome.name());
         if let Err(err) = queue::finish(&self.db, &job.fence, outcome).await {
             tracing::warn!(job = %job.id, error = %err, "could not record job outcome");
         }

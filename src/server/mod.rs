@@ -1,5 +1,6 @@
 //! Server start-up: configuration, database, router, graceful shutdown.
 
+pub mod assets;
 pub mod cli;
 pub mod guard;
 pub mod router;
@@ -17,9 +18,11 @@ pub async fn run_cli() -> ExitCode {
     let _ = dotenvy::dotenv();
     let cli = Cli::parse();
     // Operator commands print their results on stdout; log lines would get in the way.
-    if !matches!(cli.command, Some(Command::User(_) | Command::Credits(_))) {
-        init_tracing();
+    let logs = !matches!(cli.command, Some(Command::User(_) | Command::Credits(_)));
+    if logs {
+        crate::telemetry::logs::init(&cli.config.log_format);
     }
+    let json_logs = logs && crate::telemetry::logs::is_json(&cli.config.log_format);
     let result = match cli.command {
         Some(Command::SimulateA2e { addr }) => simulate_a2e(addr, &cli.config).await,
         Some(Command::User(command)) => cli::user(command, &cli.config).await,
@@ -28,18 +31,16 @@ pub async fn run_cli() -> ExitCode {
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
+        // With JSON logs every line a collector reads must be JSON, this one too.
+        Err(message) if json_logs => {
+            tracing::error!(error = %message, "avatar-studio stopped");
+            ExitCode::FAILURE
+        }
         Err(message) => {
             eprintln!("avatar-studio: {message}");
             ExitCode::FAILURE
         }
     }
-}
-
-fn init_tracing() {
-    use tracing_subscriber::EnvFilter;
-    let filter = EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_sessions=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
 }
 
 async fn serve(config: Config) -> Result<(), String> {
@@ -57,7 +58,12 @@ async fn serve(config: Config) -> Result<(), String> {
     } else {
         "A2E connected"
     };
-    println!("Avatar Studio is running at http://{addr} ({mode})");
+    let url = format!("http://{addr}");
+    if crate::telemetry::logs::is_json(&state.config.log_format) {
+        tracing::info!(%url, mode, "Avatar Studio is running");
+    } else {
+        println!("Avatar Studio is running at {url} ({mode})");
+    }
     tracing::info!(config = ?state.config, "started");
     let shutdown = state.shutdown.clone();
     // Connection info gives the rate limits the client's address.

@@ -1,5 +1,6 @@
 //! The one HTTP router: health, JSON API, server functions, pages and static files.
 
+use super::assets::{self, Assets};
 use super::guard;
 use super::state::AppState;
 use crate::a2e::{A2eClient, A2eConfig};
@@ -38,7 +39,9 @@ pub struct Built {
 
 /// Connects the database, runs migrations, starts the job runner and assembles the router.
 pub async fn build(config: Config) -> Result<Built, String> {
-    config.check_a2e_key()?;
+    config.check_secrets()?;
+    // Installed before any work starts, so nothing goes unrecorded.
+    crate::telemetry::recorder::handle();
     let db = Db::connect(&config.database_url).await?;
     let sessions = Sessions::open(&db).await?;
     sessions.spawn_cleanup();
@@ -173,15 +176,24 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
         )
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
     let options = state.leptos_options.clone();
+    let assets = Arc::new(Assets::open(&state.config.site_root));
+    let page_context = assets::page_context(&assets);
     let routes = Router::new()
         .route("/healthz", get(healthz))
+        .route("/metrics", get(crate::telemetry::endpoint::serve))
         .merge(crate::api::routes())
         .merge(crate::store::media::routes(state.studio.media.clone()))
-        .leptos_routes(&state, route_list(), move || shell(options.clone()))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
+        .leptos_routes(&state, route_list(), move || {
+            page_context();
+            shell(options.clone())
+        })
+        .fallback(move |state, req| assets::serve(assets.clone(), state, req));
     // Limits need the session (inside it); headers, client address and CSRF come first (outside).
     let routes = guard::inner(routes, &state).layer(session_layer);
     guard::outer(routes, &state)
+        // Outside the guards, so refused requests are timed too; inside routing (as every
+        // `Router::layer`), so the matched route pattern is known.
+        .layer(axum::middleware::from_fn(crate::telemetry::http::track))
         // One log line per request: method, path (no query: it may hold secrets), status, latency.
         .layer(
             TraceLayer::new_for_http()

@@ -20,6 +20,7 @@ mod idempotency;
 mod jobs;
 mod live_events;
 mod media;
+mod ops;
 mod outbound;
 mod restart;
 mod sessions;
