@@ -181,3 +181,18 @@ test('a preset saved from a trained character starts a new character and a canva
   await expect(page.getByRole('checkbox', { name: 'Use Sam' })).toBeChecked();
   await expect(page.getByLabel('Aspect ratio')).toHaveValue('9:16');
 });
+
+test('the account pages fit a phone: no sideways scrolling at 360–414 px', async ({ page }) => {
+  await signUp(page, uniqueEmail('phone-account-pages-with-a-long-address'));
+  await postAsPage(page, '/api/tokens', { name: 'a token with a rather long descriptive name' });
+  for (const width of [360, 390, 414]) {
+    await page.setViewportSize({ width, height: 800 });
+    for (const path of ['/account', '/account/credits', '/presets']) {
+      await openHydrated(page, path);
+      const overflow = await page.evaluate(
+        () => document.documentElement.scrollWidth - document.documentElement.clientWidth,
+      );
+      expect(overflow, `${path} at ${width}px`).toBeLessThanOrEqual(0);
+    }
+  }
+});

@@ -50,7 +50,7 @@ fn ApiTokens() -> impl IntoView {
         |_| list_api_tokens(),
     );
     view! {
-        <section class="card">
+        <section class="card shrinkable">
             <h2>"API tokens"</h2>
             <p class="muted">
                 "Scripts can call the JSON API with "<code>"Authorization: Bearer <token>"</code>"."

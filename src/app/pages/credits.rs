@@ -26,7 +26,7 @@ fn CreditsLedger() -> impl IntoView {
     let cursor = Memo::new(move |_| query.read().get("cursor"));
     let data = Resource::new(move || cursor.get(), load_credits);
     view! {
-        <section class="card">
+        <section class="card shrinkable">
             <h1>"Credits"</h1>
             <p class="muted"><A href="/account">"← Account"</A></p>
             <Transition fallback=|| view! { <p class="muted">"Loading the ledger…"</p> }>
