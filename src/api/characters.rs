@@ -156,14 +156,6 @@ pub async fn poll(
     Ok(Json(character.into()))
 }
 
-/// `GET /api/characters`.
-pub async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Json<Vec<Character>>, AppError> {
-    Ok(Json(characters::list(&state.studio, &user.id).await?))
-}
-
 /// `GET /api/characters/{id}`.
 pub async fn get(
     State(state): State<AppState>,

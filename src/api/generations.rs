@@ -105,13 +105,6 @@ pub async fn get(
     Ok(Json(generations::get(&state.studio, &user.id, &id).await?))
 }
 
-pub async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Json<Vec<Generation>>, AppError> {
-    Ok(Json(generations::list(&state.studio, &user.id).await?))
-}
-
 pub async fn cancel(
     State(state): State<AppState>,
     user: CurrentUser,

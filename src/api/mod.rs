@@ -5,6 +5,7 @@ pub mod characters;
 pub mod events;
 pub mod generations;
 pub mod json;
+pub mod library;
 
 use crate::error::AppError;
 use crate::server::state::AppState;
@@ -35,13 +36,23 @@ pub fn routes() -> Router<AppState> {
         // Uploads (videos) may be far larger than the default body limit.
         .route(
             "/api/characters",
-            get(characters::list)
+            get(library::list_characters)
                 .post(characters::upload)
                 .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .route(
             "/api/characters/{id}",
-            get(characters::get).delete(characters::delete),
+            get(characters::get)
+                .delete(characters::delete)
+                .patch(library::update_character),
+        )
+        .route(
+            "/api/characters/{id}/events",
+            get(library::character_events),
+        )
+        .route(
+            "/api/characters/{id}/generations",
+            get(library::character_generations),
         )
         .route(
             "/api/characters/{id}/continue-training",
@@ -59,8 +70,12 @@ pub fn routes() -> Router<AppState> {
         .route("/api/a2e/i2v", post(generations::image_to_video))
         .route("/api/a2e/lipsync", post(generations::lipsync))
         .route("/api/a2e/fight-sequence", post(generations::fight_sequence))
-        .route("/api/generations", get(generations::list))
-        .route("/api/generations/{id}", get(generations::get))
+        .route("/api/generations", get(library::list_generations))
+        .route(
+            "/api/generations/{id}",
+            get(generations::get).delete(library::delete_generation),
+        )
+        .route("/api/generations/{id}/remake", post(library::remake))
         .route("/api/generations/{id}/cancel", post(generations::cancel))
         .route("/api/generations/{id}/retry", post(generations::retry))
         .route("/api/prices", get(generations::prices))

@@ -15,6 +15,7 @@ use pages::{
     account::AccountPage,
     auth::{LoginPage, SignupPage},
     canvas::CanvasPage,
+    character::CharacterPage,
     characters::CharactersPage,
     not_found::NotFound,
 };
@@ -56,6 +57,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=CanvasPage ssr=ssr.clone()/>
                     <Route path=path!("/characters") view=CharactersPage ssr=ssr.clone()/>
+                    <Route path=path!("/characters/:id") view=CharacterPage ssr=ssr.clone()/>
                     <Route path=path!("/account") view=AccountPage ssr=ssr.clone()/>
                     <Route path=path!("/login") view=LoginPage ssr=ssr.clone()/>
                     <Route path=path!("/signup") view=SignupPage ssr=ssr/>

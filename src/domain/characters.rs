@@ -8,6 +8,7 @@ use super::credits::{self, Close};
 use super::error::DomainError;
 use super::studio::Studio;
 use crate::models::*;
+use crate::store::character_events as events;
 use crate::store::characters::{self as rows, NewCharacter};
 use crate::store::media::StoredMedia;
 use crate::store::{self, now_millis};
@@ -106,18 +107,7 @@ pub fn check_details(
             ))
         }
     };
-    let tags: Vec<String> = tags
-        .unwrap_or_default()
-        .iter()
-        .map(|t| t.trim().replace(',', " "))
-        .filter(|t| !t.is_empty())
-        .collect();
-    if tags.len() > MAX_TAGS || tags.iter().any(|t| t.chars().count() > 40) {
-        return Err(DomainError::invalid(
-            "invalid_tags",
-            "Use at most 20 tags of up to 40 characters.",
-        ));
-    }
+    let tags = normalize_tags(tags.unwrap_or_default())?;
     Ok(Details {
         name,
         prompt,
@@ -126,6 +116,45 @@ pub fn check_details(
         gender,
         tags,
     })
+}
+
+/// The longest tag, in characters.
+pub const MAX_TAG: usize = 40;
+
+/// Tags as stored: trimmed, lowercase (so "Hero" and "hero" are one tag), without commas,
+/// each once, at most `MAX_TAGS` of up to `MAX_TAG` characters.
+pub fn normalize_tags(tags: Vec<String>) -> Result<Vec<String>, DomainError> {
+    let mut out: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim().replace(',', " ").to_lowercase();
+        if !tag.is_empty() && !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    if out.len() > MAX_TAGS || out.iter().any(|t| t.chars().count() > MAX_TAG) {
+        return Err(DomainError::invalid(
+            "invalid_tags",
+            format!("Use at most {MAX_TAGS} tags of up to {MAX_TAG} characters."),
+        ));
+    }
+    Ok(out)
+}
+
+/// Checks a new name: trimmed, not empty, at most 100 characters.
+pub fn check_name(name: &str) -> Result<String, DomainError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(DomainError::invalid("invalid_field", "The name cannot be empty."));
+    }
+    if name.chars().count() > MAX_NAME {
+        return Err(too_long("The name", MAX_NAME));
+    }
+    Ok(name.to_string())
+}
+
+/// Checks a new outfit description (may be empty: no outfit).
+pub fn check_outfit(outfit: &str) -> Result<String, DomainError> {
+    optional_text(Some(outfit.to_string()), "The outfit description", MAX_OUTFIT)
 }
 
 fn default_name(prompt: &str) -> String {
@@ -242,6 +271,12 @@ async fn create(studio: &Studio, new: NewCharacter) -> Result<Character, DomainE
         credits::reserve_in(&mut tx, &new.user_id, cost, charge, note).await?;
     }
     rows::insert(&mut tx, &new, AvatarStatus::Pending).await?;
+    let how = match new.source {
+        Source::Generated => "Created from a description",
+        Source::UploadedImage => "Created from an image",
+        Source::UploadedVideo => "Created from a video",
+    };
+    events::record(&mut tx, &new.user_id, &new.id, EventKind::Queued, how, None).await?;
     avatars::enqueue_in(&mut tx, studio, &new.user_id, &new.id, charge.as_deref()).await?;
     tx.commit().await?;
     studio.jobs.nudge();
@@ -358,6 +393,8 @@ pub async fn continue_training(
         charge: charge.clone(),
     };
     rows::set_work(&mut tx, id, &work, None).await?;
+    let what = "Continue training requested";
+    events::record(&mut tx, user_id, id, EventKind::Queued, what, None).await?;
     if !avatars::enqueue_in(&mut tx, studio, user_id, id, Some(&charge)).await? {
         return Err(already("already_continuing", "being continued"));
     }
@@ -454,6 +491,8 @@ pub async fn retry_training(
     };
     let charge = work.charge().map(String::from);
     rows::set_work(&mut tx, id, &work, None).await?;
+    let what = "Retry requested";
+    events::record(&mut tx, user_id, id, EventKind::Queued, what, None).await?;
     if let Some(old) = &character.avatar_id {
         avatars::schedule_removal_in(&mut tx, user_id, old).await?;
     }

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod canvas;
 pub mod characters;
+pub mod library;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context {

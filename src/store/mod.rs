@@ -1,10 +1,13 @@
 //! Database access (sqlx, one set of queries for SQLite and PostgreSQL) and the media store.
 
+pub mod character_events;
+pub mod character_page;
 pub mod characters;
 pub mod db;
 pub mod generations;
 pub mod ledger;
 pub mod media;
+pub mod paging;
 pub mod sessions;
 pub mod tokens;
 pub mod users;

@@ -11,3 +11,4 @@ pub mod notice;
 pub mod require_login;
 pub mod sketch;
 pub mod subject_actions;
+pub mod time;

@@ -3,5 +3,6 @@
 pub mod account;
 pub mod auth;
 pub mod canvas;
+pub mod character;
 pub mod characters;
 pub mod not_found;
