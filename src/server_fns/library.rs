@@ -13,8 +13,9 @@ pub const GALLERY_PAGE: i64 = 24;
 pub const HISTORY_PAGE: i64 = 20;
 
 #[server(prefix = "/sfn", input = Json)]
-pub async fn gallery_page(mut query: GalleryQuery) -> Result<Page<Character>, AppError> {
+pub async fn gallery_page(query: GalleryQuery) -> Result<Page<Character>, AppError> {
     use super::context;
+    let mut query = query;
     query.limit = Some(GALLERY_PAGE.to_string());
     context::for_user(move |studio, user| async move {
         crate::domain::library::gallery(&studio, &user, &query).await
@@ -53,19 +54,19 @@ pub async fn delete_characters(ids: Vec<String>) -> Result<usize, AppError> {
 
 /// A character with its training history.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct CharacterDetail {
+pub struct CharacterWithHistory {
     pub character: Character,
     pub events: Vec<CharacterEvent>,
 }
 
 #[server(prefix = "/sfn")]
-pub async fn character_detail(id: String) -> Result<CharacterDetail, AppError> {
+pub async fn character_detail(id: String) -> Result<CharacterWithHistory, AppError> {
     use super::context;
     use crate::domain::{characters, library};
     context::for_user(move |studio, user| async move {
         let character = characters::get(&studio, &user, &id).await?;
         let events = library::events(&studio, &user, &id).await?;
-        Ok::<_, crate::domain::error::DomainError>(CharacterDetail { character, events })
+        Ok::<_, crate::domain::error::DomainError>(CharacterWithHistory { character, events })
     })
     .await
 }
@@ -78,7 +79,7 @@ pub async fn character_generations(
     use super::context;
     context::for_user(move |studio, user| async move {
         let limit = HISTORY_PAGE.to_string();
-        crate::domain::library::provenance(&studio, &user, &id, Some(&limit), cursor.as_deref())
+        crate::domain::library::provenance(&studio, &user, &id, Some(&*limit), cursor.as_deref())
             .await
     })
     .await
@@ -89,7 +90,7 @@ pub async fn generations_page(cursor: Option<String>) -> Result<Page<Generation>
     use super::context;
     context::for_user(move |studio, user| async move {
         let limit = HISTORY_PAGE.to_string();
-        crate::domain::library::generations(&studio, &user, Some(&limit), cursor.as_deref()).await
+        crate::domain::library::generations(&studio, &user, Some(&*limit), cursor.as_deref()).await
     })
     .await
 }

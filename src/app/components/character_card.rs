@@ -45,6 +45,7 @@ pub fn CharacterCard(
             || delete_action.pending().get()
     };
     let href = format!("/characters/{}", character.id);
+    let title = character.name.clone();
     let select = selection.map(|selected| {
         let label = format!("Select {}", character.name);
         view! {
@@ -63,9 +64,9 @@ pub fn CharacterCard(
             {select}
             <Likeness character=character.clone()/>
             <div class="card-body">
-                <h3><A href=href>{character.name.clone()}</A></h3>
+                <h3><A href=href>{title}</A></h3>
                 <Meta character=character.clone()/>
-                <TagEditor character=character.clone() on_change/>
+                <TagEditor character=character.clone() on_change=on_change/>
                 {(!character.outfit_description.is_empty()).then(|| view! {
                     <p class="muted small">{format!("Outfit: {}", character.outfit_description)}</p>
                 })}

@@ -52,7 +52,7 @@ fn Canvas() -> impl IntoView {
         </section>
         <SceneForm picked known=Signal::derive(known) on_created=refresh/>
         <FightPanel picked known=Signal::derive(known) on_created=refresh/>
-        <History generations on_change=refresh/>
+        <History generations=generations on_change=refresh/>
     }
 }
 
@@ -82,6 +82,7 @@ fn History(generations: GenerationPage, on_change: Callback<()>) -> impl IntoVie
                         let list = page.items.clone();
                         let shown: std::collections::HashSet<String> = list.iter().map(|g| g.id.clone()).collect();
                         let first_next = StoredValue::new(page.next_cursor.clone());
+                        let extra = move || more.get().into_iter().filter(|g| !shown.contains(&g.id)).collect::<Vec<_>>();
                         let has_more = move || match next.get() {
                             Some(c) => !c.is_empty(),
                             None => first_next.with_value(Option::is_some),
@@ -89,11 +90,11 @@ fn History(generations: GenerationPage, on_change: Callback<()>) -> impl IntoVie
                         view! {
                             <div class="generation-strip" data-testid="history">
                                 <For each=move || list.clone() key=|g| (g.id.clone(), g.updated_at, g.status) let:g>
-                                    <GenerationCard generation=g on_change/>
+                                    <GenerationCard generation=g on_change=on_change/>
                                 </For>
-                                <For each=move || more.get().into_iter().filter(|g| !shown.contains(&g.id)).collect::<Vec<_>>()
+                                <For each=extra
                                     key=|g| (g.id.clone(), g.updated_at, g.status) let:g>
-                                    <GenerationCard generation=g on_change/>
+                                    <GenerationCard generation=g on_change=on_change/>
                                 </For>
                             </div>
                             <Show when=has_more>

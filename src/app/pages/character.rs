@@ -43,7 +43,7 @@ fn Detail() -> impl IntoView {
                 Err(err) => view! { <section class="card"><p class="error" role="alert">{err.message}</p></section> }.into_any(),
             })}
         </Transition>
-        <Provenance id reload on_change=refresh/>
+        <Provenance id=id reload=reload on_change=refresh/>
     }
 }
 
@@ -189,6 +189,7 @@ fn Provenance(id: Memo<String>, reload: Signal<(u32, u32)>, on_change: Callback<
                         let rows = page.items.clone();
                         let shown: std::collections::HashSet<String> = rows.iter().map(|g| g.id.clone()).collect();
                         let first_next = StoredValue::new(page.next_cursor.clone());
+                        let extra = move || more.get().into_iter().filter(|g| !shown.contains(&g.id)).collect::<Vec<_>>();
                         let has_more = move || match next.get() {
                             Some(c) => !c.is_empty(),
                             None => first_next.with_value(Option::is_some),
@@ -196,11 +197,11 @@ fn Provenance(id: Memo<String>, reload: Signal<(u32, u32)>, on_change: Callback<
                         view! {
                             <div class="generation-strip" data-testid="provenance">
                                 <For each=move || rows.clone() key=|g| (g.id.clone(), g.updated_at, g.status) let:g>
-                                    <GenerationCard generation=g on_change remake=true/>
+                                    <GenerationCard generation=g on_change=on_change remake=true/>
                                 </For>
-                                <For each=move || more.get().into_iter().filter(|g| !shown.contains(&g.id)).collect::<Vec<_>>()
+                                <For each=extra
                                     key=|g| (g.id.clone(), g.updated_at, g.status) let:g>
-                                    <GenerationCard generation=g on_change remake=true/>
+                                    <GenerationCard generation=g on_change=on_change remake=true/>
                                 </For>
                             </div>
                             <Show when=has_more>

@@ -80,7 +80,7 @@ fn CharactersList() -> impl IntoView {
         <CreateCharacterPanel on_created=refresh/>
         <section class="characters">
             <h1>"Characters"</h1>
-            <SearchForm query/>
+            <SearchForm query=query/>
             <div class="gallery-tools">
                 <div class="view-toggle" role="group" aria-label="View">
                     <button type="button" class="secondary small" aria-pressed=move || (!list_view.get()).to_string()
@@ -88,7 +88,7 @@ fn CharactersList() -> impl IntoView {
                     <button type="button" class="secondary small" aria-pressed=move || list_view.get().to_string()
                         on:click=move |_| list_view.set(true)>"List"</button>
                 </div>
-                <BulkDelete selected more on_deleted=refresh/>
+                <BulkDelete selected=selected more=more on_deleted=refresh/>
             </div>
             <Transition fallback=|| view! { <p class="muted">"Loading characters…"</p> }>
                 {move || first.get().map(|answer| match answer {
@@ -204,11 +204,12 @@ fn BulkDelete(
         }
     });
     let count = move || selected.with(HashSet::len);
+    let asking = move || confirming.get() && count() > 0;
     view! {
         <div class="bulk">
             <button type="button" class="secondary small" disabled=move || count() == 0
                 on:click=move |_| confirming.set(true)>{move || format!("Delete selected ({})", count())}</button>
-            <Show when=move || confirming.get() && count() > 0>
+            <Show when=asking>
                 <div class="confirm" role="dialog" aria-label="Confirm bulk delete">
                     <p>{move || format!("Delete {} characters? Their avatars at A2E are removed too.", count())}</p>
                     <button class="danger" disabled=move || action.pending().get()
