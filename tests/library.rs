@@ -21,6 +21,7 @@ on_both_databases!(
     generation_history_pages,
     deleting_generations_keeps_money_and_running_work,
     other_users_ids_answer_404,
+    migration_0008_carries_existing_rows_over,
 );
 
 /// A character from a prompt (2 credits), its training accepted by A2E.
@@ -641,4 +642,77 @@ async fn other_users_ids_answer_404(backend: Backend) {
     let res = get(&alice, &app, &format!("/api/generations/{gid}")).await;
     assert_eq!(res.status(), 200);
     assert_eq!(names(&alice, &app, "/api/characters?tag=spy").await, ["Private"]);
+}
+
+/// Migration 0008 on a database that already holds characters and generations: the comma tags
+/// become tag rows (lowercase), uses are counted from the generations' references, and each
+/// character gets the history its row still tells.
+async fn migration_0008_carries_existing_rows_over(backend: Backend) {
+    use sqlx::{Connection, Row};
+    sqlx::any::install_default_drivers();
+    let dir = std::env::temp_dir().join(format!("library-migration-{}", common::uuid_like()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (url, _pg) = match backend {
+        Backend::Sqlite => (format!("sqlite://{}/m.db?mode=rwc", dir.display()), None),
+        Backend::Postgres => {
+            let pg = common::ThrowawayPg::create().await;
+            (pg.url.clone(), Some(pg))
+        }
+    };
+    let mut conn = sqlx::AnyConnection::connect(&url).await.unwrap();
+    let mut files: Vec<_> = std::fs::read_dir("migrations")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    files.sort();
+    let (before, ours): (Vec<_>, Vec<_>) = files
+        .into_iter()
+        .partition(|f| f.file_name().unwrap().to_str().unwrap() < "0008");
+    for file in before {
+        let sql = std::fs::read_to_string(&file).unwrap();
+        sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
+    }
+    let seed = r#"
+        INSERT INTO users (id, email, password_hash, created_at) VALUES ('u1', 'old@example.com', 'x', 1);
+        INSERT INTO character_references (id, user_id, name, prompt, source, avatar_status, avatar_error,
+            training_started_at, tags, created_at, updated_at)
+        VALUES ('c1', 'u1', 'Old Hero', 'p', 'generated', 'completed', NULL, 5, 'Hero,Sci-Fi, x ', 2, 9),
+               ('c2', 'u1', 'Broken', 'p', 'generated', 'failed', 'No face', NULL, '', 3, 7);
+        INSERT INTO generations (id, user_id, kind, status, inputs, refs, cost, created_at, updated_at)
+        VALUES ('g1', 'u1', 'scene', 'completed', '{}',
+                '[{"name":"Old Hero","via":"avatar","character_id":"c1","avatar_id":"a"}]', 4, 10, 10),
+               ('g2', 'u1', 'scene', 'completed', '{}',
+                '[{"name":"Old Hero","via":"avatar","character_id":"c1"},{"name":"Broken","via":"image","character_id":"c2"}]', 4, 11, 11);
+    "#;
+    sqlx::raw_sql(seed).execute(&mut conn).await.unwrap();
+    for file in ours {
+        let sql = std::fs::read_to_string(&file).unwrap();
+        sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
+    }
+    let tags: Vec<String> = sqlx::query("SELECT tag FROM character_tags WHERE character_id = 'c1' ORDER BY tag")
+        .fetch_all(&mut conn)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get::<String, _>("tag"))
+        .collect();
+    assert_eq!(tags, ["hero", "sci-fi", "x"]);
+    let used = |id: &'static str| sqlx::query("SELECT times_used, sort_name FROM character_references WHERE id = $1").bind(id);
+    let row = used("c1").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(row.get::<i64, _>("times_used"), 2);
+    assert_eq!(row.get::<String, _>("sort_name"), "old hero");
+    let row = used("c2").fetch_one(&mut conn).await.unwrap();
+    assert_eq!(row.get::<i64, _>("times_used"), 1);
+    let kinds = |id: &'static str| {
+        sqlx::query("SELECT kind, detail FROM character_events WHERE character_id = $1 ORDER BY created_at, kind")
+            .bind(id)
+    };
+    let rows = kinds("c1").fetch_all(&mut conn).await.unwrap();
+    let seen: Vec<String> = rows.iter().map(|r| r.get::<String, _>("kind")).collect();
+    assert_eq!(seen, ["queued", "training_started", "done"]);
+    let rows = kinds("c2").fetch_all(&mut conn).await.unwrap();
+    assert_eq!(rows[1].get::<String, _>("kind"), "failed");
+    assert_eq!(rows[1].get::<String, _>("detail"), "No face");
+    conn.close().await.unwrap();
+    let _ = std::fs::remove_dir_all(&dir);
 }
