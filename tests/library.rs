@@ -61,9 +61,7 @@ fn next_link(res: &Response) -> Option<String> {
 
 async fn until_character(client: &Client, app: &TestApp, id: &str, status: &str) -> Value {
     for _ in 0..400 {
-        let c: Value = app
-            .get_json(client, &format!("/api/characters/{id}"))
-            .await;
+        let c: Value = app.get_json(client, &format!("/api/characters/{id}")).await;
         if c["avatar_status"] == status {
             return c;
         }
@@ -104,11 +102,30 @@ async fn sql(app: &TestApp, statement: &str, id: &str) {
 async fn gallery_searches_filters_and_sorts(backend: Backend) {
     let app = TestApp::fast(backend, 1000).await;
     let (client, _) = app.user("librarian@example.com").await;
-    let ada = named(&app, &client, "Ada", "a mathematician with ink on her fingers",
-        json!({ "outfitDescription": "a victorian dress", "tags": ["Hero", "sci-fi"] })).await;
-    let bob = named(&app, &client, "bob", "a builder with a hammer", json!({ "tags": ["hero"] })).await;
-    let cyra = named(&app, &client, "Cyra", "a pilot",
-        json!({ "outfit_description": "a RED flight suit" })).await;
+    let ada = named(
+        &app,
+        &client,
+        "Ada",
+        "a mathematician with ink on her fingers",
+        json!({ "outfitDescription": "a victorian dress", "tags": ["Hero", "sci-fi"] }),
+    )
+    .await;
+    let bob = named(
+        &app,
+        &client,
+        "bob",
+        "a builder with a hammer",
+        json!({ "tags": ["hero"] }),
+    )
+    .await;
+    let cyra = named(
+        &app,
+        &client,
+        "Cyra",
+        "a pilot",
+        json!({ "outfit_description": "a RED flight suit" }),
+    )
+    .await;
     let dax = named(&app, &client, "Dax", "a 100% real wizard", json!({})).await;
     let armed = reqwest::Client::new()
         .post(app.url("/a2e-sim/_simulator/fail-next-training"))
@@ -127,21 +144,54 @@ async fn gallery_searches_filters_and_sorts(backend: Backend) {
     let search = |q: &str| format!("/api/characters?q={q}");
     assert_eq!(names(&client, &app, &search("ADA")).await, ["Ada"]);
     assert_eq!(names(&client, &app, &search("hammer")).await, ["bob"]);
-    assert_eq!(names(&client, &app, &search("red%20flight")).await, ["Cyra"]);
-    assert_eq!(names(&client, &app, &search("100%25")).await, ["Dax"]);
-    assert_eq!(names(&client, &app, &search("_")).await, Vec::<String>::new());
-    // Filters, alone and together.
-    assert_eq!(names(&client, &app, "/api/characters?tag=HERO&sort=name").await, ["Ada", "bob"]);
-    assert_eq!(names(&client, &app, "/api/characters?tag=villain").await, Vec::<String>::new());
-    assert_eq!(names(&client, &app, "/api/characters?status=failed").await, ["Eve"]);
     assert_eq!(
-        names(&client, &app, "/api/characters?status=completed&tag=hero&q=builder").await,
+        names(&client, &app, &search("red%20flight")).await,
+        ["Cyra"]
+    );
+    assert_eq!(names(&client, &app, &search("100%25")).await, ["Dax"]);
+    assert_eq!(
+        names(&client, &app, &search("_")).await,
+        Vec::<String>::new()
+    );
+    // Filters, alone and together.
+    assert_eq!(
+        names(&client, &app, "/api/characters?tag=HERO&sort=name").await,
+        ["Ada", "bob"]
+    );
+    assert_eq!(
+        names(&client, &app, "/api/characters?tag=villain").await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        names(&client, &app, "/api/characters?status=failed").await,
+        ["Eve"]
+    );
+    assert_eq!(
+        names(
+            &client,
+            &app,
+            "/api/characters?status=completed&tag=hero&q=builder"
+        )
+        .await,
         ["bob"]
     );
     let cyra_id = cyra["id"].as_str().unwrap();
-    sql(&app, "UPDATE character_references SET training_kind = 'video' WHERE id = $1", cyra_id).await;
-    assert_eq!(names(&client, &app, "/api/characters?training=video").await, ["Cyra"]);
-    assert_eq!(names(&client, &app, "/api/characters?training=image&sort=name").await.len(), 4);
+    sql(
+        &app,
+        "UPDATE character_references SET training_kind = 'video' WHERE id = $1",
+        cyra_id,
+    )
+    .await;
+    assert_eq!(
+        names(&client, &app, "/api/characters?training=video").await,
+        ["Cyra"]
+    );
+    assert_eq!(
+        names(&client, &app, "/api/characters?training=image&sort=name")
+            .await
+            .len(),
+        4
+    );
 
     // Sorts: newest first by default, by name regardless of case, by use.
     assert_eq!(
@@ -152,16 +202,37 @@ async fn gallery_searches_filters_and_sorts(backend: Backend) {
         names(&client, &app, "/api/characters?sort=name").await,
         ["Ada", "bob", "Cyra", "Dax", "Eve"]
     );
-    for refs in [json!([{ "id": cyra_id }]), json!([{ "id": cyra_id }, bob.clone()]), json!([{ "id": cyra_id }])] {
+    for refs in [
+        json!([{ "id": cyra_id }]),
+        json!([{ "id": cyra_id }, bob.clone()]),
+        json!([{ "id": cyra_id }]),
+    ] {
         scene(&app, &client, refs).await;
     }
     let used = names(&client, &app, "/api/characters?sort=most_used").await;
     assert_eq!(&used[..2], ["Cyra", "bob"]);
-    let list: Vec<Value> = app.get_json(&client, "/api/characters?sort=most_used&limit=2").await;
-    assert_eq!((list[0]["times_used"].as_i64(), list[1]["times_used"].as_i64()), (Some(3), Some(1)));
+    let list: Vec<Value> = app
+        .get_json(&client, "/api/characters?sort=most_used&limit=2")
+        .await;
+    assert_eq!(
+        (
+            list[0]["times_used"].as_i64(),
+            list[1]["times_used"].as_i64()
+        ),
+        (Some(3), Some(1))
+    );
     assert_eq!(list[0]["tags"], json!([]));
-    let ada_now: Value = app.get_json(&client, &format!("/api/characters/{}", ada["id"].as_str().unwrap())).await;
-    assert_eq!(ada_now["tags"], json!(["hero", "sci-fi"]), "tags are stored lowercase");
+    let ada_now: Value = app
+        .get_json(
+            &client,
+            &format!("/api/characters/{}", ada["id"].as_str().unwrap()),
+        )
+        .await;
+    assert_eq!(
+        ada_now["tags"],
+        json!(["hero", "sci-fi"]),
+        "tags are stored lowercase"
+    );
 }
 
 async fn gallery_pages_follow_the_link_header(backend: Backend) {
@@ -185,7 +256,11 @@ async fn gallery_pages_follow_the_link_header(backend: Backend) {
             path = next_link(&res);
             if let Some(next) = &path {
                 assert!(next.starts_with("/api/characters?"), "{next}");
-                assert!(next.contains(&format!("sort={sort}")) && next.contains("tag=crew") && next.contains("limit=2"));
+                assert!(
+                    next.contains(&format!("sort={sort}"))
+                        && next.contains("tag=crew")
+                        && next.contains("limit=2")
+                );
             }
             let page: Vec<Value> = res.json().await.unwrap();
             assert!(page.len() <= 2);
@@ -223,20 +298,38 @@ async fn gallery_refuses_bad_queries(backend: Backend) {
     let cursor = next.split("cursor=").nth(1).unwrap().to_string();
     let long_tag = "t".repeat(41);
     let cases = [
-        ("/api/characters?cursor=not-a-cursor".to_string(), "invalid_cursor"),
-        ("/api/characters?cursor=eyJzIjoibmFtZSJ9".to_string(), "invalid_cursor"),
+        (
+            "/api/characters?cursor=not-a-cursor".to_string(),
+            "invalid_cursor",
+        ),
+        (
+            "/api/characters?cursor=eyJzIjoibmFtZSJ9".to_string(),
+            "invalid_cursor",
+        ),
         // A cursor of one sort order is refused by another.
-        (format!("/api/characters?sort=newest&cursor={cursor}"), "invalid_cursor"),
+        (
+            format!("/api/characters?sort=newest&cursor={cursor}"),
+            "invalid_cursor",
+        ),
         ("/api/characters?limit=0".to_string(), "invalid_limit"),
         ("/api/characters?limit=201".to_string(), "invalid_limit"),
-        ("/api/characters?limit=99999999999999999999".to_string(), "invalid_limit"),
+        (
+            "/api/characters?limit=99999999999999999999".to_string(),
+            "invalid_limit",
+        ),
         ("/api/characters?limit=ten".to_string(), "invalid_limit"),
         ("/api/characters?sort=oldest".to_string(), "invalid_sort"),
         ("/api/characters?status=done".to_string(), "invalid_status"),
-        ("/api/characters?training=audio".to_string(), "invalid_training"),
+        (
+            "/api/characters?training=audio".to_string(),
+            "invalid_training",
+        ),
         (format!("/api/characters?tag={long_tag}"), "invalid_tag"),
         ("/api/characters?tag=a,b".to_string(), "invalid_tag"),
-        (format!("/api/characters?q={}", "x".repeat(201)), "invalid_query"),
+        (
+            format!("/api/characters?q={}", "x".repeat(201)),
+            "invalid_query",
+        ),
     ];
     for (path, code) in cases {
         let res = get(&client, &app, &path).await;
@@ -245,7 +338,10 @@ async fn gallery_refuses_bad_queries(backend: Backend) {
     // The same cursor, with its own order, works; limit at its maximum works.
     let res = get(&client, &app, &next).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(names(&client, &app, "/api/characters?limit=200&sort=name").await, ["A", "B", "C"]);
+    assert_eq!(
+        names(&client, &app, "/api/characters?limit=200&sort=name").await,
+        ["A", "B", "C"]
+    );
     // Logged out: 401.
     let res = reqwest::get(app.url("/api/characters")).await.unwrap();
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
@@ -263,7 +359,14 @@ async fn patch(client: &Client, app: &TestApp, id: &str, body: Value) -> Respons
 async fn patch_edits_name_tags_and_outfit(backend: Backend) {
     let app = TestApp::fast(backend, 1000).await;
     let (client, _) = app.user("editor@example.com").await;
-    let c = named(&app, &client, "Zed", "a quiet monk", json!({ "tags": ["old"] })).await;
+    let c = named(
+        &app,
+        &client,
+        "Zed",
+        "a quiet monk",
+        json!({ "tags": ["old"] }),
+    )
+    .await;
     let id = c["id"].as_str().unwrap();
     let res = patch(&client, &app, id, json!({
         "name": "  Abel  ", "tags": ["Hero", "hero ", "Villain", ""], "outfitDescription": "grey robes",
@@ -275,29 +378,54 @@ async fn patch_edits_name_tags_and_outfit(backend: Backend) {
     assert_eq!(edited["tags"], json!(["hero", "villain"]));
     assert_eq!(edited["outfit_description"], "grey robes");
     assert_eq!(edited["prompt"], "a quiet monk", "untouched");
-    assert_eq!(names(&client, &app, "/api/characters?tag=villain").await, ["Abel"]);
-    assert!(names(&client, &app, "/api/characters?tag=old").await.is_empty(), "tags are replaced");
-    assert_eq!(names(&client, &app, "/api/characters?q=robes").await, ["Abel"]);
+    assert_eq!(
+        names(&client, &app, "/api/characters?tag=villain").await,
+        ["Abel"]
+    );
+    assert!(
+        names(&client, &app, "/api/characters?tag=old")
+            .await
+            .is_empty(),
+        "tags are replaced"
+    );
+    assert_eq!(
+        names(&client, &app, "/api/characters?q=robes").await,
+        ["Abel"]
+    );
     // Only tags: the rest stays; an empty list clears them.
     let res = patch(&client, &app, id, json!({ "tags": [] })).await;
     let cleared: Value = res.json().await.unwrap();
-    assert_eq!((cleared["tags"].clone(), cleared["name"].clone()), (json!([]), json!("Abel")));
+    assert_eq!(
+        (cleared["tags"].clone(), cleared["name"].clone()),
+        (json!([]), json!("Abel"))
+    );
     // Renamed characters sort by their new name.
     named(&app, &client, "Bea", "a baker", json!({})).await;
-    assert_eq!(names(&client, &app, "/api/characters?sort=name").await, ["Abel", "Bea"]);
+    assert_eq!(
+        names(&client, &app, "/api/characters?sort=name").await,
+        ["Abel", "Bea"]
+    );
 
     let too_many: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
     let cases = [
         (json!({}), 400, "empty_patch"),
         (json!({ "name": "   " }), 400, "invalid_field"),
         (json!({ "name": "n".repeat(101) }), 400, "invalid_field"),
-        (json!({ "outfit_description": "o".repeat(501) }), 400, "invalid_field"),
+        (
+            json!({ "outfit_description": "o".repeat(501) }),
+            400,
+            "invalid_field",
+        ),
         (json!({ "tags": too_many }), 400, "invalid_tags"),
         (json!({ "tags": ["t".repeat(41)] }), 400, "invalid_tags"),
         (json!({ "tags": "hero" }), 400, "invalid_request"),
         (json!({ "nickname": "Al" }), 400, "invalid_request"),
         // Half good, half bad: nothing is saved.
-        (json!({ "name": "Half", "tags": too_many }), 400, "invalid_tags"),
+        (
+            json!({ "name": "Half", "tags": too_many }),
+            400,
+            "invalid_tags",
+        ),
     ];
     for (body, status, code) in cases {
         let res = patch(&client, &app, id, body.clone()).await;
@@ -309,8 +437,13 @@ async fn patch_edits_name_tags_and_outfit(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(error_code(res).await, (415, "unsupported_media_type".into()));
-    let now: Value = app.get_json(&client, &format!("/api/characters/{id}")).await;
+    assert_eq!(
+        error_code(res).await,
+        (415, "unsupported_media_type".into())
+    );
+    let now: Value = app
+        .get_json(&client, &format!("/api/characters/{id}"))
+        .await;
     assert_eq!(now["name"], "Abel", "nothing half-saved");
     let res = patch(&client, &app, "no-such-id", json!({ "name": "X" })).await;
     assert_eq!(error_code(res).await, (404, "not_found".into()));
@@ -337,17 +470,31 @@ async fn events_record_the_training_history(backend: Backend) {
     until_character(&client, &app, id, "completed").await;
     let events = events_of(&client, &app, id).await;
     let seen = kinds(&events);
-    assert_eq!(&seen[..3], ["queued", "portrait_drawn", "training_started"], "{events:?}");
+    assert_eq!(
+        &seen[..3],
+        ["queued", "portrait_drawn", "training_started"],
+        "{events:?}"
+    );
     assert_eq!(seen.last().unwrap(), "done");
-    assert!(seen[3..seen.len() - 1].iter().all(|k| k == "progress"), "{seen:?}");
+    assert!(
+        seen[3..seen.len() - 1].iter().all(|k| k == "progress"),
+        "{seen:?}"
+    );
     assert_eq!(events[0]["detail"], "Created from a description");
     assert_eq!(events[2]["detail"], "From the image");
-    let times: Vec<i64> = events.iter().map(|e| e["created_at"].as_i64().unwrap()).collect();
+    let times: Vec<i64> = events
+        .iter()
+        .map(|e| e["created_at"].as_i64().unwrap())
+        .collect();
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "oldest first");
 
     // Continue: asked, continued, done again.
     let res = app
-        .post(&client, &format!("/api/characters/{id}/continue-training"), json!({}))
+        .post(
+            &client,
+            &format!("/api/characters/{id}/continue-training"),
+            json!({}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     until_character(&client, &app, id, "completed").await;
@@ -374,12 +521,19 @@ async fn events_record_the_training_history(backend: Backend) {
     let failed = events.iter().find(|e| e["kind"] == "failed").unwrap();
     assert_eq!(failed["detail"], "Two faces in the picture");
     let res = app
-        .post(&client, &format!("/api/characters/{fid}/retry-training"), json!({}))
+        .post(
+            &client,
+            &format!("/api/characters/{fid}/retry-training"),
+            json!({}),
+        )
         .await;
     assert_eq!(res.status(), 200);
     until_character(&client, &app, fid, "completed").await;
     let events = events_of(&client, &app, fid).await;
-    let retried = events.iter().position(|e| e["detail"] == "Retry requested").unwrap();
+    let retried = events
+        .iter()
+        .position(|e| e["detail"] == "Retry requested")
+        .unwrap();
     let rest: Vec<String> = kinds(&events[retried..])
         .into_iter()
         .filter(|k| k != "progress")
@@ -417,14 +571,32 @@ async fn provenance_lists_uses_and_remake_makes_again(backend: Backend) {
     let res = get(&client, &app, &format!("/api/characters/{id}/generations")).await;
     let used: Vec<Value> = res.json().await.unwrap();
     let ids: Vec<&str> = used.iter().map(|g| g["id"].as_str().unwrap()).collect();
-    assert_eq!(ids, [late["id"].as_str().unwrap(), early["id"].as_str().unwrap()]);
-    let res = get(&client, &app, &format!("/api/characters/{id}/generations?limit=1")).await;
+    assert_eq!(
+        ids,
+        [late["id"].as_str().unwrap(), early["id"].as_str().unwrap()]
+    );
+    let res = get(
+        &client,
+        &app,
+        &format!("/api/characters/{id}/generations?limit=1"),
+    )
+    .await;
     let next = next_link(&res).expect("a second page");
     let page: Vec<Value> = get(&client, &app, &next).await.json().await.unwrap();
     assert_eq!(page[0]["id"], early["id"]);
-    let res = get(&client, &app, &format!("/api/characters/{id}/generations?cursor=zzz")).await;
+    let res = get(
+        &client,
+        &app,
+        &format!("/api/characters/{id}/generations?cursor=zzz"),
+    )
+    .await;
     assert_eq!(error_code(res).await, (400, "invalid_cursor".into()));
-    let res = get(&client, &app, &format!("/api/characters/{id}/generations?limit=500")).await;
+    let res = get(
+        &client,
+        &app,
+        &format!("/api/characters/{id}/generations?limit=500"),
+    )
+    .await;
     assert_eq!(error_code(res).await, (400, "invalid_limit".into()));
 
     // Make again, as it was: the same spec and the same references (the image), charged.
@@ -435,27 +607,50 @@ async fn provenance_lists_uses_and_remake_makes_again(backend: Backend) {
     let again: Value = res.json().await.unwrap();
     assert_ne!(again["id"], early["id"]);
     assert_eq!(again["references"][0]["via"], "image");
-    assert_eq!(again["inputs"], early_full(&client, &app, early_id).await["inputs"]);
-    assert_eq!(app.credits(&client).await, before - again["cost"].as_i64().unwrap());
+    assert_eq!(
+        again["inputs"],
+        early_full(&client, &app, early_id).await["inputs"]
+    );
+    assert_eq!(
+        app.credits(&client).await,
+        before - again["cost"].as_i64().unwrap()
+    );
     // With today's avatar: the trained avatar.
-    let res = remake(&client, &app, early_id, Some(json!({ "use_current_avatar": true }))).await;
+    let res = remake(
+        &client,
+        &app,
+        early_id,
+        Some(json!({ "use_current_avatar": true })),
+    )
+    .await;
     assert_eq!(res.status(), 202);
     let today: Value = res.json().await.unwrap();
     assert_eq!(today["references"][0]["via"], "avatar");
     assert_eq!(today["references"][0]["avatar_id"], trained["avatar_id"]);
     let done = until_finished(&client, &app, today["id"].as_str().unwrap()).await;
     assert_eq!(done["status"], "completed");
-    let res = remake(&client, &app, early_id, Some(json!({ "useCurrentAvatar": false }))).await;
+    let res = remake(
+        &client,
+        &app,
+        early_id,
+        Some(json!({ "useCurrentAvatar": false })),
+    )
+    .await;
     assert_eq!(res.status(), 202);
     // Every remake is a use too.
-    let now: Value = app.get_json(&client, &format!("/api/characters/{id}")).await;
+    let now: Value = app
+        .get_json(&client, &format!("/api/characters/{id}"))
+        .await;
     assert_eq!(now["times_used"], 5);
-    let used: Vec<Value> = app.get_json(&client, &format!("/api/characters/{id}/generations")).await;
+    let used: Vec<Value> = app
+        .get_json(&client, &format!("/api/characters/{id}/generations"))
+        .await;
     assert_eq!(used.len(), 5);
 }
 
 async fn early_full(client: &Client, app: &TestApp, id: &str) -> Value {
-    app.get_json(client, &format!("/api/generations/{id}")).await
+    app.get_json(client, &format!("/api/generations/{id}"))
+        .await
 }
 
 async fn remake_refuses_what_cannot_be_made_again(backend: Backend) {
@@ -466,20 +661,42 @@ async fn remake_refuses_what_cannot_be_made_again(backend: Backend) {
     until_character(&client, &app, id, "completed").await;
     let g = scene(&app, &client, json!([{ "id": id }])).await;
     let gid = g["id"].as_str().unwrap();
-    for body in [json!({ "use_current_avatar": "yes" }), json!({ "again": true }), json!([1])] {
+    for body in [
+        json!({ "use_current_avatar": "yes" }),
+        json!({ "again": true }),
+        json!([1]),
+    ] {
         let res = remake(&client, &app, gid, Some(body.clone())).await;
-        assert_eq!(error_code(res).await, (400, "invalid_request".into()), "{body}");
+        assert_eq!(
+            error_code(res).await,
+            (400, "invalid_request".into()),
+            "{body}"
+        );
     }
     // The avatar it used is gone (replaced): as it was, refused; with today's avatar, made.
-    sql(&app, "UPDATE character_references SET avatar_id = 'replaced0000000000000000' WHERE id = $1", id).await;
+    sql(
+        &app,
+        "UPDATE character_references SET avatar_id = 'replaced0000000000000000' WHERE id = $1",
+        id,
+    )
+    .await;
     let before = app.credits(&client).await;
     let res = remake(&client, &app, gid, None).await;
     assert_eq!(error_code(res).await, (409, "avatar_replaced".into()));
     assert_eq!(app.credits(&client).await, before, "nothing charged");
-    let res = remake(&client, &app, gid, Some(json!({ "use_current_avatar": true }))).await;
+    let res = remake(
+        &client,
+        &app,
+        gid,
+        Some(json!({ "use_current_avatar": true })),
+    )
+    .await;
     assert_eq!(res.status(), 202);
     let made: Value = res.json().await.unwrap();
-    assert_eq!(made["references"][0]["avatar_id"], "replaced0000000000000000");
+    assert_eq!(
+        made["references"][0]["avatar_id"],
+        "replaced0000000000000000"
+    );
     until_finished(&client, &app, made["id"].as_str().unwrap()).await;
     until_finished(&client, &app, gid).await;
     // Not enough credits: 402, nothing saved (a user with one scene's worth).
@@ -493,7 +710,11 @@ async fn remake_refuses_what_cannot_be_made_again(backend: Backend) {
     assert_eq!(after.len(), 1, "nothing saved");
     assert_eq!(small.credits(&poor).await, 2);
     // The character deleted: refused, and its provenance is gone with it.
-    let res = client.delete(app.url(&format!("/api/characters/{id}"))).send().await.unwrap();
+    let res = client
+        .delete(app.url(&format!("/api/characters/{id}")))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(res.status(), 204);
     let res = remake(&client, &app, gid, None).await;
     assert_eq!(error_code(res).await, (409, "character_gone".into()));
@@ -508,7 +729,12 @@ async fn generation_history_pages(backend: Backend) {
     let (client, _) = app.user("archivist@example.com").await;
     let mut made = vec![];
     for _ in 0..5 {
-        made.push(scene(&app, &client, json!([])).await["id"].as_str().unwrap().to_string());
+        made.push(
+            scene(&app, &client, json!([])).await["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     made.reverse();
     let mut seen = vec![];
@@ -530,7 +756,10 @@ async fn generation_history_pages(backend: Backend) {
         ("/api/generations?limit=1000", "invalid_limit"),
         ("/api/generations?limit=-3", "invalid_limit"),
         ("/api/generations?cursor=%%%", "invalid_cursor"),
-        ("/api/generations?cursor=eyJzIjoibmFtZSIsImsiOiJhIiwiaWQiOiJ4In0", "invalid_cursor"),
+        (
+            "/api/generations?cursor=eyJzIjoibmFtZSIsImsiOiJhIiwiaWQiOiJ4In0",
+            "invalid_cursor",
+        ),
     ] {
         let res = get(&client, &app, path).await;
         assert_eq!(error_code(res).await, (400, code.to_string()), "{path}");
@@ -560,14 +789,22 @@ async fn deleting_generations_keeps_money_and_running_work(backend: Backend) {
     let before = app.credits(&client).await;
     let res = delete_generation(&client, &app, gid).await;
     assert_eq!(res.status(), 204);
-    assert_eq!(app.credits(&client).await, before, "deleting moves no credits");
+    assert_eq!(
+        app.credits(&client).await,
+        before,
+        "deleting moves no credits"
+    );
     let res = get(&client, &app, &format!("/api/generations/{gid}")).await;
     assert_eq!(error_code(res).await, (404, "not_found".into()));
     let res = delete_generation(&client, &app, gid).await;
     assert_eq!(error_code(res).await, (404, "not_found".into()));
-    let now: Value = app.get_json(&client, &format!("/api/characters/{cid}")).await;
+    let now: Value = app
+        .get_json(&client, &format!("/api/characters/{cid}"))
+        .await;
     assert_eq!(now["times_used"], 0, "its use is no longer counted");
-    let used: Vec<Value> = app.get_json(&client, &format!("/api/characters/{cid}/generations")).await;
+    let used: Vec<Value> = app
+        .get_json(&client, &format!("/api/characters/{cid}/generations"))
+        .await;
     assert!(used.is_empty());
 
     // While A2E is slow to answer, the generation runs: deleting it is refused (409), and
@@ -580,7 +817,9 @@ async fn deleting_generations_keeps_money_and_running_work(backend: Backend) {
     // Cancelled once A2E was asked (its answer still out): the job decides the money later.
     let mut asked = false;
     for _ in 0..200 {
-        let g: Value = app.get_json(&client, &format!("/api/generations/{rid}")).await;
+        let g: Value = app
+            .get_json(&client, &format!("/api/generations/{rid}"))
+            .await;
         if g["work"]["task"]["state"] == "sent" {
             asked = true;
             break;
@@ -588,7 +827,13 @@ async fn deleting_generations_keeps_money_and_running_work(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     assert!(asked, "the start was sent to A2E");
-    let res = app.post(&client, &format!("/api/generations/{rid}/cancel"), json!({})).await;
+    let res = app
+        .post(
+            &client,
+            &format!("/api/generations/{rid}/cancel"),
+            json!({}),
+        )
+        .await;
     assert_eq!(res.status(), 200);
     let res = delete_generation(&client, &app, rid).await;
     assert_eq!(error_code(res).await, (409, "still_settling".into()));
@@ -610,7 +855,14 @@ async fn other_users_ids_answer_404(backend: Backend) {
     let app = TestApp::fast(backend, 1000).await;
     let (alice, _) = app.user("alice@example.com").await;
     let (mallory, _) = app.user("mallory@example.com").await;
-    let c = named(&app, &alice, "Private", "a secret agent", json!({ "tags": ["spy"] })).await;
+    let c = named(
+        &app,
+        &alice,
+        "Private",
+        "a secret agent",
+        json!({ "tags": ["spy"] }),
+    )
+    .await;
     let id = c["id"].as_str().unwrap();
     let g = scene(&app, &alice, json!([{ "id": id }])).await;
     let gid = g["id"].as_str().unwrap();
@@ -632,8 +884,12 @@ async fn other_users_ids_answer_404(backend: Backend) {
     let res = delete_generation(&mallory, &app, gid).await;
     assert_eq!(error_code(res).await, (404, "not_found".into()));
     // Mallory's lists hold nothing of Alice's, whatever the filter.
-    assert!(names(&mallory, &app, "/api/characters?tag=spy").await.is_empty());
-    assert!(names(&mallory, &app, "/api/characters?q=secret").await.is_empty());
+    assert!(names(&mallory, &app, "/api/characters?tag=spy")
+        .await
+        .is_empty());
+    assert!(names(&mallory, &app, "/api/characters?q=secret")
+        .await
+        .is_empty());
     let list: Vec<Value> = app.get_json(&mallory, "/api/generations").await;
     assert!(list.is_empty());
     // Alice's things are untouched.
@@ -641,7 +897,10 @@ async fn other_users_ids_answer_404(backend: Backend) {
     assert_eq!(still["name"], "Private");
     let res = get(&alice, &app, &format!("/api/generations/{gid}")).await;
     assert_eq!(res.status(), 200);
-    assert_eq!(names(&alice, &app, "/api/characters?tag=spy").await, ["Private"]);
+    assert_eq!(
+        names(&alice, &app, "/api/characters?tag=spy").await,
+        ["Private"]
+    );
 }
 
 /// Migration 0008 on a database that already holds characters and generations: the comma tags
@@ -689,15 +948,18 @@ async fn migration_0008_carries_existing_rows_over(backend: Backend) {
         let sql = std::fs::read_to_string(&file).unwrap();
         sqlx::raw_sql(&sql).execute(&mut conn).await.unwrap();
     }
-    let tags: Vec<String> = sqlx::query("SELECT tag FROM character_tags WHERE character_id = 'c1' ORDER BY tag")
-        .fetch_all(&mut conn)
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| r.get::<String, _>("tag"))
-        .collect();
+    let tags: Vec<String> =
+        sqlx::query("SELECT tag FROM character_tags WHERE character_id = 'c1' ORDER BY tag")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<String, _>("tag"))
+            .collect();
     assert_eq!(tags, ["hero", "sci-fi", "x"]);
-    let used = |id: &'static str| sqlx::query("SELECT times_used, sort_name FROM character_references WHERE id = $1").bind(id);
+    let used = |id: &'static str| {
+        sqlx::query("SELECT times_used, sort_name FROM character_references WHERE id = $1").bind(id)
+    };
     let row = used("c1").fetch_one(&mut conn).await.unwrap();
     assert_eq!(row.get::<i64, _>("times_used"), 2);
     assert_eq!(row.get::<String, _>("sort_name"), "old hero");

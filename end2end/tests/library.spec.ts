@@ -11,12 +11,14 @@ function card(page: Page, name: string) {
   return page.getByTestId('character-card').filter({ has: page.getByRole('heading', { name }) });
 }
 
+/** Fills the search form (its fields by name: a label's accessible name includes its field's value). */
 async function search(page: Page, fields: { q?: string; status?: string; tag?: string; sort?: string }) {
-  await page.getByLabel('Search', { exact: true }).fill(fields.q ?? '');
-  await page.getByLabel('Avatar', { exact: true }).selectOption(fields.status ?? '');
-  await page.getByLabel('Tag', { exact: true }).fill(fields.tag ?? '');
-  await page.getByLabel('Sort', { exact: true }).selectOption(fields.sort ?? 'newest');
-  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  const form = page.getByRole('search');
+  await form.locator('input[name="q"]').fill(fields.q ?? '');
+  await form.locator('select[name="status"]').selectOption(fields.status ?? '');
+  await form.locator('input[name="tag"]').fill(fields.tag ?? '');
+  await form.locator('select[name="sort"]').selectOption(fields.sort ?? 'newest');
+  await form.getByRole('button', { name: 'Search', exact: true }).click();
 }
 
 test('gallery: search, filter, edit tags on the card, switch views and delete in bulk', async ({ page, request }) => {

@@ -239,7 +239,10 @@ async fn record_change(
             events::record(conn, user, id, EventKind::Failed, why, state.progress).await
         }
         AvatarStatus::Training => {
-            let (was, now) = (before.avatar_progress.unwrap_or(0), state.progress.unwrap_or(0));
+            let (was, now) = (
+                before.avatar_progress.unwrap_or(0),
+                state.progress.unwrap_or(0),
+            );
             if now / 25 > was / 25 {
                 let mark = Some(now / 25 * 25);
                 events::record(conn, user, id, EventKind::Progress, "", mark).await?;
@@ -576,7 +579,15 @@ async fn train_step(ctx: &Ctx<'_>, start: StartState, attempt: u32) -> StepResul
     };
     ctx.write(move |conn| {
         Box::pin(async move {
-            events::record(conn, &user_id, &id, EventKind::TrainingStarted, from, Some(0)).await?;
+            events::record(
+                conn,
+                &user_id,
+                &id,
+                EventKind::TrainingStarted,
+                from,
+                Some(0),
+            )
+            .await?;
             rows::set_avatar_state(&mut *conn, &id, &state, Some(false)).await?;
             Ok(rows::set_work(conn, &id, &CharacterWork::Track, None).await?)
         })

@@ -144,7 +144,10 @@ pub fn normalize_tags(tags: Vec<String>) -> Result<Vec<String>, DomainError> {
 pub fn check_name(name: &str) -> Result<String, DomainError> {
     let name = name.trim();
     if name.is_empty() {
-        return Err(DomainError::invalid("invalid_field", "The name cannot be empty."));
+        return Err(DomainError::invalid(
+            "invalid_field",
+            "The name cannot be empty.",
+        ));
     }
     if name.chars().count() > MAX_NAME {
         return Err(too_long("The name", MAX_NAME));
@@ -154,7 +157,11 @@ pub fn check_name(name: &str) -> Result<String, DomainError> {
 
 /// Checks a new outfit description (may be empty: no outfit).
 pub fn check_outfit(outfit: &str) -> Result<String, DomainError> {
-    optional_text(Some(outfit.to_string()), "The outfit description", MAX_OUTFIT)
+    optional_text(
+        Some(outfit.to_string()),
+        "The outfit description",
+        MAX_OUTFIT,
+    )
 }
 
 fn default_name(prompt: &str) -> String {
@@ -335,6 +342,10 @@ pub async fn get_by_avatar(
 pub async fn delete(studio: &Studio, user_id: &str, id: &str) -> Result<(), DomainError> {
     let character = get(studio, user_id, id).await?;
     let mut tx = studio.db.pool.begin().await?;
+    // A write first takes the row's (SQLite: the database's) write lock, waiting its turn: a
+    // read first would make SQLite refuse the later write outright ("database is locked")
+    // whenever the job runner wrote in between, as it does during a bulk delete.
+    rows::touch(&mut tx, id).await?;
     let work = rows::work(&mut tx, id).await?.unwrap_or_default();
     if !rows::delete(&mut *tx, user_id, id).await? {
         return Err(DomainError::not_found("Character"));

@@ -691,6 +691,8 @@ pub async fn delete(studio: &Studio, user_id: &str, id: &str) -> Result<(), Doma
         ));
     }
     let mut tx = studio.db.pool.begin().await?;
+    // Write first: the lock is taken (or waited for) before anything is read.
+    rows::touch(&mut tx, user_id, id).await?;
     if queue::has_live_owner(&mut tx, &charge_key(id)).await? {
         return Err(DomainError::conflict(
             "still_settling",
@@ -701,6 +703,11 @@ pub async fn delete(studio: &Studio, user_id: &str, id: &str) -> Result<(), Doma
         return Err(DomainError::not_found("Generation"));
     }
     tx.commit().await?;
-    studio.publish(user_id, "generation", id, serde_json::json!({ "deleted": true }));
+    studio.publish(
+        user_id,
+        "generation",
+        id,
+        serde_json::json!({ "deleted": true }),
+    );
     Ok(())
 }

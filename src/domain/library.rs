@@ -54,7 +54,12 @@ pub fn filter_of(q: &GalleryQuery) -> Result<Filter, DomainError> {
     let status_words = "status (pending, training, completed or failed)";
     Ok(Filter {
         search,
-        status: word(&q.status, AvatarStatus::parse, "invalid_status", status_words)?,
+        status: word(
+            &q.status,
+            AvatarStatus::parse,
+            "invalid_status",
+            status_words,
+        )?,
         training: word(
             &q.training,
             TrainingKind::parse,
@@ -113,7 +118,11 @@ pub async fn update(
             "Give name, tags or outfit_description to change.",
         ));
     }
-    let name = patch.name.as_deref().map(characters::check_name).transpose()?;
+    let name = patch
+        .name
+        .as_deref()
+        .map(characters::check_name)
+        .transpose()?;
     let outfit = patch
         .outfit_description
         .as_deref()
@@ -192,14 +201,9 @@ pub async fn provenance(
     let limit = paging::limit(limit)?;
     let after = paging::decode("used", false, cursor)?;
     characters::get(studio, user_id, id).await?;
-    let rows = generation_rows::page_of_character(
-        &studio.db.pool,
-        user_id,
-        id,
-        after.as_ref(),
-        limit + 1,
-    )
-    .await?;
+    let rows =
+        generation_rows::page_of_character(&studio.db.pool, user_id, id, after.as_ref(), limit + 1)
+            .await?;
     Ok(paging::page_of(rows, limit, "used", generation_after))
 }
 

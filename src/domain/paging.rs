@@ -45,7 +45,11 @@ pub fn encode(order: &str, after: &After) -> String {
 
 /// Reads a cursor given back by a caller; one not made for `order` (or not made by us) is 400.
 /// `text_key`: the order sorts by text (else by a number).
-pub fn decode(order: &str, text_key: bool, raw: Option<&str>) -> Result<Option<After>, DomainError> {
+pub fn decode(
+    order: &str,
+    text_key: bool,
+    raw: Option<&str>,
+) -> Result<Option<After>, DomainError> {
     let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
         return Ok(None);
     };
@@ -103,7 +107,10 @@ mod tests {
         let raw = encode("name", &after);
         assert_eq!(decode("name", true, Some(&raw)).unwrap(), Some(after));
         assert!(decode("newest", false, Some(&raw)).is_err());
-        assert!(decode("name", false, Some(&raw)).is_err(), "a text key where a number goes");
+        assert!(
+            decode("name", false, Some(&raw)).is_err(),
+            "a text key where a number goes"
+        );
         assert!(decode("name", true, Some("not a cursor")).is_err());
         assert_eq!(decode("name", true, None).unwrap(), None);
     }

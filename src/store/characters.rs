@@ -4,7 +4,8 @@ use crate::models::{AvatarStatus, Character, CharacterWork, Source, TrainingKind
 use sqlx::AnyConnection;
 use sqlx::{Any, Executor, Row};
 
-pub(crate) const COLUMNS: &str = "id, user_id, name, prompt, outfit_description, image_url, video_url, source,
+pub(crate) const COLUMNS: &str =
+    "id, user_id, name, prompt, outfit_description, image_url, video_url, source,
     gender, avatar_id, avatar_status, avatar_error, avatar_progress, training_started_at,
     training_eta_at, preview_url, model_version, training_kind, continued, tags, notice, times_used,
     created_at, updated_at";
@@ -231,6 +232,15 @@ pub async fn set_work(
     .bind(super::now_millis())
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Takes the row's write lock for the rest of the transaction (changes nothing).
+pub async fn touch(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE character_references SET updated_at = updated_at WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -232,7 +232,11 @@ pub async fn link_characters(conn: &mut AnyConnection, g: &Generation) -> Result
     Ok(())
 }
 
-async fn count_use(conn: &mut AnyConnection, character_id: &str, by: i64) -> Result<(), sqlx::Error> {
+async fn count_use(
+    conn: &mut AnyConnection,
+    character_id: &str,
+    by: i64,
+) -> Result<(), sqlx::Error> {
     sqlx::query(
         "UPDATE character_references
          SET times_used = CASE WHEN times_used + $2 < 0 THEN 0 ELSE times_used + $2 END WHERE id = $1",
@@ -244,9 +248,23 @@ async fn count_use(conn: &mut AnyConnection, character_id: &str, by: i64) -> Res
     Ok(())
 }
 
+/// Takes the row's write lock for the rest of the transaction (changes nothing).
+pub async fn touch(conn: &mut AnyConnection, user_id: &str, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE generations SET updated_at = updated_at WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
 /// Deletes one of the user's generations (its character links go with it, and their counts
 /// down by one). `false` when there is none of theirs.
-pub async fn delete(conn: &mut AnyConnection, user_id: &str, id: &str) -> Result<bool, sqlx::Error> {
+pub async fn delete(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
     let linked = sqlx::query(
         "SELECT character_id FROM generation_characters WHERE generation_id = $1 AND user_id = $2",
     )

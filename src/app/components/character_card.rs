@@ -125,7 +125,11 @@ fn Meta(character: Character) -> impl IntoView {
         TrainingKind::Image => "image training",
         TrainingKind::Video => "video training",
     };
-    let continued = if character.continued { " · continued" } else { "" };
+    let continued = if character.continued {
+        " · continued"
+    } else {
+        ""
+    };
     let used = match character.times_used {
         0 => "never used".to_string(),
         1 => "used once".to_string(),
@@ -154,8 +158,18 @@ fn TagEditor(character: Character, on_change: Callback<()>) -> impl IntoView {
     let tags = character.tags.clone();
     let label = format!("Tags of {}", character.name);
     let submit = move || {
-        let tags = text.get().split(',').map(|t| t.trim().to_string()).filter(|t| !t.is_empty()).collect();
-        save.dispatch(EditCharacter { id: id.get_value(), name: None, tags: Some(tags), outfit_description: None });
+        let tags = text
+            .get()
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        save.dispatch(EditCharacter {
+            id: id.get_value(),
+            name: None,
+            tags: Some(tags),
+            outfit_description: None,
+        });
     };
     view! {
         <div class="tags" data-testid="tags">

@@ -58,7 +58,8 @@ pub fn GenerationCard(
     let moves = fight_moves(&g);
     let downloads = downloads(&g);
     let finished = g.is_finished();
-    let remakes = remake.then(|| view! { <Remake id=g.id.clone() cost=g.cost on_change=on_change/> });
+    let remakes =
+        remake.then(|| view! { <Remake id=g.id.clone() cost=g.cost on_change=on_change/> });
     let deleting = RwSignal::new(false);
     view! {
         <article class="generation card" data-testid="generation" data-generation-id=g.id.clone() data-kind=kind.as_str() data-status=status.as_str()>
@@ -119,7 +120,10 @@ fn Remake(id: String, cost: i64, on_change: Callback<()>) -> impl IntoView {
     });
     let id = StoredValue::new(id);
     let run = move |use_current_avatar: bool| {
-        action.dispatch(RemakeGeneration { id: id.get_value(), use_current_avatar });
+        action.dispatch(RemakeGeneration {
+            id: id.get_value(),
+            use_current_avatar,
+        });
     };
     view! {
         <div class="card-actions">

@@ -12,8 +12,8 @@ use crate::app::live::use_live_reload;
 use crate::models::Character;
 use crate::models::Generation;
 use crate::server_fns::canvas::{load_prices, Fight, GenerateScene, Pick, Subject};
-use crate::server_fns::library::generations_page;
 use crate::server_fns::characters::list_characters;
+use crate::server_fns::library::generations_page;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -63,8 +63,14 @@ type GenerationPage = Resource<Result<crate::models::Page<Generation>, crate::er
 fn History(generations: GenerationPage, on_change: Callback<()>) -> impl IntoView {
     let more = RwSignal::new(Vec::<Generation>::new());
     let next = RwSignal::new(None::<String>);
-        let load_more = move |first_next: Option<String>| {
-        let Some(cursor) = next.get_untracked().or(first_next).filter(|c| !c.is_empty()) else { return };
+    let load_more = move |first_next: Option<String>| {
+        let Some(cursor) = next
+            .get_untracked()
+            .or(first_next)
+            .filter(|c| !c.is_empty())
+        else {
+            return;
+        };
         leptos::task::spawn_local(async move {
             if let Ok(page) = generations_page(Some(cursor)).await {
                 more.update(|m| m.extend(page.items));

@@ -30,7 +30,10 @@ fn Detail() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let (reload, refresh) = use_live_reload();
-    let detail = Resource::new(move || (id.get(), reload.get()), |(id, _)| character_detail(id));
+    let detail = Resource::new(
+        move || (id.get(), reload.get()),
+        |(id, _)| character_detail(id),
+    );
     view! {
         <p class="small"><A href="/characters">"← All characters"</A></p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -164,12 +167,25 @@ fn History(events: Vec<CharacterEvent>) -> impl IntoView {
 
 /// Every generation that used the character, newest first, a page at a time.
 #[component]
-fn Provenance(id: Memo<String>, reload: Signal<(u32, u32)>, on_change: Callback<()>) -> impl IntoView {
-    let first = Resource::new(move || (id.get(), reload.get()), |(id, _)| character_generations(id, None));
+fn Provenance(
+    id: Memo<String>,
+    reload: Signal<(u32, u32)>,
+    on_change: Callback<()>,
+) -> impl IntoView {
+    let first = Resource::new(
+        move || (id.get(), reload.get()),
+        |(id, _)| character_generations(id, None),
+    );
     let more = RwSignal::new(Vec::<Generation>::new());
     let next = RwSignal::new(None::<String>);
     let load_more = move |first_next: Option<String>| {
-        let Some(cursor) = next.get_untracked().or(first_next).filter(|c| !c.is_empty()) else { return };
+        let Some(cursor) = next
+            .get_untracked()
+            .or(first_next)
+            .filter(|c| !c.is_empty())
+        else {
+            return;
+        };
         leptos::task::spawn_local(async move {
             if let Ok(page) = character_generations(id.get_untracked(), Some(cursor)).await {
                 more.update(|m| m.extend(page.items));

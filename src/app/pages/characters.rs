@@ -45,7 +45,10 @@ fn url_query() -> Memo<GalleryQuery> {
 fn CharactersList() -> impl IntoView {
     let (reload, refresh) = use_live_reload();
     let query = url_query();
-    let first = Resource::new(move || (query.get(), reload.get()), |(q, _)| gallery_page(q));
+    let first = Resource::new(
+        move || (query.get(), reload.get()),
+        |(q, _)| gallery_page(q),
+    );
     // Pages loaded with "More", after the first; a new first page (new query) starts afresh.
     let more = RwSignal::new(Vec::<Character>::new());
     let next = RwSignal::new(None::<String>);
@@ -62,7 +65,13 @@ fn CharactersList() -> impl IntoView {
     let selected = RwSignal::new(HashSet::<String>::new());
     // Loads the page after `first_next` (the first page's cursor) or after the last loaded.
     let load_more = move |first_next: Option<String>| {
-        let Some(cursor) = next.get_untracked().or(first_next).filter(|c| !c.is_empty()) else { return };
+        let Some(cursor) = next
+            .get_untracked()
+            .or(first_next)
+            .filter(|c| !c.is_empty())
+        else {
+            return;
+        };
         let mut q = query.get_untracked();
         q.cursor = Some(cursor);
         leptos::task::spawn_local(async move {
@@ -145,7 +154,9 @@ fn SearchForm(query: Memo<GalleryQuery>) -> impl IntoView {
     let value = move |f: fn(&GalleryQuery) -> &Option<String>| {
         move || query.with(|q| f(q).clone().unwrap_or_default())
     };
-    let option = move |f: fn(&GalleryQuery) -> &Option<String>, v: &'static str, label: &'static str| {
+    let option = move |f: fn(&GalleryQuery) -> &Option<String>,
+                       v: &'static str,
+                       label: &'static str| {
         view! { <option value=v selected=move || query.with(|q| f(q).as_deref().unwrap_or_default() == v)>{label}</option> }
     };
     view! {
