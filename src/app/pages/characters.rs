@@ -148,7 +148,8 @@ fn empty_text(q: &GalleryQuery) -> &'static str {
     }
 }
 
-/// Search and filters: a GET form whose fields are the URL's query.
+/// Search and filters: a GET form whose fields are the URL's query. Each select has its label
+/// beside it, not around it: a label around a select would also name it by its options' words.
 #[component]
 fn SearchForm(query: Memo<GalleryQuery>) -> impl IntoView {
     let value = move |f: fn(&GalleryQuery) -> &Option<String>| {
@@ -165,32 +166,32 @@ fn SearchForm(query: Memo<GalleryQuery>) -> impl IntoView {
                 <input type="search" name="q" placeholder="Words from a name, prompt or outfit" maxlength="200"
                     prop:value=value(|q| &q.q)/>
             </label>
-            <label>"Avatar"
-                <select name="status">
+            <div class="field"><label for="gallery-status">"Avatar"</label>
+                <select id="gallery-status" name="status">
                     {option(|q| &q.status, "", "Any status")}
                     {option(|q| &q.status, "completed", "Trained")}
                     {option(|q| &q.status, "training", "Training")}
                     {option(|q| &q.status, "pending", "Starting")}
                     {option(|q| &q.status, "failed", "Failed")}
                 </select>
-            </label>
-            <label>"Trained from"
-                <select name="training">
+            </div>
+            <div class="field"><label for="gallery-training">"Trained from"</label>
+                <select id="gallery-training" name="training">
                     {option(|q| &q.training, "", "Image or video")}
                     {option(|q| &q.training, "image", "Image")}
                     {option(|q| &q.training, "video", "Video")}
                 </select>
-            </label>
+            </div>
             <label>"Tag"
                 <input type="text" name="tag" maxlength="40" placeholder="hero" prop:value=value(|q| &q.tag)/>
             </label>
-            <label>"Sort"
-                <select name="sort">
+            <div class="field"><label for="gallery-sort">"Sort"</label>
+                <select id="gallery-sort" name="sort">
                     {option(|q| &q.sort, "newest", "Newest")}
-                    {option(|q| &q.sort, "name", "By name")}
+                    {option(|q| &q.sort, "name", "A to Z")}
                     {option(|q| &q.sort, "most_used", "Most used")}
                 </select>
-            </label>
+            </div>
             <button type="submit">"Search"</button>
         </Form>
     }
