@@ -978,3 +978,47 @@ async fn migration_0008_carries_existing_rows_over(backend: Backend) {
     conn.close().await.unwrap();
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Every sort order reads its page along an index, in order: no sorting of all the user's rows
+/// (SQLite's plan; PostgreSQL's depends on its statistics, so it is not asserted).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn gallery_pages_read_along_an_index() {
+    use avatar_studio::store::character_page::{query, Filter, Sort};
+    use avatar_studio::store::paging::{After, SortKey};
+    use sqlx::Row;
+    let app = TestApp::spawn(Backend::Sqlite).await;
+    for sort in [Sort::Newest, Sort::Name, Sort::MostUsed] {
+        let key = match sort {
+            Sort::Name => SortKey::Text("m".into()),
+            _ => SortKey::Int(5),
+        };
+        let after = After {
+            key,
+            id: "x".into(),
+        };
+        for tag in [None, Some("hero".to_string())] {
+            let filter = Filter {
+                sort,
+                tag: tag.clone(),
+                ..Default::default()
+            };
+            let (sql, params) = query("u", &filter, Some(&after), 25);
+            let explain = format!("EXPLAIN QUERY PLAN {sql}");
+            let rows = params
+                .bind(sqlx::query(&explain))
+                .fetch_all(&app.state.studio.db.pool)
+                .await
+                .unwrap();
+            let plan: Vec<String> = rows.iter().map(|r| r.get::<String, _>("detail")).collect();
+            let text = plan.join(" | ");
+            assert!(
+                !text.contains("TEMP B-TREE"),
+                "{sort:?} {tag:?} sorts: {text}"
+            );
+            assert!(
+                text.contains("INDEX character_references_user_"),
+                "{sort:?} {tag:?}: {text}"
+            );
+        }
+    }
+}

@@ -139,3 +139,29 @@ test('detail page: settings, training history, provenance, and make again', asyn
   const used = await (await page.request.get(`/api/characters/${hero.id}`)).json();
   expect(used.times_used).toBe(3);
 });
+
+test('canvas history: a fight shows its moves, results download, and finished ones can be deleted', async ({ page }) => {
+  await signUp(page, uniqueEmail('history'));
+  const hero = await makeCharacter(page, { name: 'Kai Storm', prompt: 'a boxer with taped fists' });
+  const res = await postAsPage(page, '/api/a2e/fight-sequence', { characterRefs: [{ id: hero.id }], moves: ['a left jab', 'an uppercut'] });
+  expect(res.status()).toBe(202);
+  await openHydrated(page, '/');
+  const fight = page.locator('[data-testid="generation"][data-kind="fight_sequence"]');
+  await expect(fight.getByTestId('fight-moves').getByRole('listitem')).toHaveCount(2);
+  await expect(fight.getByTestId('fight-moves')).toContainText('a left jab');
+  await expect(fight.getByTestId('fight-moves')).toContainText('an uppercut');
+  await expect(fight).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
+  await expect(fight.getByTestId('fight-moves').getByRole('listitem').first()).toContainText('clip ready');
+  const downloads = fight.getByTestId('download');
+  await expect(downloads).toHaveCount(2);
+  await expect(downloads.first()).toHaveAttribute('download', '');
+  const clip = await page.request.get((await downloads.first().getAttribute('href'))!);
+  expect(clip.ok()).toBeTruthy();
+
+  await fight.getByTestId('delete-generation').click();
+  await fight.getByRole('alertdialog', { name: 'Confirm delete' }).getByRole('button', { name: 'Delete for good' }).click();
+  await expect(page.locator('[data-testid="generation"]')).toHaveCount(0);
+  await expect(page.getByText('Nothing generated yet.')).toBeVisible();
+  const left = await (await page.request.get('/api/generations')).json();
+  expect(left).toEqual([]);
+});

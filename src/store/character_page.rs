@@ -69,6 +69,18 @@ pub async fn page<'c>(
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<Character>, sqlx::Error> {
+    let (sql, p) = query(user_id, filter, after, limit);
+    let rows = p.bind(sqlx::query(&sql)).fetch_all(exec).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The page's SQL and its parameters (public so a test can read the database's plan for it).
+pub fn query(
+    user_id: &str,
+    filter: &Filter,
+    after: Option<&After>,
+    limit: i64,
+) -> (String, Params) {
     let mut p = Params::default();
     let mut conditions = vec![format!("user_id = {}", p.text(user_id))];
     if let Some(search) = &filter.search {
@@ -101,6 +113,5 @@ pub async fn page<'c>(
         super::characters::COLUMNS,
         conditions.join(" AND ")
     );
-    let rows = p.bind(sqlx::query(&sql)).fetch_all(exec).await?;
-    rows.iter().map(from_row).collect()
+    (sql, p)
 }
