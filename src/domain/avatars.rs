@@ -230,6 +230,15 @@ async fn record_change(
     state: &AvatarState,
 ) -> Result<(), sqlx::Error> {
     let (user, id) = (&before.user_id, &before.id);
+    // The job and a caller's status poll may both see the end: it is recorded once.
+    let ended = match state.status {
+        AvatarStatus::Completed => Some(EventKind::Done),
+        AvatarStatus::Failed => Some(EventKind::Failed),
+        _ => None,
+    };
+    if ended.is_some() && events::last_kind(conn, id).await? == ended {
+        return Ok(());
+    }
     match state.status {
         AvatarStatus::Completed => {
             events::record(conn, user, id, EventKind::Done, "", Some(100)).await

@@ -29,6 +29,24 @@ pub async fn record(
     Ok(())
 }
 
+/// The kind of the character's latest event, if any.
+pub async fn last_kind(
+    conn: &mut AnyConnection,
+    character_id: &str,
+) -> Result<Option<EventKind>, sqlx::Error> {
+    let row = sqlx::query(
+        "SELECT kind FROM character_events WHERE character_id = $1
+         ORDER BY created_at DESC, id DESC LIMIT 1",
+    )
+    .bind(character_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    Ok(match row {
+        Some(row) => EventKind::parse(&row.try_get::<String, _>("kind")?),
+        None => None,
+    })
+}
+
 /// A character's history, oldest first. The caller has checked the character is the user's.
 pub async fn list<'c>(
     exec: impl Executor<'c, Database = Any>,
