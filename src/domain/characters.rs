@@ -271,6 +271,31 @@ pub async fn create_from_upload(
 
 /// Writes the charge (if any), the row and its job together, then waits for the first steps.
 async fn create(studio: &Studio, new: NewCharacter) -> Result<Character, DomainError> {
+    let (s, n) = (studio.clone(), new.clone());
+    to_the_end(async move { write_new(&s, &n).await }).await?;
+    studio.jobs.nudge();
+    let character = get(studio, &new.user_id, &new.id).await?;
+    studio.announce_character(&character);
+    wait_while(studio, &character, START_WAIT_MS, |c| {
+        c.avatar_status == AvatarStatus::Pending
+    })
+    .await
+}
+
+/// Runs a request's writes to their end even if its client hangs up meanwhile: the server drops
+/// the handler of a closed connection, and a transaction dropped half-way would roll back work
+/// the client asked for (and may have seen started).
+async fn to_the_end<T: Send + 'static>(
+    writes: impl std::future::Future<Output = Result<T, DomainError>> + Send + 'static,
+) -> Result<T, DomainError> {
+    tokio::spawn(writes).await.map_err(|err| {
+        tracing::error!(error = %err, "a request's writes failed");
+        DomainError::Internal
+    })?
+}
+
+/// The charge (if any), the row, its first event and its job, in one transaction.
+async fn write_new(studio: &Studio, new: &NewCharacter) -> Result<(), DomainError> {
     let charge = new.work.charge().map(String::from);
     let mut tx = studio.db.pool.begin().await?;
     if let Some(charge) = &charge {
@@ -286,13 +311,7 @@ async fn create(studio: &Studio, new: NewCharacter) -> Result<Character, DomainE
     events::record(&mut tx, &new.user_id, &new.id, EventKind::Queued, how, None).await?;
     avatars::enqueue_in(&mut tx, studio, &new.user_id, &new.id, charge.as_deref()).await?;
     tx.commit().await?;
-    studio.jobs.nudge();
-    let character = get(studio, &new.user_id, &new.id).await?;
-    studio.announce_character(&character);
-    wait_while(studio, &character, START_WAIT_MS, |c| {
-        c.avatar_status == AvatarStatus::Pending
-    })
-    .await
+    Ok(())
 }
 
 /// How long a request waits for A2E to accept the work before answering with it pending.
@@ -387,6 +406,23 @@ pub async fn continue_training(
         ));
     }
     let seen_at = character.updated_at;
+    let (s, u, i) = (studio.clone(), user_id.to_string(), id.to_string());
+    to_the_end(async move { start_continue(&s, &u, &i, seen_at).await }).await?;
+    studio.jobs.nudge();
+    let now = get(studio, user_id, id).await?;
+    studio.announce_character(&now);
+    // Answer once A2E has it (or refused it), so the caller sees the outcome.
+    let asked = wait_until_asked(studio, &now).await?;
+    refused_continue(asked)
+}
+
+/// Claims the avatar, holds the price and queues the job, in one transaction.
+async fn start_continue(
+    studio: &Studio,
+    user_id: &str,
+    id: &str,
+    seen_at: i64,
+) -> Result<(), DomainError> {
     let charge = format!("continue-training:{id}:{seen_at}");
     let mut tx = studio.db.pool.begin().await?;
     // Only one request moves a completed avatar on: a double click asks A2E, and charges, once.
@@ -410,12 +446,7 @@ pub async fn continue_training(
         return Err(already("already_continuing", "being continued"));
     }
     tx.commit().await?;
-    studio.jobs.nudge();
-    let now = get(studio, user_id, id).await?;
-    studio.announce_character(&now);
-    // Answer once A2E has it (or refused it), so the caller sees the outcome.
-    let asked = wait_until_asked(studio, &now).await?;
-    refused_continue(asked)
+    Ok(())
 }
 
 /// A continue A2E refused leaves the avatar trained as it was, its price refunded.
@@ -468,6 +499,22 @@ pub async fn retry_training(
             "Only a failed training can be retried.",
         ));
     }
+    let (s, c) = (studio.clone(), character.clone());
+    to_the_end(async move { start_retry(&s, &c).await }).await?;
+    studio.jobs.nudge();
+    let now = get(studio, user_id, id).await?;
+    studio.announce_character(&now);
+    let asked = wait_until_asked(studio, &now).await?;
+    match (asked.avatar_status, &asked.avatar_error) {
+        (AvatarStatus::Failed, Some(reason)) => Err(DomainError::Refused(reason.clone())),
+        _ => Ok(asked),
+    }
+}
+
+/// Claims the failed avatar, holds a portrait's price if one is drawn again, and queues the
+/// job, in one transaction.
+async fn start_retry(studio: &Studio, character: &Character) -> Result<(), DomainError> {
+    let (user_id, id) = (character.user_id.as_str(), character.id.as_str());
     let mut tx = studio.db.pool.begin().await?;
     // Only one request restarts it: a double click starts one training at A2E.
     let claimed = (AvatarStatus::Failed, AvatarStatus::Pending);
@@ -511,14 +558,7 @@ pub async fn retry_training(
         return Err(already("already_retrying", "being retried"));
     }
     tx.commit().await?;
-    studio.jobs.nudge();
-    let now = get(studio, user_id, id).await?;
-    studio.announce_character(&now);
-    let asked = wait_until_asked(studio, &now).await?;
-    match (asked.avatar_status, &asked.avatar_error) {
-        (AvatarStatus::Failed, Some(reason)) => Err(DomainError::Refused(reason.clone())),
-        _ => Ok(asked),
-    }
+    Ok(())
 }
 
 /// Waits until the avatar's training ends or `deadline_ms` passes (the job follows it).

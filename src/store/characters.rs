@@ -141,7 +141,26 @@ pub async fn insert(
     .bind(now)
     .execute(&mut *conn)
     .await?;
-    set_tags(conn, &c.user_id, &c.id, &c.tags).await
+    // The display copy went in with the row; the rows filtered on follow.
+    for tag in &c.tags {
+        insert_tag(conn, &c.user_id, &c.id, tag).await?;
+    }
+    Ok(())
+}
+
+async fn insert_tag(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    id: &str,
+    tag: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO character_tags (character_id, user_id, tag) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(user_id)
+        .bind(tag)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
 }
 
 /// The key names sort by: lowercase, so both databases order them alike.
@@ -161,12 +180,7 @@ pub async fn set_tags(
         .execute(&mut *conn)
         .await?;
     for tag in tags {
-        sqlx::query("INSERT INTO character_tags (character_id, user_id, tag) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(user_id)
-            .bind(tag)
-            .execute(&mut *conn)
-            .await?;
+        insert_tag(conn, user_id, id, tag).await?;
     }
     sqlx::query("UPDATE character_references SET tags = $2 WHERE id = $1")
         .bind(id)
