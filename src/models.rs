@@ -111,6 +111,9 @@ pub struct Character {
     /// A passing note while its work waits (e.g. for A2E to come back).
     #[serde(default)]
     pub notice: Option<String>,
+    /// How many generations used it.
+    #[serde(default)]
+    pub times_used: i64,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -118,6 +121,74 @@ pub struct Character {
 impl Character {
     pub fn is_trained(&self) -> bool {
         self.avatar_status == AvatarStatus::Completed && self.avatar_id.is_some()
+    }
+}
+
+word_enum!(
+    /// What happened to a character's avatar (its training history).
+    EventKind {
+        /// Work was queued: created, retried, or a continue asked for.
+        Queued = "queued",
+        PortraitDrawn = "portrait_drawn",
+        TrainingStarted = "training_started",
+        /// The training passed a quarter mark.
+        Progress = "progress",
+        /// A2E accepted continuing the training.
+        Continued = "continued",
+        Failed = "failed",
+        Done = "done",
+    }
+);
+
+/// One line of a character's training history.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CharacterEvent {
+    pub id: String,
+    pub kind: EventKind,
+    /// What it was (e.g. "Retry requested") or why it failed.
+    pub detail: String,
+    pub progress: Option<i64>,
+    pub created_at: i64,
+}
+
+/// One page of a list, and the cursor of the next when there is more.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next_cursor: Option<String>,
+}
+
+/// The gallery's query as given (`?q=&status=&training=&tag=&sort=&limit=&cursor=`).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct GalleryQuery {
+    pub q: Option<String>,
+    pub status: Option<String>,
+    pub training: Option<String>,
+    pub tag: Option<String>,
+    pub sort: Option<String>,
+    pub limit: Option<String>,
+    pub cursor: Option<String>,
+}
+
+impl GalleryQuery {
+    /// Reads a URL query string; an unknown parameter is ignored, a repeated one counts last.
+    pub fn from_pairs<'a>(pairs: impl Iterator<Item = (&'a str, &'a str)>) -> Self {
+        let mut q = Self::default();
+        for (key, value) in pairs {
+            let value = Some(value.to_string());
+            match key {
+                "q" => q.q = value,
+                "status" => q.status = value,
+                "training" | "kind" => q.training = value,
+                "tag" => q.tag = value,
+                "sort" => q.sort = value,
+                "limit" => q.limit = value,
+                "cursor" => q.cursor = value,
+                _ => {}
+            }
+        }
+        q
     }
 }
 

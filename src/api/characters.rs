@@ -162,15 +162,6 @@ pub async fn poll(
     Ok(Json(character.into()))
 }
 
-/// `GET /api/characters`.
-#[utoipa::path(get, path = "/api/characters", tag = "characters", responses((status = 200, description = "The caller's characters", body = Vec<Object>), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
-pub async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Json<Vec<Character>>, AppError> {
-    Ok(Json(characters::list(&state.studio, &user.id).await?))
-}
-
 /// `GET /api/characters/{id}`.
 #[utoipa::path(get, path = "/api/characters/{id}", tag = "characters", params(("id" = String, Path, description = "Its id")), responses((status = 200, description = "One character", body = Object), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody)))]
 pub async fn get(

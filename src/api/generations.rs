@@ -115,14 +115,6 @@ pub async fn get(
     Ok(Json(generations::get(&state.studio, &user.id, &id).await?))
 }
 
-#[utoipa::path(get, path = "/api/generations", tag = "generations", responses((status = 200, description = "The caller's generations", body = Vec<Object>), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
-pub async fn list(
-    State(state): State<AppState>,
-    user: CurrentUser,
-) -> Result<Json<Vec<Generation>>, AppError> {
-    Ok(Json(generations::list(&state.studio, &user.id).await?))
-}
-
 #[utoipa::path(post, path = "/api/generations/{id}/cancel", tag = "generations", params(("id" = String, Path, description = "Its id")), responses((status = 200, description = "Cancelled (refunded if A2E had not started it)", body = Object), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 404, description = "No such item of the caller's", body = super::openapi::ErrorBody), (status = 409, description = "Conflict", body = super::openapi::ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,

@@ -7,6 +7,7 @@ pub mod events;
 pub mod generations;
 pub mod imports;
 pub mod json;
+pub mod library;
 pub mod openapi;
 pub mod presets;
 pub mod upload;
@@ -74,13 +75,23 @@ pub fn table() -> Routes {
         // Uploads (videos) may be far larger than the default body limit.
         .route(
             "/api/characters",
-            get(characters::list)
+            get(library::list_characters)
                 .post(characters::upload)
                 .layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         )
         .route(
             "/api/characters/{id}",
-            get(characters::get).delete(characters::delete),
+            get(characters::get)
+                .delete(characters::delete)
+                .patch(library::update_character),
+        )
+        .route(
+            "/api/characters/{id}/events",
+            get(library::character_events),
+        )
+        .route(
+            "/api/characters/{id}/generations",
+            get(library::character_generations),
         )
         .route(
             "/api/characters/{id}/continue-training",
@@ -98,8 +109,12 @@ pub fn table() -> Routes {
         .route("/api/a2e/i2v", post(generations::image_to_video))
         .route("/api/a2e/lipsync", post(generations::lipsync))
         .route("/api/a2e/fight-sequence", post(generations::fight_sequence))
-        .route("/api/generations", get(generations::list))
-        .route("/api/generations/{id}", get(generations::get))
+        .route("/api/generations", get(library::list_generations))
+        .route(
+            "/api/generations/{id}",
+            get(generations::get).delete(library::delete_generation),
+        )
+        .route("/api/generations/{id}/remake", post(library::remake))
         .route("/api/generations/{id}/cancel", post(generations::cancel))
         .route("/api/generations/{id}/retry", post(generations::retry))
         .route("/api/prices", get(generations::prices))

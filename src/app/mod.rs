@@ -15,6 +15,7 @@ use pages::{
     account::AccountPage,
     auth::{LoginPage, SignupPage},
     canvas::CanvasPage,
+    character::CharacterPage,
     characters::CharactersPage,
     credits::CreditsPage,
     not_found::NotFound,
@@ -65,6 +66,7 @@ pub fn App() -> impl IntoView {
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=CanvasPage ssr=ssr.clone()/>
                     <Route path=path!("/characters") view=CharactersPage ssr=ssr.clone()/>
+                    <Route path=path!("/characters/:id") view=CharacterPage ssr=ssr.clone()/>
                     <Route path=path!("/account") view=AccountPage ssr=ssr.clone()/>
                     <Route path=path!("/account/credits") view=CreditsPage ssr=ssr.clone()/>
                     <Route path=path!("/presets") view=PresetsPage ssr=ssr.clone()/>

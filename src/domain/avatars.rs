@@ -9,7 +9,8 @@ use super::studio::Studio;
 use crate::a2e::{self, A2eError, TaskFamily, TaskStatus};
 use crate::jobs::queue::{self, Fence};
 use crate::jobs::{runner::backoff_ms, Job, JobHandler, NewJob, Outcome};
-use crate::models::{AvatarStatus, Character, CharacterWork, StartState, TrainingKind};
+use crate::models::{AvatarStatus, Character, CharacterWork, EventKind, StartState, TrainingKind};
+use crate::store::character_events as events;
 use crate::store::characters::{self as rows, AvatarState};
 use crate::store::media::{MediaKind, StoredMedia};
 use crate::store::now_millis;
@@ -160,11 +161,13 @@ pub async fn refresh(studio: &Studio, character: &Character) -> Result<Character
     let changed =
         state.status != character.avatar_status || state.progress != character.avatar_progress;
     if changed {
-        let mut conn = studio.db.pool.acquire().await?;
-        rows::set_avatar_state(&mut *conn, &character.id, &state, None).await?;
+        let mut tx = studio.db.pool.begin().await?;
+        rows::set_avatar_state(&mut *tx, &character.id, &state, None).await?;
         if state.status != AvatarStatus::Training {
-            rows::set_work(&mut conn, &character.id, &CharacterWork::Idle, None).await?;
+            rows::set_work(&mut tx, &character.id, &CharacterWork::Idle, None).await?;
         }
+        record_change(&mut tx, character, &state).await?;
+        tx.commit().await?;
     }
     let now = rows::get(&studio.db.pool, &character.user_id, &character.id)
         .await?
@@ -213,6 +216,46 @@ async fn keep_preview(studio: &Studio, user_id: &str, record: &a2e::Record) -> O
             tracing::warn!(error = %err, "could not keep the avatar preview");
             None
         }
+    }
+}
+
+/// Records what a change of the training's state means in its history: done, failed (why),
+/// or a quarter mark of progress passed.
+async fn record_change(
+    conn: &mut AnyConnection,
+    before: &Character,
+    state: &AvatarState,
+) -> Result<(), sqlx::Error> {
+    let (user, id) = (&before.user_id, &before.id);
+    // The job and a caller's status poll may both see the end: it is recorded once.
+    let ended = match state.status {
+        AvatarStatus::Completed => Some(EventKind::Done),
+        AvatarStatus::Failed => Some(EventKind::Failed),
+        _ => None,
+    };
+    if ended.is_some() && events::last_kind(conn, id).await? == ended {
+        return Ok(());
+    }
+    match state.status {
+        AvatarStatus::Completed => {
+            events::record(conn, user, id, EventKind::Done, "", Some(100)).await
+        }
+        AvatarStatus::Failed => {
+            let why = state.error.as_deref().unwrap_or_default();
+            events::record(conn, user, id, EventKind::Failed, why, state.progress).await
+        }
+        AvatarStatus::Training => {
+            let (was, now) = (
+                before.avatar_progress.unwrap_or(0),
+                state.progress.unwrap_or(0),
+            );
+            if now / 25 > was / 25 {
+                let mark = Some(now / 25 * 25);
+                events::record(conn, user, id, EventKind::Progress, "", mark).await?;
+            }
+            Ok(())
+        }
+        AvatarStatus::Pending => Ok(()),
     }
 }
 
@@ -342,6 +385,8 @@ impl JobHandler for CharacterJob {
                 },
                 _ => AvatarState::failed(reason),
             };
+            let why = state.error.clone().unwrap_or_default();
+            events::record(&mut tx, user_id, id, EventKind::Failed, &why, None).await?;
             rows::set_avatar_state(&mut *tx, id, &state, None).await?;
             rows::set_work(&mut tx, id, &CharacterWork::Idle, None).await?;
             tx.commit().await?;
@@ -463,6 +508,7 @@ async fn portrait_step(ctx: &Ctx<'_>, start: StartState, charge: String) -> Step
             rows::set_image(conn, &id, &image.url).await?;
             super::credits::close_in(conn, &user_id, &charge, super::credits::Close::Settle)
                 .await?;
+            events::record(conn, &user_id, &id, EventKind::PortraitDrawn, "", None).await?;
             Ok(rows::set_work(conn, &id, &next, None).await?)
         })
     })
@@ -530,9 +576,22 @@ async fn train_step(ctx: &Ctx<'_>, start: StartState, attempt: u32) -> StepResul
         None => IMAGE_TRAINING_S,
     };
     let state = training_state(studio, &avatar_id, expected);
-    let id = c.id.clone();
+    let (id, user_id) = (c.id.clone(), c.user_id.clone());
+    let from = match expected {
+        VIDEO_TRAINING_S => "From the video",
+        _ => "From the image",
+    };
     ctx.write(move |conn| {
         Box::pin(async move {
+            events::record(
+                conn,
+                &user_id,
+                &id,
+                EventKind::TrainingStarted,
+                from,
+                Some(0),
+            )
+            .await?;
             rows::set_avatar_state(&mut *conn, &id, &state, Some(false)).await?;
             Ok(rows::set_work(conn, &id, &CharacterWork::Track, None).await?)
         })
@@ -579,6 +638,8 @@ async fn continue_step(ctx: &Ctx<'_>, start: StartState, charge: String) -> Step
         Box::pin(async move {
             super::credits::close_in(conn, &user_id, &charge, super::credits::Close::Settle)
                 .await?;
+            let what = "About 30 more minutes";
+            events::record(conn, &user_id, &id, EventKind::Continued, what, Some(0)).await?;
             rows::set_avatar_state(&mut *conn, &id, &state, Some(true)).await?;
             Ok(rows::set_work(conn, &id, &CharacterWork::Track, None).await?)
         })
@@ -608,9 +669,10 @@ async fn track_step(ctx: &Ctx<'_>) -> StepResult<Next> {
     let state = state_from_record(studio, c, &record).await;
     let training = state.status == AvatarStatus::Training;
     if state.status != c.avatar_status || state.progress != c.avatar_progress {
-        let id = c.id.clone();
+        let (id, before) = (c.id.clone(), c.clone());
         ctx.write(move |conn| {
             Box::pin(async move {
+                record_change(conn, &before, &state).await?;
                 rows::set_avatar_state(&mut *conn, &id, &state, None).await?;
                 if !training {
                     rows::set_work(conn, &id, &CharacterWork::Idle, None).await?;

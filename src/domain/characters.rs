@@ -8,6 +8,7 @@ use super::credits::{self, Close};
 use super::error::DomainError;
 use super::studio::Studio;
 use crate::models::*;
+use crate::store::character_events as events;
 use crate::store::characters::{self as rows, NewCharacter};
 use crate::store::media::StoredMedia;
 use crate::store::{self, now_millis};
@@ -106,18 +107,7 @@ pub fn check_details(
             ))
         }
     };
-    let tags: Vec<String> = tags
-        .unwrap_or_default()
-        .iter()
-        .map(|t| t.trim().replace(',', " "))
-        .filter(|t| !t.is_empty())
-        .collect();
-    if tags.len() > MAX_TAGS || tags.iter().any(|t| t.chars().count() > 40) {
-        return Err(DomainError::invalid(
-            "invalid_tags",
-            "Use at most 20 tags of up to 40 characters.",
-        ));
-    }
+    let tags = normalize_tags(tags.unwrap_or_default())?;
     Ok(Details {
         name,
         prompt,
@@ -126,6 +116,52 @@ pub fn check_details(
         gender,
         tags,
     })
+}
+
+/// The longest tag, in characters.
+pub const MAX_TAG: usize = 40;
+
+/// Tags as stored: trimmed, lowercase (so "Hero" and "hero" are one tag), without commas,
+/// each once, at most `MAX_TAGS` of up to `MAX_TAG` characters.
+pub fn normalize_tags(tags: Vec<String>) -> Result<Vec<String>, DomainError> {
+    let mut out: Vec<String> = Vec::new();
+    for tag in tags {
+        let tag = tag.trim().replace(',', " ").to_lowercase();
+        if !tag.is_empty() && !out.contains(&tag) {
+            out.push(tag);
+        }
+    }
+    if out.len() > MAX_TAGS || out.iter().any(|t| t.chars().count() > MAX_TAG) {
+        return Err(DomainError::invalid(
+            "invalid_tags",
+            format!("Use at most {MAX_TAGS} tags of up to {MAX_TAG} characters."),
+        ));
+    }
+    Ok(out)
+}
+
+/// Checks a new name: trimmed, not empty, at most 100 characters.
+pub fn check_name(name: &str) -> Result<String, DomainError> {
+    let name = name.trim();
+    if name.is_empty() {
+        return Err(DomainError::invalid(
+            "invalid_field",
+            "The name cannot be empty.",
+        ));
+    }
+    if name.chars().count() > MAX_NAME {
+        return Err(too_long("The name", MAX_NAME));
+    }
+    Ok(name.to_string())
+}
+
+/// Checks a new outfit description (may be empty: no outfit).
+pub fn check_outfit(outfit: &str) -> Result<String, DomainError> {
+    optional_text(
+        Some(outfit.to_string()),
+        "The outfit description",
+        MAX_OUTFIT,
+    )
 }
 
 fn default_name(prompt: &str) -> String {
@@ -241,15 +277,8 @@ pub async fn create_from_upload(
 
 /// Writes the charge (if any), the row and its job together, then waits for the first steps.
 async fn create(studio: &Studio, new: NewCharacter) -> Result<Character, DomainError> {
-    let charge = new.work.charge().map(String::from);
-    let mut tx = studio.db.pool.begin().await?;
-    if let Some(charge) = &charge {
-        let (cost, note) = (CHARACTER_IMAGE_COST, "Character portrait");
-        credits::reserve_in(&mut tx, &new.user_id, cost, charge, note).await?;
-    }
-    rows::insert(&mut tx, &new, AvatarStatus::Pending).await?;
-    avatars::enqueue_in(&mut tx, studio, &new.user_id, &new.id, charge.as_deref()).await?;
-    tx.commit().await?;
+    let (s, n) = (studio.clone(), new.clone());
+    to_the_end(async move { write_new(&s, &n).await }).await?;
     studio.jobs.nudge();
     let character = get(studio, &new.user_id, &new.id).await?;
     studio.announce_character(&character);
@@ -257,6 +286,38 @@ async fn create(studio: &Studio, new: NewCharacter) -> Result<Character, DomainE
         c.avatar_status == AvatarStatus::Pending
     })
     .await
+}
+
+/// Runs a request's writes to their end even if its client hangs up meanwhile: the server drops
+/// the handler of a closed connection, and a transaction dropped half-way would roll back work
+/// the client asked for (and may have seen started).
+async fn to_the_end<T: Send + 'static>(
+    writes: impl std::future::Future<Output = Result<T, DomainError>> + Send + 'static,
+) -> Result<T, DomainError> {
+    tokio::spawn(writes).await.map_err(|err| {
+        tracing::error!(error = %err, "a request's writes failed");
+        DomainError::Internal
+    })?
+}
+
+/// The charge (if any), the row, its first event and its job, in one transaction.
+async fn write_new(studio: &Studio, new: &NewCharacter) -> Result<(), DomainError> {
+    let charge = new.work.charge().map(String::from);
+    let mut tx = studio.db.pool.begin().await?;
+    if let Some(charge) = &charge {
+        let (cost, note) = (CHARACTER_IMAGE_COST, "Character portrait");
+        credits::reserve_in(&mut tx, &new.user_id, cost, charge, note).await?;
+    }
+    rows::insert(&mut tx, &new, AvatarStatus::Pending).await?;
+    let how = match new.source {
+        Source::Generated => "Created from a description",
+        Source::UploadedImage => "Created from an image",
+        Source::UploadedVideo => "Created from a video",
+    };
+    events::record(&mut tx, &new.user_id, &new.id, EventKind::Queued, how, None).await?;
+    avatars::enqueue_in(&mut tx, studio, &new.user_id, &new.id, charge.as_deref()).await?;
+    tx.commit().await?;
+    Ok(())
 }
 
 /// How long a request waits for A2E to accept the work before answering with it pending.
@@ -306,6 +367,10 @@ pub async fn get_by_avatar(
 pub async fn delete(studio: &Studio, user_id: &str, id: &str) -> Result<(), DomainError> {
     let character = get(studio, user_id, id).await?;
     let mut tx = studio.db.pool.begin().await?;
+    // A write first takes the row's (SQLite: the database's) write lock, waiting its turn: a
+    // read first would make SQLite refuse the later write outright ("database is locked")
+    // whenever the job runner wrote in between, as it does during a bulk delete.
+    rows::touch(&mut tx, id).await?;
     let work = rows::work(&mut tx, id).await?.unwrap_or_default();
     // An adopted avatar was trained elsewhere: it stays at A2E (see `imports`).
     let adopted = match &character.avatar_id {
@@ -334,10 +399,7 @@ pub async fn delete(studio: &Studio, user_id: &str, id: &str) -> Result<(), Doma
         id,
         serde_json::json!({ "deleted": true }),
     );
-    // Its files go now unless something else uses them (a client hanging up must not stop it).
-    let keys = super::media::keys_in(&serde_json::to_string(&character).unwrap_or_default());
-    let (studio, user_id) = (studio.clone(), user_id.to_string());
-    tokio::spawn(async move { super::media::release(&studio, &user_id, &keys).await });
+    super::media::release_row(studio, user_id, &character);
     Ok(())
 }
 
@@ -356,6 +418,23 @@ pub async fn continue_training(
         ));
     }
     let seen_at = character.updated_at;
+    let (s, u, i) = (studio.clone(), user_id.to_string(), id.to_string());
+    to_the_end(async move { start_continue(&s, &u, &i, seen_at).await }).await?;
+    studio.jobs.nudge();
+    let now = get(studio, user_id, id).await?;
+    studio.announce_character(&now);
+    // Answer once A2E has it (or refused it), so the caller sees the outcome.
+    let asked = wait_until_asked(studio, &now).await?;
+    refused_continue(asked)
+}
+
+/// Claims the avatar, holds the price and queues the job, in one transaction.
+async fn start_continue(
+    studio: &Studio,
+    user_id: &str,
+    id: &str,
+    seen_at: i64,
+) -> Result<(), DomainError> {
     let charge = format!("continue-training:{id}:{seen_at}");
     let mut tx = studio.db.pool.begin().await?;
     // Only one request moves a completed avatar on: a double click asks A2E, and charges, once.
@@ -373,16 +452,13 @@ pub async fn continue_training(
         charge: charge.clone(),
     };
     rows::set_work(&mut tx, id, &work, None).await?;
+    let what = "Continue training requested";
+    events::record(&mut tx, user_id, id, EventKind::Queued, what, None).await?;
     if !avatars::enqueue_in(&mut tx, studio, user_id, id, Some(&charge)).await? {
         return Err(already("already_continuing", "being continued"));
     }
     tx.commit().await?;
-    studio.jobs.nudge();
-    let now = get(studio, user_id, id).await?;
-    studio.announce_character(&now);
-    // Answer once A2E has it (or refused it), so the caller sees the outcome.
-    let asked = wait_until_asked(studio, &now).await?;
-    refused_continue(asked)
+    Ok(())
 }
 
 /// A continue A2E refused leaves the avatar trained as it was, its price refunded.
@@ -435,6 +511,22 @@ pub async fn retry_training(
             "Only a failed training can be retried.",
         ));
     }
+    let (s, c) = (studio.clone(), character.clone());
+    to_the_end(async move { start_retry(&s, &c).await }).await?;
+    studio.jobs.nudge();
+    let now = get(studio, user_id, id).await?;
+    studio.announce_character(&now);
+    let asked = wait_until_asked(studio, &now).await?;
+    match (asked.avatar_status, &asked.avatar_error) {
+        (AvatarStatus::Failed, Some(reason)) => Err(DomainError::Refused(reason.clone())),
+        _ => Ok(asked),
+    }
+}
+
+/// Claims the failed avatar, holds a portrait's price if one is drawn again, and queues the
+/// job, in one transaction.
+async fn start_retry(studio: &Studio, character: &Character) -> Result<(), DomainError> {
+    let (user_id, id) = (character.user_id.as_str(), character.id.as_str());
     let mut tx = studio.db.pool.begin().await?;
     // Only one request restarts it: a double click starts one training at A2E.
     let claimed = (AvatarStatus::Failed, AvatarStatus::Pending);
@@ -469,6 +561,8 @@ pub async fn retry_training(
     };
     let charge = work.charge().map(String::from);
     rows::set_work(&mut tx, id, &work, None).await?;
+    let what = "Retry requested";
+    events::record(&mut tx, user_id, id, EventKind::Queued, what, None).await?;
     if let Some(old) = &character.avatar_id {
         avatars::schedule_removal_in(&mut tx, user_id, old).await?;
     }
@@ -476,14 +570,7 @@ pub async fn retry_training(
         return Err(already("already_retrying", "being retried"));
     }
     tx.commit().await?;
-    studio.jobs.nudge();
-    let now = get(studio, user_id, id).await?;
-    studio.announce_character(&now);
-    let asked = wait_until_asked(studio, &now).await?;
-    match (asked.avatar_status, &asked.avatar_error) {
-        (AvatarStatus::Failed, Some(reason)) => Err(DomainError::Refused(reason.clone())),
-        _ => Ok(asked),
-    }
+    Ok(())
 }
 
 /// Waits until the avatar's training ends or `deadline_ms` passes (the job follows it).

@@ -517,13 +517,24 @@ fn work_of(spec: &GenerationSpec, refs: &[Reference]) -> GenerationWork {
     }
 }
 
-/// Charges, saves and queues a generation — one transaction — and answers at once.
+/// Charges, saves and queues a generation — one transaction — and answers at once. Each
+/// character goes by its avatar as it is now (or its image while untrained).
 pub async fn submit(
     studio: &Studio,
     user_id: &str,
     spec: GenerationSpec,
 ) -> Result<Generation, DomainError> {
     let references = references_of(studio, user_id, &spec).await?;
+    submit_with(studio, user_id, spec, references).await
+}
+
+/// Submits a spec with references already decided (e.g. those an earlier run used).
+pub async fn submit_with(
+    studio: &Studio,
+    user_id: &str,
+    spec: GenerationSpec,
+    references: Vec<Reference>,
+) -> Result<Generation, DomainError> {
     // New work makes new files: refused once the user's storage is full.
     super::media::room(studio, user_id).await?;
     let id = store::new_id();
@@ -552,6 +563,7 @@ pub async fn submit(
     let note = generation.kind().as_str();
     credits::reserve_in(&mut tx, user_id, cost, &key, note).await?;
     rows::insert(&mut tx, &generation).await?;
+    rows::link_characters(&mut tx, &generation).await?;
     let job = NewJob {
         reservation_key: Some(key),
         deadline_ms: studio.job_deadline_ms,
@@ -580,10 +592,6 @@ pub async fn get(studio: &Studio, user_id: &str, id: &str) -> Result<Generation,
     rows::get(&studio.db.pool, user_id, id)
         .await?
         .ok_or_else(|| DomainError::not_found("Generation"))
-}
-
-pub async fn list(studio: &Studio, user_id: &str) -> Result<Vec<Generation>, DomainError> {
-    Ok(rows::list(&studio.db.pool, user_id, 100).await?)
 }
 
 /// Stops an unfinished generation. Before A2E started it, its price is refunded and its job
@@ -639,4 +647,79 @@ pub async fn retry(studio: &Studio, user_id: &str, id: &str) -> Result<Generatio
         ));
     }
     submit(studio, user_id, old.spec).await
+}
+
+/// Makes a generation again, as a new one charged like any other. `use_current_avatar`:
+/// each character as it is today (its current avatar, or its image while untrained); else the
+/// same references as the first time — refused (409) when a character is gone, or its avatar
+/// was replaced since (A2E no longer has the old one), with the way out said.
+pub async fn remake(
+    studio: &Studio,
+    user_id: &str,
+    id: &str,
+    use_current_avatar: bool,
+) -> Result<Generation, DomainError> {
+    let old = get(studio, user_id, id).await?;
+    for r in &old.references {
+        let Some(character_id) = &r.character_id else {
+            continue;
+        };
+        let Some(now) =
+            crate::store::characters::get(&studio.db.pool, user_id, character_id).await?
+        else {
+            return Err(DomainError::conflict(
+                "character_gone",
+                format!("{} was deleted, so this cannot be made again.", r.name),
+            ));
+        };
+        if !use_current_avatar && r.avatar_id.is_some() && r.avatar_id != now.avatar_id {
+            return Err(DomainError::conflict(
+                "avatar_replaced",
+                format!(
+                    "{}'s avatar was trained again since; make it again with today's avatar.",
+                    r.name
+                ),
+            ));
+        }
+    }
+    if use_current_avatar {
+        submit(studio, user_id, old.spec).await
+    } else {
+        submit_with(studio, user_id, old.spec, old.references).await
+    }
+}
+
+/// Deletes a finished generation from the history; its files go too unless something else of
+/// the user's still uses them (e.g. a scene animated later). Money is never touched here:
+/// an unfinished one must be cancelled first (the cancel policy decides its refund), and one
+/// whose job is still closing its charge (cancelled after A2E started) waits for it: both 409.
+pub async fn delete(studio: &Studio, user_id: &str, id: &str) -> Result<(), DomainError> {
+    let g = get(studio, user_id, id).await?;
+    if !g.is_finished() {
+        return Err(DomainError::conflict(
+            "still_running",
+            "This generation is still running: cancel it first, then delete it.",
+        ));
+    }
+    let mut tx = studio.db.pool.begin().await?;
+    // Write first: the lock is taken (or waited for) before anything is read.
+    rows::touch(&mut tx, user_id, id).await?;
+    if queue::has_live_owner(&mut tx, &charge_key(id)).await? {
+        return Err(DomainError::conflict(
+            "still_settling",
+            "This generation is still being wound up at A2E; delete it in a minute.",
+        ));
+    }
+    if !rows::delete(&mut tx, user_id, id).await? {
+        return Err(DomainError::not_found("Generation"));
+    }
+    tx.commit().await?;
+    studio.publish(
+        user_id,
+        "generation",
+        id,
+        serde_json::json!({ "deleted": true }),
+    );
+    super::media::release_row(studio, user_id, &g);
+    Ok(())
 }

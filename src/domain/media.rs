@@ -165,6 +165,14 @@ pub fn keys_in(text: &str) -> Vec<String> {
     keys
 }
 
+/// After a row was deleted: releases the files it mentioned, in a task of its own (a client
+/// hanging up must not stop it).
+pub fn release_row(studio: &Studio, user_id: &str, row: &impl serde::Serialize) {
+    let keys = keys_in(&serde_json::to_string(row).unwrap_or_default());
+    let (studio, user_id) = (studio.clone(), user_id.to_string());
+    tokio::spawn(async move { release(&studio, &user_id, &keys).await });
+}
+
 /// After a row was deleted: releases each of its files the user no longer mentions anywhere,
 /// and removes those no user keeps. Failures are logged: the sweep finishes the job later.
 pub async fn release(studio: &Studio, user_id: &str, keys: &[String]) {

@@ -64,15 +64,6 @@ mod convert {
 }
 
 #[server(prefix = "/sfn")]
-pub async fn list_generations() -> Result<Vec<Generation>, AppError> {
-    use super::context;
-    context::for_user(|studio, user| async move {
-        crate::domain::generations::list(&studio, &user).await
-    })
-    .await
-}
-
-#[server(prefix = "/sfn")]
 pub async fn load_prices() -> Result<Prices, AppError> {
     Ok(super::context::state()?.studio.prices)
 }

@@ -4,6 +4,7 @@ pub mod account;
 pub mod auth;
 pub mod canvas;
 pub mod characters;
+pub mod library;
 
 #[cfg(feature = "ssr")]
 pub(crate) mod context {

@@ -4,9 +4,11 @@ use crate::models::{AvatarStatus, Character, CharacterWork, Source, TrainingKind
 use sqlx::AnyConnection;
 use sqlx::{Any, Executor, Row};
 
-const COLUMNS: &str = "id, user_id, name, prompt, outfit_description, image_url, video_url, source,
+pub(crate) const COLUMNS: &str =
+    "id, user_id, name, prompt, outfit_description, image_url, video_url, source,
     gender, avatar_id, avatar_status, avatar_error, avatar_progress, training_started_at,
-    training_eta_at, preview_url, model_version, training_kind, continued, tags, notice, created_at, updated_at";
+    training_eta_at, preview_url, model_version, training_kind, continued, tags, notice, times_used,
+    created_at, updated_at";
 
 /// A new row, as the creation flow fills it.
 #[derive(Debug, Clone)]
@@ -70,7 +72,7 @@ fn word<T>(
     parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("unknown {column} {text:?}").into()))
 }
 
-fn from_row(row: &sqlx::any::AnyRow) -> Result<Character, sqlx::Error> {
+pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<Character, sqlx::Error> {
     let tags: String = row.try_get("tags")?;
     let eta_at: Option<i64> = row.try_get("training_eta_at")?;
     let status = word(row, "avatar_status", AvatarStatus::parse)?;
@@ -103,6 +105,7 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Character, sqlx::Error> {
             .map(String::from)
             .collect(),
         notice: row.try_get("notice")?,
+        times_used: row.try_get("times_used")?,
         created_at: row.try_get("created_at")?,
         updated_at: row.try_get("updated_at")?,
     })
@@ -117,8 +120,8 @@ pub async fn insert(
     sqlx::query(
         "INSERT INTO character_references (id, user_id, name, prompt, outfit_description, image_url,
              video_url, source, gender, avatar_status, model_version, training_kind, tags, work,
-             created_at, updated_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $15)",
+             sort_name, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $16)",
     )
     .bind(&c.id)
     .bind(&c.user_id)
@@ -134,7 +137,76 @@ pub async fn insert(
     .bind(c.training_kind.as_str())
     .bind(c.tags.join(","))
     .bind(work_json(&c.work))
+    .bind(sort_name(&c.name))
     .bind(now)
+    .execute(&mut *conn)
+    .await?;
+    // The display copy went in with the row; the rows filtered on follow.
+    for tag in &c.tags {
+        insert_tag(conn, &c.user_id, &c.id, tag).await?;
+    }
+    Ok(())
+}
+
+async fn insert_tag(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    id: &str,
+    tag: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("INSERT INTO character_tags (character_id, user_id, tag) VALUES ($1, $2, $3)")
+        .bind(id)
+        .bind(user_id)
+        .bind(tag)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// The key names sort by: lowercase, so both databases order them alike.
+pub fn sort_name(name: &str) -> String {
+    name.to_lowercase()
+}
+
+/// Replaces a character's tags (the rows filtered on, and the display copy).
+pub async fn set_tags(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    id: &str,
+    tags: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query("DELETE FROM character_tags WHERE character_id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    for tag in tags {
+        insert_tag(conn, user_id, id, tag).await?;
+    }
+    sqlx::query("UPDATE character_references SET tags = $2 WHERE id = $1")
+        .bind(id)
+        .bind(tags.join(","))
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Renames a character and/or changes its outfit; `None` keeps a field as it is.
+pub async fn update_details(
+    conn: &mut AnyConnection,
+    id: &str,
+    name: Option<&str>,
+    outfit: Option<&str>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE character_references SET name = COALESCE($2, name), sort_name = COALESCE($3, sort_name),
+             outfit_description = COALESCE($4, outfit_description), updated_at = $5
+         WHERE id = $1",
+    )
+    .bind(id)
+    .bind(name)
+    .bind(name.map(sort_name))
+    .bind(outfit)
+    .bind(super::now_millis())
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -174,6 +246,15 @@ pub async fn set_work(
     .bind(super::now_millis())
     .execute(&mut *conn)
     .await?;
+    Ok(())
+}
+
+/// Takes the row's write lock for the rest of the transaction (changes nothing).
+pub async fn touch(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE character_references SET updated_at = updated_at WHERE id = $1")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     Ok(())
 }
 

@@ -1,5 +1,6 @@
 //! The `generations` table. The spec (`kind` + `inputs`), references and work are typed JSON.
 
+use super::paging::{After, Params, SortKey};
 use crate::models::{Generation, GenerationSpec, GenerationStatus};
 use sqlx::{Any, AnyConnection, Executor, Row};
 
@@ -89,20 +90,6 @@ pub async fn get<'c>(
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn list<'c>(
-    exec: impl Executor<'c, Database = Any>,
-    user_id: &str,
-    limit: i64,
-) -> Result<Vec<Generation>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM generations WHERE user_id = $1 ORDER BY created_at DESC, id LIMIT $2");
-    let rows = sqlx::query(&sql)
-        .bind(user_id)
-        .bind(limit)
-        .fetch_all(exec)
-        .await?;
-    rows.iter().map(from_row).collect()
-}
-
 /// Saves a generation's progress while it is unfinished (a cancel is never overwritten), or,
 /// for one cancelled after A2E started, only its arriving results. `false` when nothing matched.
 pub async fn save_progress(conn: &mut AnyConnection, g: &Generation) -> Result<bool, sqlx::Error> {
@@ -159,4 +146,143 @@ pub async fn mark_cancelled(
     .execute(&mut *conn)
     .await?;
     Ok(done.rows_affected() == 1)
+}
+
+/// Up to `limit` of the user's generations, newest first, strictly after `after`
+/// (`created_at`, `id`); read along the index `(user_id, created_at, id)`.
+pub async fn page<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    user_id: &str,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<Generation>, sqlx::Error> {
+    let mut p = Params::default();
+    let mut sql = format!(
+        "SELECT {COLUMNS} FROM generations WHERE user_id = {}",
+        p.text(user_id)
+    );
+    if let Some(after) = after {
+        let (key, id) = (p.push(after.key.clone()), p.text(&after.id));
+        sql.push_str(&format!(" AND (created_at, id) < ({key}, {id})"));
+    }
+    let limit = p.push(SortKey::Int(limit));
+    sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {limit}"));
+    let rows = p.bind(sqlx::query(&sql)).fetch_all(exec).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// The generations that used a character (provenance), newest first, keyset-paged like
+/// [`page`] along `generation_characters (character_id, created_at, generation_id)`.
+pub async fn page_of_character<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    user_id: &str,
+    character_id: &str,
+    after: Option<&After>,
+    limit: i64,
+) -> Result<Vec<Generation>, sqlx::Error> {
+    let mut p = Params::default();
+    let columns = COLUMNS
+        .split(", ")
+        .map(|c| format!("g.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sql = format!(
+        "SELECT {columns} FROM generation_characters gc JOIN generations g ON g.id = gc.generation_id
+         WHERE gc.character_id = {} AND gc.user_id = {}",
+        p.text(character_id),
+        p.text(user_id)
+    );
+    if let Some(after) = after {
+        let (key, id) = (p.push(after.key.clone()), p.text(&after.id));
+        sql.push_str(&format!(
+            " AND (gc.created_at, gc.generation_id) < ({key}, {id})"
+        ));
+    }
+    let limit = p.push(SortKey::Int(limit));
+    sql.push_str(&format!(
+        " ORDER BY gc.created_at DESC, gc.generation_id DESC LIMIT {limit}"
+    ));
+    let rows = p.bind(sqlx::query(&sql)).fetch_all(exec).await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Records which of the user's characters a new generation uses (each once), and counts the
+/// use on each: in the transaction that saves the generation.
+pub async fn link_characters(conn: &mut AnyConnection, g: &Generation) -> Result<(), sqlx::Error> {
+    let mut ids: Vec<&str> = g
+        .references
+        .iter()
+        .filter_map(|r| r.character_id.as_deref())
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    for id in ids {
+        sqlx::query(
+            "INSERT INTO generation_characters (generation_id, character_id, user_id, created_at)
+             VALUES ($1, $2, $3, $4)",
+        )
+        .bind(&g.id)
+        .bind(id)
+        .bind(&g.user_id)
+        .bind(g.created_at)
+        .execute(&mut *conn)
+        .await?;
+        count_use(conn, id, 1).await?;
+    }
+    Ok(())
+}
+
+async fn count_use(
+    conn: &mut AnyConnection,
+    character_id: &str,
+    by: i64,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "UPDATE character_references
+         SET times_used = CASE WHEN times_used + $2 < 0 THEN 0 ELSE times_used + $2 END WHERE id = $1",
+    )
+    .bind(character_id)
+    .bind(by)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// Takes the row's write lock for the rest of the transaction (changes nothing).
+pub async fn touch(conn: &mut AnyConnection, user_id: &str, id: &str) -> Result<(), sqlx::Error> {
+    sqlx::query("UPDATE generations SET updated_at = updated_at WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Deletes one of the user's generations (its character links go with it, and their counts
+/// down by one). `false` when there is none of theirs.
+pub async fn delete(
+    conn: &mut AnyConnection,
+    user_id: &str,
+    id: &str,
+) -> Result<bool, sqlx::Error> {
+    let linked = sqlx::query(
+        "SELECT character_id FROM generation_characters WHERE generation_id = $1 AND user_id = $2",
+    )
+    .bind(id)
+    .bind(user_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    let done = sqlx::query("DELETE FROM generations WHERE id = $1 AND user_id = $2")
+        .bind(id)
+        .bind(user_id)
+        .execute(&mut *conn)
+        .await?;
+    if done.rows_affected() != 1 {
+        return Ok(false);
+    }
+    for row in &linked {
+        let character_id: String = row.try_get("character_id")?;
+        count_use(conn, &character_id, -1).await?;
+    }
+    Ok(true)
 }

@@ -1,5 +1,7 @@
 //! Database access (sqlx, one set of queries for SQLite and PostgreSQL) and the media store.
 
+pub mod character_events;
+pub mod character_page;
 pub mod characters;
 pub mod closing;
 pub mod db;
@@ -8,6 +10,7 @@ pub mod imports;
 pub mod ledger;
 pub mod media;
 pub mod media_usage;
+pub mod paging;
 pub mod presets;
 pub mod sessions;
 pub mod subjects;

@@ -18,6 +18,7 @@ mod guard;
 mod headers;
 mod idempotency;
 mod jobs;
+mod library;
 mod live_events;
 mod media;
 mod ops;

@@ -534,9 +534,9 @@ async fn every_api_route_is_described() {
                 );
             }
         }
-        // No JSON route takes PATCH: the router answers 405 and lists what it does take.
+        // No JSON route takes PUT: the router answers 405 and lists what it does take.
         let url = app.url(&path.replace("{id}", "0123456789abcdef"));
-        let res = http.patch(url).send().await.unwrap();
+        let res = http.put(url).send().await.unwrap();
         assert_eq!(res.status(), 405, "{path}");
         let allowed: BTreeSet<String> = res.headers()["allow"]
             .to_str()

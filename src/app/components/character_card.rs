@@ -5,7 +5,10 @@ use super::avatar_badge::AvatarBadge;
 use super::notice::ErrorNotice;
 use crate::models::{AvatarStatus, Character, TrainingKind, CONTINUE_TRAINING_COST};
 use crate::server_fns::characters::{ContinueTraining, DeleteCharacter, RetryTraining};
+use crate::server_fns::library::EditCharacter;
 use leptos::prelude::*;
+use leptos_router::components::A;
+use std::collections::HashSet;
 
 /// Which confirmation, if any, the card is asking for.
 #[derive(Clone, Copy, PartialEq)]
@@ -15,8 +18,13 @@ enum Confirm {
     Delete,
 }
 
+/// A character's card. With `selection`, it has a checkbox for bulk actions.
 #[component]
-pub fn CharacterCard(character: Character, #[prop(into)] on_change: Callback<()>) -> impl IntoView {
+pub fn CharacterCard(
+    character: Character,
+    #[prop(into)] on_change: Callback<()>,
+    #[prop(optional)] selection: Option<RwSignal<HashSet<String>>>,
+) -> impl IntoView {
     let confirm = RwSignal::new(Confirm::None);
     let continue_action = ServerAction::<ContinueTraining>::new();
     let retry_action = ServerAction::<RetryTraining>::new();
@@ -36,11 +44,29 @@ pub fn CharacterCard(character: Character, #[prop(into)] on_change: Callback<()>
             || retry_action.pending().get()
             || delete_action.pending().get()
     };
+    let href = format!("/characters/{}", character.id);
+    let title = character.name.clone();
+    let select = selection.map(|selected| {
+        let label = format!("Select {}", character.name);
+        view! {
+            <label class="select-box">
+                <input type="checkbox" aria-label=label data-testid="select"
+                    prop:checked=move || selected.with(|s| s.contains(&id.get_value()))
+                    on:change=move |ev| {
+                        let on = event_target_checked(&ev);
+                        selected.update(|s| { if on { s.insert(id.get_value()); } else { s.remove(&id.get_value()); } });
+                    }/>
+            </label>
+        }
+    });
     view! {
         <article class="character-card card" data-testid="character-card" data-character-id=character.id.clone()>
+            {select}
             <Likeness character=character.clone()/>
             <div class="card-body">
-                <h3>{character.name.clone()}</h3>
+                <h3><A href=href>{title}</A></h3>
+                <Meta character=character.clone()/>
+                <TagEditor character=character.clone() on_change=on_change/>
                 {(!character.outfit_description.is_empty()).then(|| view! {
                     <p class="muted small">{format!("Outfit: {}", character.outfit_description)}</p>
                 })}
@@ -92,9 +118,82 @@ pub fn CharacterCard(character: Character, #[prop(into)] on_change: Callback<()>
     }
 }
 
+/// Model version, what the avatar is trained from, whether it was continued, times used.
+#[component]
+fn Meta(character: Character) -> impl IntoView {
+    let kind = match character.training_kind {
+        TrainingKind::Image => "image training",
+        TrainingKind::Video => "video training",
+    };
+    let continued = if character.continued {
+        " · continued"
+    } else {
+        ""
+    };
+    let used = match character.times_used {
+        0 => "never used".to_string(),
+        1 => "used once".to_string(),
+        n => format!("used {n}×"),
+    };
+    view! {
+        <p class="muted small" data-testid="card-meta">
+            {format!("Model {} · {kind}{continued} · {used}", character.model_version)}
+        </p>
+    }
+}
+
+/// The tags, and editing them in place (comma-separated).
+#[component]
+fn TagEditor(character: Character, on_change: Callback<()>) -> impl IntoView {
+    let editing = RwSignal::new(false);
+    let text = RwSignal::new(character.tags.join(", "));
+    let save = ServerAction::<EditCharacter>::new();
+    Effect::new(move |_| {
+        if succeeded(save) {
+            editing.set(false);
+            on_change.run(());
+        }
+    });
+    let id = StoredValue::new(character.id.clone());
+    let tags = character.tags.clone();
+    let label = format!("Tags of {}", character.name);
+    let submit = move || {
+        let tags = text
+            .get()
+            .split(',')
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty())
+            .collect();
+        save.dispatch(EditCharacter {
+            id: id.get_value(),
+            name: None,
+            tags: Some(tags),
+            outfit_description: None,
+        });
+    };
+    view! {
+        <div class="tags" data-testid="tags">
+            <Show when=move || !editing.get() fallback=move || view! {
+                <form class="tag-form" on:submit=move |ev| { ev.prevent_default(); submit(); }>
+                    <input type="text" aria-label=label.clone() placeholder="hero, sci-fi" maxlength="900"
+                        prop:value=text on:input=move |ev| text.set(event_target_value(&ev))/>
+                    <button type="submit" class="small" disabled=move || save.pending().get()>"Save tags"</button>
+                    <button type="button" class="secondary small" on:click=move |_| editing.set(false)>"Cancel"</button>
+                </form>
+            }>
+                <ul class="tag-list">
+                    {tags.iter().map(|t| view! { <li class="tag">{t.clone()}</li> }).collect_view()}
+                </ul>
+                <button type="button" class="link-button small" on:click=move |_| editing.set(true)>"Edit tags"</button>
+            </Show>
+            <ErrorNotice result=save.value()/>
+        </div>
+    }
+}
+
 /// The portrait; for a character made from a video, the avatar's preview or else the clip itself.
 #[component]
-fn Likeness(character: Character) -> impl IntoView {
+pub fn Likeness(character: Character) -> impl IntoView {
     let alt = format!("Portrait of {}", character.name);
     match (character.image_url.or(character.preview_url), character.video_url) {
         (Some(src), _) => view! { <img class="portrait" src=src alt=alt loading="lazy"/> }.into_any(),

@@ -4,8 +4,9 @@
 use super::actions::succeeded;
 use super::notice::ErrorNotice;
 use super::subject_actions::SubjectActions;
-use crate::models::{Generation, GenerationKind, GenerationStatus};
+use crate::models::{Generation, GenerationKind, GenerationSpec, GenerationStatus};
 use crate::server_fns::canvas::{CancelGeneration, RetryGeneration, Subject};
+use crate::server_fns::library::{DeleteGeneration, RemakeGeneration};
 use leptos::prelude::*;
 
 pub fn kind_label(kind: GenerationKind) -> &'static str {
@@ -18,16 +19,20 @@ pub fn kind_label(kind: GenerationKind) -> &'static str {
     }
 }
 
+/// One generation. With `remake`, it offers making it again (as it was, or with each
+/// character's avatar of today).
 #[component]
 pub fn GenerationCard(
     generation: Generation,
     #[prop(into)] on_change: Callback<()>,
+    #[prop(optional)] remake: bool,
 ) -> impl IntoView {
     let g = generation;
     let cancel = ServerAction::<CancelGeneration>::new();
     let retry = ServerAction::<RetryGeneration>::new();
+    let delete = ServerAction::<DeleteGeneration>::new();
     Effect::new(move |_| {
-        if succeeded(cancel) || succeeded(retry) {
+        if succeeded(cancel) || succeeded(retry) || succeeded(delete) {
             on_change.run(());
         }
     });
@@ -50,8 +55,14 @@ pub fn GenerationCard(
         .then(|| g.result_urls.first().cloned())
         .flatten()
         .map(|url| view! { <SubjectActions subject=Subject::Image(url) on_created=on_change/> });
+    let moves = fight_moves(&g);
+    let downloads = downloads(&g);
+    let finished = g.is_finished();
+    let remakes =
+        remake.then(|| view! { <Remake id=g.id.clone() cost=g.cost on_change=on_change/> });
+    let deleting = RwSignal::new(false);
     view! {
-        <article class="generation card" data-testid="generation" data-kind=kind.as_str() data-status=status.as_str()>
+        <article class="generation card" data-testid="generation" data-generation-id=g.id.clone() data-kind=kind.as_str() data-status=status.as_str()>
             <header class="generation-head">
                 <strong>{kind_label(kind)}</strong>
                 <span class=format!("pill status-{status}")>{status.as_str()}</span>
@@ -70,6 +81,8 @@ pub fn GenerationCard(
                     on_cancel=move || { cancel.dispatch(CancelGeneration { id: id.get_value() }); }/>
             })}
             {result}
+            {moves}
+            {downloads}
             {matches!(status, GenerationStatus::Failed | GenerationStatus::Cancelled).then(|| view! {
                 <p class="failure-reason small">{g.error.clone().unwrap_or_default()}</p>
                 <button class="secondary small" on:click=move |_| { retry.dispatch(RetryGeneration { id: id.get_value() }); }>
@@ -77,10 +90,96 @@ pub fn GenerationCard(
                 </button>
             })}
             {next}
+            {remakes}
+            {finished.then(|| view! {
+                <button class="link-button small danger-text" data-testid="delete-generation"
+                    on:click=move |_| deleting.set(true)>"Delete"</button>
+                <Show when=move || deleting.get()>
+                    <div class="confirm small" role="alertdialog" aria-label="Confirm delete">
+                        <p>"Delete this from your history? Its credits are not affected."</p>
+                        <button class="danger small" disabled=move || delete.pending().get()
+                            on:click=move |_| { delete.dispatch(DeleteGeneration { id: id.get_value() }); }>"Delete for good"</button>
+                        <button class="secondary small" on:click=move |_| deleting.set(false)>"Keep it"</button>
+                    </div>
+                </Show>
+            })}
             <ErrorNotice result=cancel.value()/>
             <ErrorNotice result=retry.value()/>
+            <ErrorNotice result=delete.value()/>
         </article>
     }
+}
+
+/// "Make again": the same spec as a new generation, charged like any other.
+#[component]
+fn Remake(id: String, cost: i64, on_change: Callback<()>) -> impl IntoView {
+    let action = ServerAction::<RemakeGeneration>::new();
+    Effect::new(move |_| {
+        if succeeded(action) {
+            on_change.run(());
+        }
+    });
+    let id = StoredValue::new(id);
+    let run = move |use_current_avatar: bool| {
+        action.dispatch(RemakeGeneration {
+            id: id.get_value(),
+            use_current_avatar,
+        });
+    };
+    view! {
+        <div class="card-actions">
+            <button class="secondary small" disabled=move || action.pending().get()
+                title="The same request with the same avatars as then"
+                on:click=move |_| run(false)>{format!("Make again ({cost} credits)")}</button>
+            <button class="secondary small" disabled=move || action.pending().get()
+                title="The same request with each character's avatar as it is today"
+                on:click=move |_| run(true)>"Make again with today's avatar"</button>
+        </div>
+        {move || action.value().get().and_then(Result::ok).map(|_| view! {
+            <p class="notice small" role="status">"Made again: the new one is queued."</p>
+        })}
+        <ErrorNotice result=action.value()/>
+    }
+}
+
+/// A fight's moves, each with where it stands.
+fn fight_moves(g: &Generation) -> Option<AnyView> {
+    let GenerationSpec::FightSequence { moves, .. } = &g.spec else {
+        return None;
+    };
+    let rows = moves
+        .iter()
+        .enumerate()
+        .map(|(i, m)| {
+            let step = g.work.steps.get(i);
+            let state = match step {
+                Some(s) if s.video_url.is_some() => "clip ready",
+                Some(s) if s.scene_url.is_some() => "animating",
+                Some(s) if s.scene.may_have_started() => "drawing the scene",
+                _ => "waiting",
+            };
+            view! { <li>{m.clone()}<span class="muted">{format!(" · {state}")}</span></li> }
+        })
+        .collect_view();
+    Some(view! { <ol class="fight-moves small" data-testid="fight-moves">{rows}</ol> }.into_any())
+}
+
+/// Links that save each result file.
+fn downloads(g: &Generation) -> Option<AnyView> {
+    if g.result_urls.is_empty() {
+        return None;
+    }
+    let many = g.result_urls.len() > 1;
+    let links = g
+        .result_urls
+        .iter()
+        .enumerate()
+        .map(|(i, url)| {
+            let label = if many { format!("Download {}", i + 1) } else { "Download".to_string() };
+            view! { <a class="small" href=url.clone() download="" data-testid="download">{label}</a> }
+        })
+        .collect_view();
+    Some(view! { <p class="downloads">{links}</p> }.into_any())
 }
 
 /// The cancel policy, said before the click: before A2E started, the price comes back; after,

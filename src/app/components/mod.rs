@@ -12,3 +12,4 @@ pub mod preset_source;
 pub mod require_login;
 pub mod sketch;
 pub mod subject_actions;
+pub mod time;

@@ -4,7 +4,7 @@ use super::actions::{price, succeeded};
 use super::notice::ErrorNotice;
 use crate::app::upload::{UploadProgress, UploadProgressBar};
 use crate::error::AppError;
-use crate::models::{Generation, GenerationKind, GenerationStatus};
+use crate::models::{Generation, GenerationKind, GenerationStatus, Page};
 use crate::server_fns::canvas::{Animate, Lipsync, Subject, TransferMotion};
 use leptos::prelude::*;
 
@@ -16,15 +16,16 @@ enum Mode {
     Lipsync,
 }
 
-/// The user's finished videos, newest first, as (label, URL).
+/// The user's finished videos (of the newest page), newest first, as (label, URL).
 fn own_videos() -> Vec<(String, String)> {
-    let Some(list) = use_context::<Resource<Result<Vec<Generation>, AppError>>>()
+    let Some(page) = use_context::<Resource<Result<Page<Generation>, AppError>>>()
         .and_then(|r| r.get())
         .and_then(Result::ok)
     else {
         return vec![];
     };
-    list.into_iter()
+    page.items
+        .into_iter()
         .filter(|g| g.status == GenerationStatus::Completed && g.kind() != GenerationKind::Scene)
         .flat_map(|g| {
             let label = super::generation_card::kind_label(g.kind());

@@ -13,10 +13,10 @@ use crate::app::components::subject_actions::SubjectActions;
 use crate::app::live::use_live_reload;
 use crate::error::AppError;
 use crate::models::Character;
-use crate::server_fns::canvas::{
-    list_generations, load_prices, Fight, GenerateScene, Pick, Subject,
-};
+use crate::models::Generation;
+use crate::server_fns::canvas::{load_prices, Fight, GenerateScene, Pick, Subject};
 use crate::server_fns::characters::list_characters;
+use crate::server_fns::library::generations_page;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -34,7 +34,7 @@ pub fn CanvasPage() -> impl IntoView {
 fn Canvas() -> impl IntoView {
     let (reload, refresh) = use_live_reload();
     let characters = Resource::new(move || reload.get(), |_| list_characters());
-    let generations = Resource::new(move || reload.get(), |_| list_generations());
+    let generations = Resource::new(move || reload.get(), |_| generations_page(None));
     let prices = Resource::new(|| (), |_| load_prices());
     provide_context(prices);
     // Actions offer the user's own finished videos as driving videos.
@@ -60,18 +60,63 @@ fn Canvas() -> impl IntoView {
         </section>
         <SceneForm picked known=Signal::derive(known) on_created=refresh preset/>
         <FightPanel picked known=Signal::derive(known) on_created=refresh/>
+        <History generations=generations on_change=refresh/>
+    }
+}
+
+type GenerationPage = Resource<Result<crate::models::Page<Generation>, crate::error::AppError>>;
+
+/// The user's generations, newest first: the first page live, older ones with "More".
+#[component]
+fn History(generations: GenerationPage, on_change: Callback<()>) -> impl IntoView {
+    let more = RwSignal::new(Vec::<Generation>::new());
+    let next = RwSignal::new(None::<String>);
+    let load_more = move |first_next: Option<String>| {
+        let Some(cursor) = next
+            .get_untracked()
+            .or(first_next)
+            .filter(|c| !c.is_empty())
+        else {
+            return;
+        };
+        leptos::task::spawn_local(async move {
+            if let Ok(page) = generations_page(Some(cursor)).await {
+                more.update(|m| m.extend(page.items));
+                next.set(Some(page.next_cursor.unwrap_or_default()));
+            }
+        });
+    };
+    view! {
         <section class="history">
             <h2>"Your generations"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || generations.get().map(|r| match r {
-                    Ok(list) if list.is_empty() => view! { <p class="muted">"Nothing generated yet."</p> }.into_any(),
-                    Ok(list) => view! {
-                        <div class="generation-strip" data-testid="history">
-                            <For each=move || list.clone() key=|g| (g.id.clone(), g.updated_at, g.status) let:g>
-                                <GenerationCard generation=g on_change=refresh/>
-                            </For>
-                        </div>
-                    }.into_any(),
+                    Ok(page) if page.items.is_empty() => view! { <p class="muted">"Nothing generated yet."</p> }.into_any(),
+                    Ok(page) => {
+                        let list = page.items.clone();
+                        let shown: std::collections::HashSet<String> = list.iter().map(|g| g.id.clone()).collect();
+                        let first_next = StoredValue::new(page.next_cursor.clone());
+                        let extra = move || more.get().into_iter().filter(|g| !shown.contains(&g.id)).collect::<Vec<_>>();
+                        let has_more = move || match next.get() {
+                            Some(c) => !c.is_empty(),
+                            None => first_next.with_value(Option::is_some),
+                        };
+                        view! {
+                            <div class="generation-strip" data-testid="history">
+                                <For each=move || list.clone() key=|g| (g.id.clone(), g.updated_at, g.status) let:g>
+                                    <GenerationCard generation=g on_change=on_change/>
+                                </For>
+                                <For each=extra
+                                    key=|g| (g.id.clone(), g.updated_at, g.status) let:g>
+                                    <GenerationCard generation=g on_change=on_change/>
+                                </For>
+                            </div>
+                            <Show when=has_more>
+                                <button type="button" class="secondary" data-testid="more-generations"
+                                    on:click=move |_| load_more(first_next.get_value())>"Older generations"</button>
+                            </Show>
+                        }.into_any()
+                    }
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 })}
             </Transition>

@@ -40,6 +40,7 @@ const PAID_SERVER_FNS: &[&str] = &[
     server_fns::canvas::Lipsync::PATH,
     server_fns::canvas::Fight::PATH,
     server_fns::canvas::RetryGeneration::PATH,
+    server_fns::library::RemakeGeneration::PATH,
     server_fns::characters::CreateCharacter::PATH,
     server_fns::characters::ContinueTraining::PATH,
     server_fns::characters::RetryTraining::PATH,
@@ -72,7 +73,7 @@ pub fn classify(method: &Method, path: &str) -> Option<Class> {
             ["api", "a2e", "character" | "nanobanana" | "motion-transfer" | "i2v" | "lipsync" | "fight-sequence"]
             | ["api", "characters"]
             | ["api", "characters", _, "continue-training" | "retry-training"]
-            | ["api", "generations", _, "retry"],
+            | ["api", "generations", _, "retry" | "remake"],
         ) => Some(Class::Paid { idempotent: true }),
         (true, _) if path == server_fns::auth::LogIn::PATH => Some(Class::Login { signup: false }),
         (true, _) if path == server_fns::auth::SignUp::PATH => Some(Class::Login { signup: true }),
@@ -155,6 +156,7 @@ mod tests {
             "/api/characters",
             "/api/characters/abc/continue-training",
             "/api/generations/abc/retry",
+            "/api/generations/abc/remake",
         ] {
             assert_eq!(classify(&Method::POST, path), paid, "{path}");
         }
