@@ -308,7 +308,7 @@ async fn write_new(studio: &Studio, new: &NewCharacter) -> Result<(), DomainErro
         let (cost, note) = (CHARACTER_IMAGE_COST, "Character portrait");
         credits::reserve_in(&mut tx, &new.user_id, cost, charge, note).await?;
     }
-    rows::insert(&mut tx, &new, AvatarStatus::Pending).await?;
+    rows::insert(&mut tx, new, AvatarStatus::Pending).await?;
     let how = match new.source {
         Source::Generated => "Created from a description",
         Source::UploadedImage => "Created from an image",
