@@ -1,7 +1,22 @@
+/// Threads get 16 MiB stacks (Rust's default is 2 MiB): rendering a page with many generation
+/// cards is one deeply nested future, which an unoptimised build lays out on the stack far
+/// larger than an optimised one does, and overflowed 2 MiB on the canvas page.
 #[cfg(feature = "ssr")]
-#[tokio::main]
-async fn main() -> std::process::ExitCode {
-    avatar_studio::server::run_cli().await
+const THREAD_STACK_BYTES: usize = 16 << 20;
+
+#[cfg(feature = "ssr")]
+fn main() -> std::process::ExitCode {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_stack_size(THREAD_STACK_BYTES)
+        .build();
+    match runtime {
+        Ok(runtime) => runtime.block_on(avatar_studio::server::run_cli()),
+        Err(err) => {
+            eprintln!("cannot start the async runtime: {err}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 // The browser build starts from `hydrate()` in lib.rs; this binary is server-only.
