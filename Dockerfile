@@ -14,7 +14,7 @@ COPY Cargo.toml Cargo.lock ./
 RUN cargo install cargo-leptos --version 0.3.7 --locked --features no_downloads \
  && cargo install wasm-bindgen-cli --locked --version "$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)"
 COPY . .
-RUN cargo leptos build --release --precompress && strip target/release/avatar-studio
+RUN cargo leptos build --release --precompress && strip target/server-release/avatar-studio
 
 FROM debian:bookworm-slim
 # ca-certificates: HTTPS to A2E and S3. ffmpeg: only the demo mode's simulator draws videos with it.
@@ -22,7 +22,7 @@ RUN apt-get update -q \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ca-certificates curl ffmpeg \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --home-dir /data --create-home --uid 10001 studio
-COPY --from=build /src/target/release/avatar-studio /usr/local/bin/avatar-studio
+COPY --from=build /src/target/server-release/avatar-studio /usr/local/bin/avatar-studio
 USER studio
 WORKDIR /data
 ENV LEPTOS_SITE_ADDR=0.0.0.0:3000 \

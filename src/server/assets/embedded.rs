@@ -17,7 +17,6 @@ mod site {
 /// A digest of the embedded files, or `None` when nothing is embedded.
 #[cfg(not(debug_assertions))]
 pub fn version() -> Option<String> {
-    use rust_embed::RustEmbed;
     use sha2::{Digest, Sha256};
     let mut names: Vec<_> = site::Site::iter().collect();
     if names.is_empty() {
@@ -45,7 +44,6 @@ pub fn version() -> Option<String> {
 pub fn respond(path: &str, request: &HeaderMap) -> Option<Response> {
     use axum::body::Body;
     use axum::http::{header, HeaderValue, StatusCode};
-    use rust_embed::RustEmbed;
     // Compressed siblings are served in place of their file, not as files of their own.
     let file = site::Site::get(path)?;
     let (data, coding) = ["br", "gzip"]
