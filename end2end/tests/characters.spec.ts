@@ -1,5 +1,8 @@
 import { expect, Page, test } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openHydrated, signUp, uniqueEmail } from './helpers';
 
 async function createByPrompt(page: Page, name: string, prompt: string) {
@@ -77,8 +80,15 @@ test('an uploaded image becomes a character without a charge; a fake one is refu
   await page.getByRole('button', { name: 'Upload and train' }).click();
   await expect(page.getByRole('alert')).toContainText('Upload a PNG, JPEG, WebP or GIF image');
 
+  // Pre-flight: too small to see a face, refused before anything is kept or sent to A2E.
   const onePixelPng = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
   await page.getByLabel('Image').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: onePixelPng });
+  await page.getByRole('button', { name: 'Upload and train' }).click();
+  await expect(page.getByRole('alert')).toContainText('This image is 1×1 pixels: A2E needs at least 256 pixels on each side');
+
+  const portrait = execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=gray:s=320x400',
+    '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', 'pipe:1']);
+  await page.getByLabel('Image').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: portrait });
   await page.getByRole('button', { name: 'Upload and train' }).click();
   const me = card(page, 'Photo Me');
   await expect(me.getByTestId('avatar-badge')).toHaveAttribute('data-status', /training|completed/);
@@ -90,10 +100,18 @@ test('an uploaded video becomes a video-trained character that trains to the end
   await openHydrated(page, '/characters');
   await page.getByRole('tab', { name: 'Upload video' }).click();
   await page.getByLabel('Name').fill('Clip Me');
-  // A real two-second WebM clip, made here with Debian's ffmpeg (the test command installs it).
-  const clip = execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=160x120:rate=10',
+  // A real two-second WebM clip, made here with Debian's ffmpeg (the test command installs it):
+  // A2E trains from MP4 or MOV of 10 seconds or more, so the pre-flight says what to change.
+  const webm = execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=160x120:rate=10',
     '-c:v', 'libvpx', '-f', 'webm', 'pipe:1']);
-  await page.getByLabel('Video').setInputFiles({ name: 'me.webm', mimeType: 'video/webm', buffer: clip });
+  await page.getByLabel('Video').setInputFiles({ name: 'me.webm', mimeType: 'video/webm', buffer: webm });
+  await page.getByRole('button', { name: 'Upload and train' }).click();
+  await expect(page.getByRole('alert')).toContainText('A2E trains avatars from MP4 or MOV videos');
+  // An MP4 written to a file (a piped one is fragmented, with no length in its header).
+  const mp4Path = join(mkdtempSync(join(tmpdir(), 'clip-')), 'me.mp4');
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=10:size=640x360:rate=5',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', mp4Path]);
+  await page.getByLabel('Video').setInputFiles({ name: 'me.mp4', mimeType: 'video/mp4', buffer: readFileSync(mp4Path) });
   await page.getByRole('button', { name: 'Upload and train' }).click();
   const me = card(page, 'Clip Me');
   await expect(me).toContainText('Trained from video');

@@ -27,3 +27,4 @@ mod restart;
 mod sessions;
 mod simulator_privacy;
 mod storage;
+mod voices;

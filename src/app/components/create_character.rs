@@ -137,11 +137,11 @@ fn UploadForm(video: bool, on_created: Callback<()>) -> impl IntoView {
         }
     };
     let (accept, hint) = if video {
-        ("video/mp4,video/webm,video/quicktime", "A short clip of one person facing the camera. Video-trained avatars lip-sync best. Free.")
+        ("video/mp4,video/quicktime", "A clip of one person facing the camera: MP4 or MOV, at least 10 seconds, 360p or sharper. Video-trained avatars lip-sync best. Free.")
     } else {
         (
             "image/png,image/jpeg,image/webp",
-            "A clear photo showing exactly one face. Free.",
+            "A clear photo showing exactly one face, at least 256 pixels on each side. Free.",
         )
     };
     view! {

@@ -13,3 +13,4 @@ pub mod require_login;
 pub mod sketch;
 pub mod subject_actions;
 pub mod time;
+pub mod voice_picker;

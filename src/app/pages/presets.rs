@@ -5,6 +5,7 @@ use crate::account_types::Preset;
 use crate::app::components::actions::succeeded;
 use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
+use crate::app::components::voice_picker::VoicePicker;
 use crate::models::Character;
 use crate::server_fns::account::{list_presets, DeletePreset, SavePreset};
 use crate::server_fns::characters::list_characters;
@@ -88,7 +89,7 @@ fn SaveForm(trained: Vec<Character>, save: ServerAction<SavePreset>) -> impl Int
                     <option value="V1.0">"V1.0"</option>
                 </select>
             </label>
-            <label>"Voice (A2E voice id)"<input type="text" name="voice" maxlength="64" placeholder="en-US-female-1"/></label>
+            <VoicePicker name="voice" empty="None"/>
             <label>"Aspect ratio"
                 <select name="aspect_ratio">
                     <option value="">"None"</option>
