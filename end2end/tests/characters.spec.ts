@@ -53,14 +53,15 @@ test('continue training shows its price, charges 100 credits, and delete removes
   await expect(sage.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
   await expect(page.getByTestId('credits')).toHaveText('298 credits');
 
-  await sage.getByRole('button', { name: 'Continue training' }).click();
+  // Confirmation steps are disclosures (<summary>), so they work before the script loads.
+  await sage.getByTestId('continue-training').click();
   await expect(sage.getByRole('dialog')).toContainText('costs 100 credits');
   await sage.getByRole('button', { name: 'Spend 100 credits' }).click();
   await expect(sage.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'training');
   await expect(sage.getByText('Avatar: continuing training')).toBeVisible();
   await expect(page.getByTestId('credits')).toHaveText('198 credits');
 
-  await sage.getByRole('button', { name: 'Delete' }).click();
+  await sage.getByTestId('delete-character').click();
   await expect(sage.getByRole('dialog')).toContainText('Delete Old Sage?');
   await sage.getByRole('button', { name: 'Delete for good' }).click();
   await expect(card(page, 'Old Sage')).toHaveCount(0);
