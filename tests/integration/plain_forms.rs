@@ -90,7 +90,14 @@ async fn plain_form_posts_go_back_to_their_page_with_any_error(backend: Backend)
         ("outfit_description", ""),
         ("model_version", "V2.1"),
     ];
-    let (status, to) = post_form(&browser, &app, characters::CreateCharacter::PATH, &page, &form).await;
+    let (status, to) = post_form(
+        &browser,
+        &app,
+        characters::CreateCharacter::PATH,
+        &page,
+        &form,
+    )
+    .await;
     assert!(status.is_redirection(), "{status}");
     assert_eq!(to, page);
     let list: Vec<serde_json::Value> = app.get_json(&browser, "/api/characters").await;
@@ -105,7 +112,14 @@ async fn plain_form_posts_go_back_to_their_page_with_any_error(backend: Backend)
     let (path, err) = error_in(&failed).expect("the error is in the URL");
     assert_eq!((path.as_str(), err.status), (delete, 404));
     // …which the page shows.
-    let html = browser.get(&failed).send().await.unwrap().text().await.unwrap();
+    let html = browser
+        .get(&failed)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(html.contains("data-testid=\"form-post-error\""), "{html}");
     assert!(html.contains(&err.message), "{html}");
 
@@ -134,7 +148,10 @@ async fn plain_form_posts_go_back_to_their_page_with_any_error(backend: Backend)
     let (_, to) = post_form(&browser, &app, auth::LogOut::PATH, &page, &[]).await;
     assert_eq!(to, "/login");
     let login = app.url("/login");
-    let wrong = [("email", "plain@example.com"), ("password", "not it at all")];
+    let wrong = [
+        ("email", "plain@example.com"),
+        ("password", "not it at all"),
+    ];
     let (status, to) = post_form(&browser, &app, auth::LogIn::PATH, &login, &wrong).await;
     assert_eq!(status, StatusCode::SEE_OTHER);
     assert_eq!(error_in(&to).unwrap().1.status, 401);

@@ -26,6 +26,8 @@ pub fn FormPostError() -> impl IntoView {
     move || {
         let encoded = query.with(|q| q.get("__err"))?;
         let err = ServerFnUrlError::<AppError>::decode_err(&encoded);
-        Some(view! { <p class="error" role="alert" data-testid="form-post-error">{err.message}</p> })
+        Some(
+            view! { <p class="error" role="alert" data-testid="form-post-error">{err.message}</p> },
+        )
     }
 }

@@ -1,9 +1,9 @@
 //! Log-in and sign-up pages.
 
+use crate::app::components::actions::own_result;
 use crate::app::components::notice::ErrorNotice;
 use crate::app::session::use_session;
 use crate::server_fns::auth::{LogIn, SignUp};
-use crate::app::components::actions::own_result;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;

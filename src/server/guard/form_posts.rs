@@ -39,7 +39,11 @@ pub async fn middleware(req: Request, next: Next) -> Response {
     let (mut parts, body) = response.into_parts();
     let err = match to_bytes(body, ERROR_BODY_LIMIT).await {
         Ok(bytes) => serde_json::from_slice::<AppError>(&bytes).unwrap_or_else(|_| {
-            AppError::new(status.as_u16(), "error", status.canonical_reason().unwrap_or("Error"))
+            AppError::new(
+                status.as_u16(),
+                "error",
+                status.canonical_reason().unwrap_or("Error"),
+            )
         }),
         Err(_) => AppError::internal(),
     };
