@@ -56,14 +56,26 @@ test('continue training shows its price, charges 100 credits, and delete removes
   await expect(sage.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
   await expect(page.getByTestId('credits')).toHaveText('298 credits');
 
-  await sage.getByRole('button', { name: 'Continue training' }).click();
+  // Confirmation steps are disclosures (<summary>), so they work before the script loads.
+  await sage.getByTestId('continue-training').click();
+  await expect(sage.getByRole('dialog')).toContainText('costs 100 credits');
+  // Escape steps back, focus on the step's own control, which opens it again from the keyboard;
+  // its Cancel button steps back too.
+  await page.keyboard.press('Escape');
+  await expect(sage.getByRole('dialog')).toHaveCount(0);
+  await expect(sage.getByTestId('continue-training')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(sage.getByRole('dialog')).toContainText('costs 100 credits');
+  await sage.getByRole('dialog').getByRole('button', { name: 'Cancel', exact: true }).click();
+  await expect(sage.getByRole('dialog')).toHaveCount(0);
+  await sage.getByTestId('continue-training').click();
   await expect(sage.getByRole('dialog')).toContainText('costs 100 credits');
   await sage.getByRole('button', { name: 'Spend 100 credits' }).click();
   await expect(sage.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'training');
   await expect(sage.getByText('Avatar: continuing training')).toBeVisible();
   await expect(page.getByTestId('credits')).toHaveText('198 credits');
 
-  await sage.getByRole('button', { name: 'Delete' }).click();
+  await sage.getByTestId('delete-character').click();
   await expect(sage.getByRole('dialog')).toContainText('Delete Old Sage?');
   await sage.getByRole('button', { name: 'Delete for good' }).click();
   await expect(card(page, 'Old Sage')).toHaveCount(0);

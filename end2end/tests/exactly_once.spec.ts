@@ -38,7 +38,8 @@ test('cancelling a fight A2E already started keeps the charge after a confirmati
   const res = await page.request.post('/api/a2e/fight-sequence', { data: { characterRefs: [{ id: fighter.id }], moves } });
   expect(res.status()).toBe(202);
   const fight = page.locator('[data-testid="generation"][data-kind="fight_sequence"]');
-  const cancel = fight.getByRole('button', { name: 'Cancel', exact: true });
+  // Once started, Cancel opens a confirmation step (a <summary>) rather than cancelling.
+  const cancel = fight.locator('summary[data-testid="cancel"]');
   await expect(cancel).toBeVisible({ timeout: 20_000 });
   await cancel.click();
   await expect(fight.getByTestId('cancel-confirm')).toContainText('60 credits are kept');

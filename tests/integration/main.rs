@@ -23,6 +23,7 @@ mod live_events;
 mod media;
 mod ops;
 mod outbound;
+mod plain_forms;
 mod restart;
 mod sessions;
 mod simulator_privacy;

@@ -1,6 +1,6 @@
 //! Creating a character: from a prompt (a generated portrait), or from an uploaded image or video.
 
-use super::actions::succeeded;
+use super::actions::{own_result, succeeded};
 use super::notice::ErrorNotice;
 use super::preset_source::{use_preset, PresetNote};
 use crate::app::upload::{UploadProgress, UploadProgressBar};
@@ -76,7 +76,7 @@ fn PromptForm(on_created: Callback<()>) -> impl IntoView {
                 {move || if action.pending().get() { "Creating portrait…" } else { "Create character" }}
             </button>
         </ActionForm>
-        <ErrorNotice result=action.value()/>
+        <ErrorNotice result=own_result(action)/>
     }
 }
 

@@ -4,6 +4,7 @@ pub mod actions;
 pub mod avatar_badge;
 pub mod character_card;
 pub mod character_picker;
+pub mod confirm;
 pub mod create_character;
 pub mod generation_card;
 pub mod header;

@@ -1,0 +1,76 @@
+//! A confirmation step that works before the page's script has loaded: a disclosure
+//! (`<details>`) whose summary asks (e.g. "Delete"), and whose body says what happens and holds
+//! the confirming form (e.g. "Delete for good"). Browsers open and close it on their own, by
+//! mouse and keyboard. Once the script runs, Escape also closes it (focus goes back to the
+//! summary), a "step back" button appears, and it closes when its action succeeds.
+
+use leptos::html;
+use leptos::prelude::*;
+
+#[component]
+pub fn ConfirmStep(
+    /// The summary's text: the first step ("Delete", "Continue training").
+    #[prop(into)]
+    ask: String,
+    /// The summary's classes (styled like the button it replaces).
+    #[prop(into)]
+    class: String,
+    /// The summary's `data-testid`, if any.
+    #[prop(optional)]
+    testid: Option<&'static str>,
+    /// The confirmation's accessible name ("Confirm delete").
+    #[prop(into)]
+    label: String,
+    /// `dialog`, or `alertdialog` when the step cannot be undone.
+    #[prop(default = "dialog")]
+    role: &'static str,
+    /// The confirmation body's `data-testid`, if any.
+    #[prop(optional)]
+    body_testid: Option<&'static str>,
+    /// The step-back button's text ("Cancel", "Keep it"); shown once the script runs.
+    keep: &'static str,
+    /// Whether it is open; set it `false` to close it (e.g. after the action succeeded).
+    open: RwSignal<bool>,
+    /// What happens, and the confirming form.
+    children: Children,
+) -> impl IntoView {
+    let details = NodeRef::<html::Details>::new();
+    let summary = NodeRef::<html::Summary>::new();
+    let scripted = scripted();
+    let close = move || {
+        open.set(false);
+        if let Some(summary) = summary.get_untracked() {
+            let _ = summary.focus();
+        }
+    };
+    view! {
+        <details class="confirm-step" node_ref=details prop:open=move || open.get()
+            on:toggle=move |_| {
+                if let Some(d) = details.get_untracked() {
+                    open.set(d.open());
+                }
+            }
+            on:keydown=move |ev| {
+                if ev.key() == "Escape" && open.get_untracked() {
+                    ev.prevent_default();
+                    close();
+                }
+            }>
+            <summary class=class data-testid=testid node_ref=summary>{ask}</summary>
+            <div class="confirm" role=role aria-label=label data-testid=body_testid>
+                {children()}
+                <Show when=move || scripted.get()>
+                    <button type="button" class="secondary small" on:click=move |_| close()>{keep}</button>
+                </Show>
+            </div>
+        </details>
+    }
+}
+
+/// `true` once the page's script runs (effects never run on the server), so controls that only
+/// work with it appear only then, after hydration.
+pub fn scripted() -> ReadSignal<bool> {
+    let (on, set_on) = signal(false);
+    Effect::new(move |_| set_on.set(true));
+    on
+}
