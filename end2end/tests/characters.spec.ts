@@ -141,7 +141,9 @@ test('a large upload shows its progress while it goes', async ({ page }) => {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 1024 * 1024 });
-  const big = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(4 * 1024 * 1024, 7)]);
+  // A PNG header saying 320×400 (what the pre-flight reads), then 4 MB of filler.
+  const header = '89504e470d0a1a0a' + '0000000d49484452' + '0000014000000190' + '0800000000' + '00000000';
+  const big = Buffer.concat([Buffer.from(header, 'hex'), Buffer.alloc(4 * 1024 * 1024, 7)]);
   await page.getByLabel('Image').setInputFiles({ name: 'big.png', mimeType: 'image/png', buffer: big });
   await page.getByRole('button', { name: 'Upload and train' }).click();
   const bar = page.getByTestId('upload-progress');

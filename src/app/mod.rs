@@ -3,6 +3,8 @@
 pub mod components;
 pub mod live;
 pub mod pages;
+#[cfg(feature = "hydrate")]
+pub mod preflight;
 pub mod session;
 pub mod upload;
 

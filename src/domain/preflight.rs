@@ -1,36 +1,12 @@
-//! Pre-flight of what an avatar is trained from, read from the file itself before anything is
-//! kept, spent or sent to A2E, so a person learns at once what to change instead of waiting
-//! for A2E's training to fail. The limits follow A2E's training guidance: videos in MP4 or MOV
-//! of at least 10 seconds; images of one face, large enough to show it.
+//! Pre-flight of what an avatar is trained from, read from the file itself (in Rust: `imagesize`,
+//! `mp4`) before anything is kept, spent or sent to A2E, so a person learns at once what to
+//! change instead of waiting for A2E's training to fail. The rules: `crate::training_media`.
 
 use super::error::DomainError;
 use crate::store::media::{sniff, MediaKind};
+pub use crate::training_media::Probe;
+use crate::training_media::{judge, NOT_MP4};
 use std::io::Cursor;
-
-/// A2E: "The video length should be at least 10 seconds."
-const MIN_VIDEO_SECONDS: f64 = 10.0;
-/// Longer clips add nothing to an avatar and take long to upload and train.
-const MAX_VIDEO_SECONDS: f64 = 600.0;
-/// The face must be clear: below this a face is a few dozen pixels.
-const MIN_VIDEO_SIDE: u32 = 360;
-const MIN_IMAGE_SIDE: u32 = 256;
-const MAX_IMAGE_SIDE: u32 = 8192;
-/// Longer side over shorter side: a portrait or a landscape, not a banner.
-const MAX_ASPECT: f64 = 3.0;
-
-/// What was read from a file's header.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Probe {
-    Image {
-        width: u32,
-        height: u32,
-    },
-    Video {
-        width: u32,
-        height: u32,
-        seconds: f64,
-    },
-}
 
 /// Refuses (400, one sentence saying what to change) a file A2E could not train from.
 pub async fn check_training_media(bytes: bytes::Bytes) -> Result<Probe, DomainError> {
@@ -38,7 +14,7 @@ pub async fn check_training_media(bytes: bytes::Bytes) -> Result<Probe, DomainEr
     let probe = tokio::task::spawn_blocking(move || probe(&bytes))
         .await
         .unwrap_or_else(|_| Err(unreadable("file")))?;
-    judge(probe)?;
+    judge(probe).map_err(unsuitable)?;
     Ok(probe)
 }
 
@@ -52,10 +28,7 @@ fn probe(bytes: &[u8]) -> Result<Probe, DomainError> {
             })
         }
         Some((MediaKind::Video, "video/mp4" | "video/quicktime", _)) => probe_mp4(bytes),
-        Some((MediaKind::Video, _, _)) => Err(unsuitable(
-            "A2E trains avatars from MP4 or MOV videos: convert this one to MP4 (for example \
-             `ffmpeg -i clip.webm clip.mp4`) and upload that.",
-        )),
+        Some((MediaKind::Video, _, _)) => Err(unsuitable(NOT_MP4)),
         _ => Err(DomainError::UnsupportedMedia(
             "Upload a PNG, JPEG, WebP or GIF image, or an MP4 or MOV video.".into(),
         )),
@@ -95,64 +68,6 @@ fn seconds_of(moov: &mp4::MoovBox) -> Option<f64> {
     (timescale > 0.0 && units > 0).then(|| units as f64 / timescale)
 }
 
-fn judge(probe: Probe) -> Result<(), DomainError> {
-    match probe {
-        Probe::Image { width, height } => {
-            let (short, long) = (width.min(height), width.max(height));
-            if short < MIN_IMAGE_SIDE {
-                return Err(unsuitable(format!(
-                    "This image is {width}×{height} pixels: A2E needs at least \
-                     {MIN_IMAGE_SIDE} pixels on each side to see the face. Upload a larger one."
-                )));
-            }
-            if long > MAX_IMAGE_SIDE {
-                return Err(unsuitable(format!(
-                    "This image is {width}×{height} pixels: scale it down to at most \
-                     {MAX_IMAGE_SIDE} pixels on its longer side."
-                )));
-            }
-            check_aspect(width, height, "image")
-        }
-        Probe::Video {
-            width,
-            height,
-            seconds,
-        } => {
-            if seconds < MIN_VIDEO_SECONDS {
-                return Err(unsuitable(format!(
-                    "This video lasts {seconds:.1} s: A2E needs at least {MIN_VIDEO_SECONDS:.0} \
-                     seconds of the person. Upload a longer clip."
-                )));
-            }
-            if seconds > MAX_VIDEO_SECONDS {
-                return Err(unsuitable(format!(
-                    "This video lasts {:.0} minutes: cut it to at most {:.0} minutes.",
-                    seconds / 60.0,
-                    MAX_VIDEO_SECONDS / 60.0
-                )));
-            }
-            if width.min(height) < MIN_VIDEO_SIDE {
-                return Err(unsuitable(format!(
-                    "This video is {width}×{height}: A2E needs at least {MIN_VIDEO_SIDE}p to \
-                     see the face clearly. Upload a sharper clip."
-                )));
-            }
-            check_aspect(width, height, "video")
-        }
-    }
-}
-
-fn check_aspect(width: u32, height: u32, what: &str) -> Result<(), DomainError> {
-    let (short, long) = (width.min(height), width.max(height));
-    if f64::from(long) > f64::from(short) * MAX_ASPECT {
-        return Err(unsuitable(format!(
-            "This {what} is {width}×{height}, a strip rather than a picture of a person: crop it \
-             to at most {MAX_ASPECT:.0}:1."
-        )));
-    }
-    Ok(())
-}
-
 fn unsuitable(message: impl Into<String>) -> DomainError {
     DomainError::invalid("unsuitable_for_training", message)
 }
@@ -166,47 +81,6 @@ fn unreadable(what: &str) -> DomainError {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn image(width: u32, height: u32) -> Result<(), DomainError> {
-        judge(Probe::Image { width, height })
-    }
-
-    fn video(width: u32, height: u32, seconds: f64) -> Result<(), DomainError> {
-        judge(Probe::Video {
-            width,
-            height,
-            seconds,
-        })
-    }
-
-    #[test]
-    fn images_need_a_visible_face_and_a_picture_shape() {
-        assert!(image(512, 768).is_ok());
-        assert!(image(256, 256).is_ok());
-        assert!(image(255, 400).is_err());
-        assert!(image(9000, 6000).is_err());
-        assert!(image(300, 1000).is_err(), "a banner");
-    }
-
-    #[test]
-    fn videos_need_ten_seconds_and_enough_pixels() {
-        assert!(video(1280, 720, 12.0).is_ok());
-        assert!(video(720, 1280, 10.0).is_ok(), "portrait phones");
-        assert!(video(1280, 720, 9.5).is_err());
-        assert!(video(1280, 720, 601.0).is_err());
-        assert!(video(320, 240, 30.0).is_err());
-    }
-
-    #[test]
-    fn messages_say_what_to_change() {
-        let err = video(1280, 720, 4.0).unwrap_err().to_string();
-        assert!(
-            err.contains("4.0 s") && err.contains("at least 10"),
-            "{err}"
-        );
-        let err = image(100, 80).unwrap_err().to_string();
-        assert!(err.contains("100×80") && err.contains("larger"), "{err}");
-    }
 
     #[test]
     fn headers_are_read_from_the_bytes() {

@@ -124,6 +124,12 @@ fn UploadForm(video: bool, on_created: Callback<()>) -> impl IntoView {
             };
             pending.set(true);
             leptos::task::spawn_local(async move {
+                // Judged here first: a clip A2E cannot train from is not uploaded at all.
+                if let Err(refused) = crate::app::preflight::check_form(&form).await {
+                    result.set(Some(Err(refused)));
+                    pending.set(false);
+                    return;
+                }
                 let answer =
                     crate::app::upload::post_form::<Character>("/api/characters", &form, progress)
                         .await;
