@@ -2,7 +2,7 @@
 
 use super::actions::{own_result, succeeded};
 use super::avatar_badge::AvatarBadge;
-use super::confirm::ConfirmStep;
+use super::confirm::{step_state, ConfirmStep};
 use super::notice::ErrorNotice;
 use crate::models::{AvatarStatus, Character, TrainingKind, CONTINUE_TRAINING_COST};
 use crate::server_fns::characters::{ContinueTraining, DeleteCharacter, RetryTraining};
@@ -19,8 +19,8 @@ pub fn CharacterCard(
     #[prop(optional)] selection: Option<RwSignal<HashSet<String>>>,
 ) -> impl IntoView {
     // The confirmation steps, each open or not (closed again once its action succeeded).
-    let confirm_continue = RwSignal::new(false);
-    let confirm_delete = RwSignal::new(false);
+    let confirm_continue = step_state(format!("continue:{}", character.id));
+    let confirm_delete = step_state(format!("delete:{}", character.id));
     let continue_action = ServerAction::<ContinueTraining>::new();
     let retry_action = ServerAction::<RetryTraining>::new();
     let delete_action = ServerAction::<DeleteCharacter>::new();

@@ -74,3 +74,32 @@ pub fn scripted() -> ReadSignal<bool> {
     Effect::new(move |_| set_on.set(true));
     on
 }
+
+/// Which confirmation step of the page is open (e.g. `cancel:{id}`), kept above the cards:
+/// a card is drawn anew whenever its character or generation changes (progress, every few
+/// seconds), and a step someone opened must stay open through that.
+#[derive(Clone, Copy)]
+struct OpenStep(RwSignal<Option<String>>);
+
+/// Called by pages listing cards, so their open steps outlive the cards' redraws.
+pub fn provide_open_step() {
+    provide_context(OpenStep(RwSignal::new(None)));
+}
+
+/// The open state of the step `name`: restored from, and kept in, the page's [`OpenStep`].
+pub fn step_state(name: String) -> RwSignal<bool> {
+    let Some(OpenStep(page)) = use_context::<OpenStep>() else {
+        return RwSignal::new(false);
+    };
+    let open = RwSignal::new(page.get_untracked().as_deref() == Some(name.as_str()));
+    Effect::new(move |_| {
+        let now = open.get();
+        let mine = page.with_untracked(|p| p.as_deref() == Some(name.as_str()));
+        if now && !mine {
+            page.set(Some(name.clone()));
+        } else if !now && mine {
+            page.set(None);
+        }
+    });
+    open
+}

@@ -2,7 +2,7 @@
 //! whole fight sequence), A2E's reason and Retry when it failed, and what to do next with it.
 
 use super::actions::{own_result, succeeded};
-use super::confirm::ConfirmStep;
+use super::confirm::{step_state, ConfirmStep};
 use super::notice::ErrorNotice;
 use super::subject_actions::SubjectActions;
 use crate::models::{Generation, GenerationKind, GenerationSpec, GenerationStatus};
@@ -29,8 +29,8 @@ pub fn GenerationCard(
     #[prop(optional)] remake: bool,
 ) -> impl IntoView {
     let g = generation;
-    let confirming = RwSignal::new(false);
-    let deleting = RwSignal::new(false);
+    let confirming = step_state(format!("cancel:{}", g.id));
+    let deleting = step_state(format!("delete:{}", g.id));
     let cancel = ServerAction::<CancelGeneration>::new();
     let retry = ServerAction::<RetryGeneration>::new();
     let delete = ServerAction::<DeleteGeneration>::new();
@@ -65,7 +65,7 @@ pub fn GenerationCard(
     let remakes =
         remake.then(|| view! { <Remake id=g.id.clone() cost=g.cost on_change=on_change/> });
     view! {
-        <article class="generation card" data-testid="generation" data-generation-id=g.id.clone() data-kind=kind.as_str() data-status=status.as_str()>
+        <article class="generation card" data-testid="generation" data-generation-id=g.id.clone() data-kind=kind.as_str() data-status=status.as_str() data-updated=g.updated_at>
             <header class="generation-head">
                 <strong>{kind_label(kind)}</strong>
                 <span class=format!("pill status-{status}")>{status.as_str()}</span>
