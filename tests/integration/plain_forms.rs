@@ -152,6 +152,11 @@ async fn plain_form_posts_go_back_to_their_page_with_any_error(backend: Backend)
         "{html}"
     );
     assert!(html.contains(&err.message), "{html}");
+    // The same link opened elsewhere (no cookie from our answer) shows nothing: a link cannot
+    // put words of its maker's choosing on the page.
+    let stranger = reqwest::get(&to).await.unwrap().text().await.unwrap();
+    assert!(!stranger.contains("form-post-error"), "{stranger}");
+    assert!(!stranger.contains(&err.message));
     let (_, to) = post_form(&browser, &app, auth::LogIn::PATH, &login, &creds).await;
     assert_eq!(to, "/");
 }

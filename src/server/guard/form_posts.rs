@@ -9,7 +9,9 @@
 //!   page would show the earlier.
 //!
 //! So every failed plain form post to a server function is answered `303 See Other` to its page
-//! with only the new error in the URL. Requests from the page's script (which accept JSON, not
+//! with only the new error in the URL. The message also goes in a short-lived cookie, and the
+//! page shows only that (`notice::FormPostError`): a link crafted with an `__err` of someone
+//! else's choosing shows nothing. Requests from the page's script (which accept JSON, not
 //! HTML) and successful answers pass untouched. Cross-site posts never get here: the CSRF guard
 //! (outside this layer) refuses them, so the `Referer` followed is one of our own pages.
 
@@ -50,9 +52,13 @@ pub async fn middleware(req: Request, next: Next) -> Response {
     parts.status = StatusCode::SEE_OTHER;
     parts.headers.remove(header::CONTENT_TYPE);
     parts.headers.remove(header::CONTENT_LENGTH);
+    let cookie = banner_cookie(&err.message, page.starts_with("https://"));
     match HeaderValue::from_str(&back_to(&page, &path, err)) {
         Ok(location) => {
             parts.headers.insert(header::LOCATION, location);
+            if let Ok(cookie) = HeaderValue::from_str(&cookie) {
+                parts.headers.append(header::SET_COOKIE, cookie);
+            }
             Response::from_parts(parts, Body::empty())
         }
         // Unreachable for a URL we built; answer with the error as it was.
@@ -72,6 +78,17 @@ fn plain_form_post(req: &Request) -> Option<String> {
     }
     let page = headers.get(header::REFERER)?.to_str().ok()?;
     url::Url::parse(page).ok().map(|_| page.to_string())
+}
+
+/// The banner's message for the page the browser is sent back to; readable by its script (it
+/// holds nothing secret), gone after a minute.
+fn banner_cookie(message: &str, https: bool) -> String {
+    use crate::app::components::notice::{encode_banner, BANNER_COOKIE};
+    let secure = if https { "; Secure" } else { "" };
+    format!(
+        "{BANNER_COOKIE}={}; Path=/; Max-Age=60; SameSite=Strict{secure}",
+        encode_banner(message)
+    )
 }
 
 /// `page` without any earlier error, and with this one.
