@@ -51,7 +51,13 @@ pub async fn run(
     let seeding = Instant::now();
     // Unreachable on purpose: the simulator then gives each avatar a look of its own instead
     // of fetching a picture (the studio's own media would add the server's file serving).
-    seed::trainings(db, &user.id, settings.trainings, "http://127.0.0.1:9/trainee.png").await;
+    seed::trainings(
+        db,
+        &user.id,
+        settings.trainings,
+        "http://127.0.0.1:9/trainee.png",
+    )
+    .await;
     let seed_s = seeding.elapsed().as_secs_f64();
     let (cpu0, sim_cpu0) = (server.cpu_seconds(), simulator.cpu_seconds());
     let started = Instant::now();
@@ -103,7 +109,10 @@ pub async fn run(
         let Some(done_at) = ends.get(id) else {
             continue;
         };
-        let (from, to) = (avatar["started_at_ms"].as_f64(), avatar["ends_at_ms"].as_f64());
+        let (from, to) = (
+            avatar["started_at_ms"].as_f64(),
+            avatar["ends_at_ms"].as_f64(),
+        );
         let (Some(from), Some(to)) = (from, to) else {
             continue;
         };
@@ -169,6 +178,11 @@ async fn done_times(db: &Db, user_id: &str) -> HashMap<String, i64> {
     .await
     .expect("done events");
     rows.iter()
-        .map(|r| (r.get::<String, _>("avatar_id"), r.get::<i64, _>("created_at")))
+        .map(|r| {
+            (
+                r.get::<String, _>("avatar_id"),
+                r.get::<i64, _>("created_at"),
+            )
+        })
         .collect()
 }

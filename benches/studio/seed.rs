@@ -26,7 +26,12 @@ pub async fn sign_up(base: &str, email: &str) -> Account {
         .send()
         .await
         .expect("sign-up answers");
-    assert_eq!(res.status(), 201, "sign-up: {}", res.text().await.unwrap_or_default());
+    assert_eq!(
+        res.status(),
+        201,
+        "sign-up: {}",
+        res.text().await.unwrap_or_default()
+    );
     let cookie = res
         .headers()
         .get_all(reqwest::header::SET_COOKIE)

@@ -41,7 +41,12 @@ impl Process {
         let after = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
         let fields: Vec<&str> = after.split_whitespace().collect();
         // After ')': state is field 3, so utime (14) and stime (15) are at 11 and 12.
-        let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<u64>().ok()).unwrap_or(0);
+        let ticks = |i: usize| {
+            fields
+                .get(i)
+                .and_then(|v| v.parse::<u64>().ok())
+                .unwrap_or(0)
+        };
         (ticks(11) + ticks(12)) as f64 / clock_ticks()
     }
 }
@@ -110,5 +115,8 @@ pub async fn wait_ready(process: &mut Process, url: &str) -> Duration {
         }
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    panic!("{url} did not answer within 60 s (log: {})", process.log.display());
+    panic!(
+        "{url} did not answer within 60 s (log: {})",
+        process.log.display()
+    );
 }

@@ -12,6 +12,19 @@ pub struct Load {
     /// Answers outside 2xx/3xx, and socket errors: a row with either is not a fair figure.
     pub bad_answers: u64,
     pub socket_errors: u64,
+    /// The report's summary line was found (a report without it was not understood).
+    understood: bool,
+}
+
+impl Load {
+    /// A route that was not loaded: no answers, latency unknown.
+    pub fn none() -> Self {
+        Self {
+            p50_ms: f64::INFINITY,
+            p99_ms: f64::INFINITY,
+            ..Self::default()
+        }
+    }
 }
 
 /// `wrk` with `connections` keep-alive connections for `seconds`, one header per entry.
@@ -26,19 +39,28 @@ pub fn run(url: &str, connections: u32, seconds: u32, headers: &[String]) -> Loa
     for header in headers {
         cmd.arg("-H").arg(header);
     }
-    let out = cmd.arg(url).output().expect("wrk runs (./dev bench installs it)");
+    let out = cmd
+        .arg(url)
+        .output()
+        .expect("wrk runs (./dev bench installs it)");
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
         "wrk {url} failed: {text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let load = parse(&text);
+    let mut load = parse(&text);
     // A report this parser misread must stop the bench, not print zeros as figures.
     assert!(
-        load.per_second > 0.0 && load.requests > 0 && load.p99_ms.is_finite(),
+        load.understood,
         "could not read wrk's report for {url}:\n{text}"
     );
+    if load.requests == 0 {
+        // Not one answer within the run: its latency is unknown, not zero.
+        println!("  {url}: no request finished within the {seconds} s run");
+        load.p50_ms = f64::INFINITY;
+        load.p99_ms = f64::INFINITY;
+    }
     load
 }
 
@@ -60,7 +82,10 @@ pub fn parse(report: &str) -> Load {
                     .filter_map(|part| part.split_whitespace().last()?.parse::<u64>().ok())
                     .sum();
             }
-            Some(n) if line.contains(" requests in ") => load.requests = number(Some(n)) as u64,
+            Some(n) if line.contains(" requests in ") => {
+                load.requests = number(Some(n)) as u64;
+                load.understood = true;
+            }
             _ => {}
         }
     }

@@ -150,7 +150,10 @@ impl Sim {
             Some((route, last)) if is_object_id(last) => (format!("{route}/{{id}}"), Some(last)),
             _ => (path.to_string(), None),
         };
-        *calls.by_route.entry(format!("{method} {route}")).or_default() += 1;
+        *calls
+            .by_route
+            .entry(format!("{method} {route}"))
+            .or_default() += 1;
         if let Some(id) = id {
             *calls.by_task.entry(id.to_string()).or_default() += 1;
         }
