@@ -7,6 +7,10 @@ import * as path from 'node:path';
 const port = Number(process.env.E2E_PORT ?? 3117);
 const dataDir = process.env.E2E_DATA_DIR ?? path.join(os.tmpdir(), 'avatar-studio-e2e');
 const baseURL = `http://127.0.0.1:${port}`;
+// `./dev release` sets E2E_BINARY to the release binary copied alone into an empty folder: it
+// serves the site embedded in itself, so no LEPTOS_SITE_ROOT is given.
+const binary = process.env.E2E_BINARY;
+const siteRoot: Record<string, string> = binary ? {} : { LEPTOS_SITE_ROOT: 'target/site' };
 
 export default defineConfig({
   testDir: './tests',
@@ -44,13 +48,13 @@ export default defineConfig({
     // The server's log goes to a file beside its database, to keep the test report readable.
     // No A2E key at all (not even an empty one, which is refused): demo mode, whatever the
     // developer's environment holds.
-    command: `exec env -u A2E_API_KEY -u A2E_API_TOKEN target/debug/avatar-studio >> ${dataDir}/server.log 2>&1`,
-    cwd: '..',
+    command: `exec env -u A2E_API_KEY -u A2E_API_TOKEN -u LEPTOS_SITE_ROOT ${binary ?? 'target/debug/avatar-studio'} >> ${dataDir}/server.log 2>&1`,
+    cwd: binary ? path.dirname(binary) : '..',
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,
     timeout: 120_000,
     env: {
-      LEPTOS_SITE_ROOT: 'target/site',
+      ...siteRoot,
       LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
       DATABASE_URL: `sqlite://${dataDir}/e2e.db?mode=rwc`,
       MEDIA_DIR: `${dataDir}/media`,

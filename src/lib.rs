@@ -6,6 +6,7 @@ pub mod app;
 pub mod error;
 pub mod models;
 pub mod server_fns;
+pub mod training_media;
 
 #[cfg(feature = "ssr")]
 pub mod a2e;

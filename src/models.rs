@@ -267,6 +267,9 @@ pub enum GenerationSpec {
         audio_url: Option<String>,
         #[serde(default)]
         text: Option<String>,
+        /// The A2E voice `text` is spoken in (chosen when the generation was made).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        voice: Option<String>,
         #[serde(default)]
         subject: SubjectChoice,
     },
@@ -523,4 +526,15 @@ impl CharacterWork {
             _ => None,
         }
     }
+}
+
+/// A text-to-speech voice of A2E's list (`id` is what A2E calls `tts_id`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
+pub struct Voice {
+    pub id: String,
+    pub name: String,
+    /// The group A2E lists it under (a language or region), empty when none.
+    #[serde(default)]
+    pub group: String,
 }

@@ -22,6 +22,11 @@ test('every page has no serious or critical accessibility faults', async ({ page
     await openHydrated(page, path);
     expect(await seriousViolations(page), path).toEqual([]);
   }
+  // An open confirmation step, too.
+  await openHydrated(page, '/characters');
+  await page.getByTestId('delete-character').first().click();
+  await expect(page.getByRole('dialog', { name: 'Confirm delete' })).toBeVisible();
+  expect(await seriousViolations(page), 'confirm delete').toEqual([]);
 });
 
 test('avatar badges announce their changes, and focus is visible', async ({ page }) => {

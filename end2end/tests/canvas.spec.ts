@@ -98,7 +98,7 @@ test('a character without a trained avatar can be used by its image; failures sh
   await expect(bob.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
 });
 
-test('one picked character speaks typed text and moves like one of my own videos', async ({ page }) => {
+test('one picked character speaks typed text and moves like one of my own videos', async ({ page, request }) => {
   await signUp(page, uniqueEmail('canvas3'));
   await trainedCharacter(page, 'Singer', 'a singer with green hair');
   // A finished video of the user's own, to drive the motion transfer from.
@@ -112,10 +112,16 @@ test('one picked character speaks typed text and moves like one of my own videos
   await expect(actions).toContainText('With Singer:');
 
   await actions.getByRole('button', { name: 'Lipsync' }).click();
-  await actions.getByLabel('Text to speak').fill('Hello from the studio');
+  const words = `Hello from the studio ${Date.now()}`;
+  await actions.getByLabel('Text to speak').fill(words);
+  // A2E's voices (the simulator lists a few), grouped by language.
+  await actions.getByLabel('Voice').selectOption({ label: 'George (male) · English (UK)' });
   await actions.getByRole('button', { name: 'Make it speak (6 credits)' }).click();
   const talk = page.locator('[data-testid="generation"][data-kind="lipsync"]');
   await expect(talk).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
+  const spoken = (await (await request.get("/a2e-sim/_simulator/requests")).json()).requests
+    .filter((r: any) => r.path === '/api/v1/video/send_tts' && r.body.msg === words);
+  expect(spoken.map((r: any) => r.body.tts_id)).toEqual(['en-GB-male-1']);
   await expect(talk.getByTestId('references')).toHaveText('With Singer (avatar)');
   await expect.poll(() => talk.locator('video').evaluate((v: HTMLVideoElement) => v.readyState), { timeout: 30_000 }).toBeGreaterThanOrEqual(2);
 

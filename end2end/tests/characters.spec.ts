@@ -1,5 +1,8 @@
 import { expect, Page, test } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { openHydrated, signUp, uniqueEmail } from './helpers';
 
 async function createByPrompt(page: Page, name: string, prompt: string) {
@@ -53,14 +56,26 @@ test('continue training shows its price, charges 100 credits, and delete removes
   await expect(sage.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'completed', { timeout: 60_000 });
   await expect(page.getByTestId('credits')).toHaveText('298 credits');
 
-  await sage.getByRole('button', { name: 'Continue training' }).click();
+  // Confirmation steps are disclosures (<summary>), so they work before the script loads.
+  await sage.getByTestId('continue-training').click();
+  await expect(sage.getByRole('dialog')).toContainText('costs 100 credits');
+  // Escape steps back, focus on the step's own control, which opens it again from the keyboard;
+  // its Cancel button steps back too.
+  await page.keyboard.press('Escape');
+  await expect(sage.getByRole('dialog')).toHaveCount(0);
+  await expect(sage.getByTestId('continue-training')).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(sage.getByRole('dialog')).toContainText('costs 100 credits');
+  await sage.getByRole('dialog').getByRole('button', { name: 'Cancel', exact: true }).click();
+  await expect(sage.getByRole('dialog')).toHaveCount(0);
+  await sage.getByTestId('continue-training').click();
   await expect(sage.getByRole('dialog')).toContainText('costs 100 credits');
   await sage.getByRole('button', { name: 'Spend 100 credits' }).click();
   await expect(sage.getByTestId('avatar-badge')).toHaveAttribute('data-status', 'training');
   await expect(sage.getByText('Avatar: continuing training')).toBeVisible();
   await expect(page.getByTestId('credits')).toHaveText('198 credits');
 
-  await sage.getByRole('button', { name: 'Delete' }).click();
+  await sage.getByTestId('delete-character').click();
   await expect(sage.getByRole('dialog')).toContainText('Delete Old Sage?');
   await sage.getByRole('button', { name: 'Delete for good' }).click();
   await expect(card(page, 'Old Sage')).toHaveCount(0);
@@ -77,8 +92,15 @@ test('an uploaded image becomes a character without a charge; a fake one is refu
   await page.getByRole('button', { name: 'Upload and train' }).click();
   await expect(page.getByRole('alert')).toContainText('Upload a PNG, JPEG, WebP or GIF image');
 
+  // Pre-flight: too small to see a face, refused before anything is kept or sent to A2E.
   const onePixelPng = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==', 'base64');
   await page.getByLabel('Image').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: onePixelPng });
+  await page.getByRole('button', { name: 'Upload and train' }).click();
+  await expect(page.getByRole('alert')).toContainText('This image is 1×1 pixels: A2E needs at least 256 pixels on each side');
+
+  const portrait = execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'color=c=gray:s=320x400',
+    '-frames:v', '1', '-f', 'image2pipe', '-c:v', 'png', 'pipe:1']);
+  await page.getByLabel('Image').setInputFiles({ name: 'me.png', mimeType: 'image/png', buffer: portrait });
   await page.getByRole('button', { name: 'Upload and train' }).click();
   const me = card(page, 'Photo Me');
   await expect(me.getByTestId('avatar-badge')).toHaveAttribute('data-status', /training|completed/);
@@ -90,10 +112,18 @@ test('an uploaded video becomes a video-trained character that trains to the end
   await openHydrated(page, '/characters');
   await page.getByRole('tab', { name: 'Upload video' }).click();
   await page.getByLabel('Name').fill('Clip Me');
-  // A real two-second WebM clip, made here with Debian's ffmpeg (the test command installs it).
-  const clip = execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=160x120:rate=10',
+  // A real two-second WebM clip, made here with Debian's ffmpeg (the test command installs it):
+  // A2E trains from MP4 or MOV of 10 seconds or more, so the pre-flight says what to change.
+  const webm = execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=2:size=160x120:rate=10',
     '-c:v', 'libvpx', '-f', 'webm', 'pipe:1']);
-  await page.getByLabel('Video').setInputFiles({ name: 'me.webm', mimeType: 'video/webm', buffer: clip });
+  await page.getByLabel('Video').setInputFiles({ name: 'me.webm', mimeType: 'video/webm', buffer: webm });
+  await page.getByRole('button', { name: 'Upload and train' }).click();
+  await expect(page.getByRole('alert')).toContainText('A2E trains avatars from MP4 or MOV videos');
+  // An MP4 written to a file (a piped one is fragmented, with no length in its header).
+  const mp4Path = join(mkdtempSync(join(tmpdir(), 'clip-')), 'me.mp4');
+  execFileSync('ffmpeg', ['-loglevel', 'error', '-f', 'lavfi', '-i', 'testsrc=duration=10:size=640x360:rate=5',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-pix_fmt', 'yuv420p', mp4Path]);
+  await page.getByLabel('Video').setInputFiles({ name: 'me.mp4', mimeType: 'video/mp4', buffer: readFileSync(mp4Path) });
   await page.getByRole('button', { name: 'Upload and train' }).click();
   const me = card(page, 'Clip Me');
   await expect(me).toContainText('Trained from video');
@@ -111,7 +141,9 @@ test('a large upload shows its progress while it goes', async ({ page }) => {
   const cdp = await page.context().newCDPSession(page);
   await cdp.send('Network.enable');
   await cdp.send('Network.emulateNetworkConditions', { offline: false, latency: 20, downloadThroughput: -1, uploadThroughput: 1024 * 1024 });
-  const big = Buffer.concat([Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), Buffer.alloc(4 * 1024 * 1024, 7)]);
+  // A PNG header saying 320×400 (what the pre-flight reads), then 4 MB of filler.
+  const header = '89504e470d0a1a0a' + '0000000d49484452' + '0000014000000190' + '0800000000' + '00000000';
+  const big = Buffer.concat([Buffer.from(header, 'hex'), Buffer.alloc(4 * 1024 * 1024, 7)]);
   await page.getByLabel('Image').setInputFiles({ name: 'big.png', mimeType: 'image/png', buffer: big });
   await page.getByRole('button', { name: 'Upload and train' }).click();
   const bar = page.getByTestId('upload-progress');

@@ -38,10 +38,15 @@ test('cancelling a fight A2E already started keeps the charge after a confirmati
   const res = await page.request.post('/api/a2e/fight-sequence', { data: { characterRefs: [{ id: fighter.id }], moves } });
   expect(res.status()).toBe(202);
   const fight = page.locator('[data-testid="generation"][data-kind="fight_sequence"]');
-  const cancel = fight.getByRole('button', { name: 'Cancel', exact: true });
+  // Once started, Cancel opens a confirmation step (a <summary>) rather than cancelling.
+  const cancel = fight.locator('summary[data-testid="cancel"]');
   await expect(cancel).toBeVisible({ timeout: 20_000 });
   await cancel.click();
   await expect(fight.getByTestId('cancel-confirm')).toContainText('60 credits are kept');
+  // The card is drawn anew as the fight moves on; the open step stays open through that.
+  const seen = await fight.getAttribute('data-updated');
+  await expect(fight).not.toHaveAttribute('data-updated', seen ?? '', { timeout: 30_000 });
+  await expect(fight.getByTestId('cancel-confirm')).toBeVisible();
   await fight.getByRole('button', { name: 'Cancel anyway' }).click();
   await expect(fight).toHaveAttribute('data-status', 'cancelled');
   const after = await (await page.request.get('/api/me')).json();

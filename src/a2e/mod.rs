@@ -9,6 +9,7 @@ mod images;
 mod lookup;
 pub mod types;
 mod video;
+mod voices;
 
 pub use client::{read_envelope, A2eClient, A2eConfig};
 pub use error::A2eError;

@@ -4,7 +4,7 @@
 use super::json::ApiJson;
 use super::upload;
 use crate::domain::characters::{self, PromptInput};
-use crate::domain::{avatars, media};
+use crate::domain::{avatars, media, preflight};
 use crate::error::AppError;
 use crate::models::{self, Character};
 use crate::server::session::CurrentUser;
@@ -241,6 +241,8 @@ pub async fn upload(
         None,
         false,
     )?;
+    // Nothing is kept of a file A2E could not train from.
+    preflight::check_training_media(file.clone()).await?;
     let media = media::keep_upload(studio, &user.id, file, kind).await?;
     let character = characters::create_from_upload(studio, &user.id, details, media).await?;
     Ok((StatusCode::CREATED, Json(character)))

@@ -7,7 +7,7 @@ use crate::domain::generations::{
     self, FightInput, LipsyncInput, MotionInput, SceneInput, VideoInput,
 };
 use crate::error::AppError;
-use crate::models::{Generation, GenerationKind, GenerationStatus, Prices, Reference};
+use crate::models::{Generation, GenerationKind, GenerationStatus, Prices, Reference, Voice};
 use crate::server::session::CurrentUser;
 use crate::server::state::AppState;
 use axum::extract::{Path, State};
@@ -86,7 +86,7 @@ pub async fn image_to_video(
     accepted(generations::create_image_to_video(&state.studio, &user.id, body.input).await?)
 }
 
-#[utoipa::path(post, path = "/api/a2e/lipsync", tag = "generations", request_body(content = Object, description = "`{image | avatarId | characterId, audioUrl | text}`"), responses((status = 202, description = "Accepted", body = Submitted), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 402, description = "Not enough credits", body = super::openapi::ErrorBody), (status = 403, description = "Refused (CSRF, closed sign-up, another user's id)", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
+#[utoipa::path(post, path = "/api/a2e/lipsync", tag = "generations", request_body(content = Object, description = "`{image | avatarId | characterId, audioUrl | text, voice?}` (`voice`: an id of `GET /api/a2e/voices`, for `text`)"), responses((status = 202, description = "Accepted", body = Submitted), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 402, description = "Not enough credits", body = super::openapi::ErrorBody), (status = 403, description = "Refused (CSRF, closed sign-up, another user's id)", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
 pub async fn lipsync(
     State(state): State<AppState>,
     user: CurrentUser,
@@ -139,4 +139,14 @@ pub async fn retry(
 #[utoipa::path(get, path = "/api/prices", tag = "meta", security(()), responses((status = 200, description = "Credits per kind of generation", body = Prices)))]
 pub async fn prices(State(state): State<AppState>) -> Json<Prices> {
     Json(state.studio.prices)
+}
+
+/// `GET /api/a2e/voices`: the voices a lipsync's text can be spoken in (A2E's list).
+#[utoipa::path(get, path = "/api/a2e/voices", tag = "generations", responses((status = 200, description = "A2E's text-to-speech voices: `[{id, name, group}]`", body = [Voice]), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 502, description = "A2E could not be asked", body = super::openapi::ErrorBody)))]
+pub async fn voices(
+    State(state): State<AppState>,
+    _user: CurrentUser,
+) -> Result<Json<Vec<Voice>>, AppError> {
+    let voices = crate::domain::voices::list(&state.studio).await?;
+    Ok(Json(voices.as_ref().clone()))
 }

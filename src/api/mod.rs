@@ -108,6 +108,7 @@ pub fn table() -> Routes {
         )
         .route("/api/a2e/i2v", post(generations::image_to_video))
         .route("/api/a2e/lipsync", post(generations::lipsync))
+        .route("/api/a2e/voices", get(generations::voices))
         .route("/api/a2e/fight-sequence", post(generations::fight_sequence))
         .route("/api/generations", get(library::list_generations))
         .route(

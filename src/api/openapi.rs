@@ -58,6 +58,7 @@ pub struct ErrorDetail {
         super::generations::motion_transfer,
         super::generations::image_to_video,
         super::generations::lipsync,
+        super::generations::voices,
         super::generations::fight_sequence,
         super::library::list_generations,
         super::library::remake,

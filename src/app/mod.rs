@@ -3,10 +3,13 @@
 pub mod components;
 pub mod live;
 pub mod pages;
+#[cfg(feature = "hydrate")]
+pub mod preflight;
 pub mod session;
 pub mod upload;
 
 use components::header::Header;
+use components::notice::FormPostError;
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags, Title};
 use leptos_router::components::{Route, Router, Routes};
@@ -63,6 +66,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <Header/>
             <main class="page">
+                <FormPostError/>
                 <Routes fallback=NotFound>
                     <Route path=path!("/") view=CanvasPage ssr=ssr.clone()/>
                     <Route path=path!("/characters") view=CharactersPage ssr=ssr.clone()/>

@@ -65,42 +65,56 @@ pub async fn schedule_removal_in(
     Ok(())
 }
 
-/// Keeps a reference image given by URL or data URL, checked like an upload.
+/// Keeps a reference image given by URL or data URL, checked like an upload and pre-flighted
+/// for training.
 pub async fn keep_reference_image(
     studio: &Studio,
     user_id: &str,
     reference: &str,
 ) -> Result<StoredMedia, DomainError> {
     let reference = reference.trim();
-    let media = if let Some(data) = reference.strip_prefix("data:") {
-        let bytes = decode_data_url(data)?;
-        media::keep_upload(studio, user_id, bytes.into(), MediaKind::Image).await?
-    } else if reference.starts_with("http://") || reference.starts_with("https://") {
-        match media::keep_own(studio, user_id, reference, MediaKind::Image).await {
-            Some(own) => own?,
-            None => {
-                let checked = studio
-                    .outbound
-                    .check(reference)
-                    .await
-                    .map_err(|refused| DomainError::invalid("url_refused", refused))?;
-                let url = checked.url.as_str();
-                media::keep_user_url(studio, user_id, &checked.client, url, MediaKind::Image)
-                    .await?
-            }
-        }
-    } else {
+    if let Some(data) = reference.strip_prefix("data:") {
+        let bytes = bytes::Bytes::from(decode_data_url(data)?);
+        super::preflight::check_training_media(bytes.clone()).await?;
+        return media::keep_upload(studio, user_id, bytes, MediaKind::Image).await;
+    }
+    if !(reference.starts_with("http://") || reference.starts_with("https://")) {
         return Err(DomainError::invalid(
             "invalid_reference_image",
             "referenceImage must be an http(s) URL or a data: URL.",
         ));
-    };
-    if !media.content_type.starts_with("image/") {
+    }
+    if let Some(own) = media::keep_own(studio, user_id, reference, MediaKind::Image).await {
+        let own = own?;
+        check_training_image(studio, &own).await?;
+        return Ok(own);
+    }
+    let checked = studio
+        .outbound
+        .check(reference)
+        .await
+        .map_err(|refused| DomainError::invalid("url_refused", refused))?;
+    let url = checked.url.as_str();
+    let fetched =
+        media::keep_user_url(studio, user_id, &checked.client, url, MediaKind::Image).await?;
+    if let Err(err) = check_training_image(studio, &fetched).await {
+        // Downloaded for this request only: it goes again.
+        media::release(studio, user_id, std::slice::from_ref(&fetched.key)).await;
+        return Err(err);
+    }
+    Ok(fetched)
+}
+
+/// A kept file an avatar is to be trained from: an image A2E can train from.
+async fn check_training_image(studio: &Studio, kept: &StoredMedia) -> Result<(), DomainError> {
+    if !kept.content_type.starts_with("image/") {
         return Err(DomainError::UnsupportedMedia(
             "referenceImage must be a PNG, JPEG or WebP image.".into(),
         ));
     }
-    Ok(media)
+    let bytes = studio.media.read(&kept.key).await.unwrap_or_default();
+    super::preflight::check_training_media(bytes).await?;
+    Ok(())
 }
 
 fn decode_data_url(data: &str) -> Result<Vec<u8>, DomainError> {

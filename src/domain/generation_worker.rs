@@ -107,6 +107,13 @@ impl JobHandler for GenerationWorker {
     }
 }
 
+/// What a lipsync says: an audio file, or text spoken in a voice.
+struct Speech<'a> {
+    audio_url: &'a Option<String>,
+    text: &'a Option<String>,
+    voice: &'a Option<String>,
+}
+
 struct Worker<'a> {
     studio: &'a Studio,
     fence: &'a Fence,
@@ -322,12 +329,19 @@ impl Worker<'_> {
             }
             (
                 GenerationSpec::Lipsync {
-                    audio_url, text, ..
+                    audio_url,
+                    text,
+                    voice,
+                    ..
                 },
                 api,
             ) => {
-                self.start_lipsync(g, &who, api, name, audio_url, text)
-                    .await
+                let speech = Speech {
+                    audio_url,
+                    text,
+                    voice,
+                };
+                self.start_lipsync(g, &who, api, name, speech).await
             }
             (GenerationSpec::FightSequence { .. }, _) => unreachable!("fights start by step"),
         }
@@ -339,16 +353,15 @@ impl Worker<'_> {
         who: &Reference,
         api: TaskApi,
         name: &str,
-        audio_url: &Option<String>,
-        text: &Option<String>,
+        speech: Speech<'_>,
     ) -> Result<Record, a2e::A2eError> {
         let a2e = &self.studio.a2e;
-        let audio = match audio_url {
+        let audio = match speech.audio_url {
             Some(url) => url.clone(),
             None => {
                 a2e.text_to_speech(&a2e::TtsRequest {
-                    msg: text.clone().unwrap_or_default(),
-                    tts_id: "en-US-female-1".into(),
+                    msg: speech.text.clone().unwrap_or_default(),
+                    tts_id: self.voice_of(speech.voice).await?,
                 })
                 .await?
             }
@@ -382,6 +395,21 @@ impl Worker<'_> {
                 };
                 a2e.talking_photo_start(&request).await
             }
+        }
+    }
+
+    /// The voice chosen with the generation; generations made before voices could be chosen
+    /// speak in A2E's first voice.
+    async fn voice_of(&self, chosen: &Option<String>) -> Result<String, a2e::A2eError> {
+        if let Some(voice) = chosen {
+            return Ok(voice.clone());
+        }
+        match super::voices::choose(self.studio, None).await {
+            Ok(voice) => Ok(voice),
+            Err(DomainError::A2e(err)) => Err(err),
+            Err(err) => Err(a2e::A2eError::BadInput {
+                message: err.to_string(),
+            }),
         }
     }
 

@@ -8,6 +8,7 @@ use super::characters;
 use super::credits::{self, Close};
 use super::error::DomainError;
 use super::studio::Studio;
+use super::voices;
 use crate::jobs::{queue, NewJob};
 use crate::models::{
     Character, FightStep, Generation, GenerationSpec, GenerationStatus, GenerationWork, Reference,
@@ -370,6 +371,9 @@ pub struct LipsyncInput {
     #[serde(alias = "audioUrl")]
     pub audio_url: Option<String>,
     pub text: Option<String>,
+    /// An A2E voice id (`GET /api/a2e/voices`) for `text`; A2E's first voice when absent.
+    #[serde(alias = "ttsId", alias = "tts_id", alias = "voiceId")]
+    pub voice: Option<String>,
 }
 
 pub async fn create_lipsync(
@@ -403,10 +407,22 @@ pub async fn create_lipsync(
         }
         _ => {}
     }
+    let requested = non_empty(&input.voice);
+    let voice = match (&text, requested) {
+        (Some(_), requested) => Some(voices::choose(studio, requested).await?),
+        (None, Some(_)) => {
+            return Err(DomainError::invalid(
+                "voice_without_text",
+                "A voice reads text: give text with it, or leave the voice out for audioUrl.",
+            ))
+        }
+        (None, None) => None,
+    };
     let subject = choose_subject(studio, user_id, &input.subject).await?;
     let spec = GenerationSpec::Lipsync {
         audio_url: audio,
         text,
+        voice,
         subject,
     };
     submit(studio, user_id, spec).await

@@ -25,6 +25,8 @@ pub struct Studio {
     pub job_deadline_ms: i64,
     /// What each user may keep in the media store, in bytes (0: no limit).
     pub user_storage_bytes: u64,
+    /// A2E's text-to-speech voices, kept for a while.
+    pub voices: super::voices::VoiceCache,
 }
 
 /// How time at A2E relates to ours: 1 for the real service, the speed-up for the simulator.

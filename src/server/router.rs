@@ -81,6 +81,7 @@ pub async fn build(config: Config) -> Result<Built, String> {
         retry_deadline_ms: config.a2e_retry_deadline_secs as i64 * 1000,
         job_deadline_ms: config.job_deadline_secs as i64 * 1000,
         user_storage_bytes: config.user_storage_mb << 20,
+        voices: Default::default(),
     };
     let character_job = Arc::new(avatars::CharacterJob(studio.clone()));
     jobs.handle(avatars::CHARACTER_JOB, character_job.clone());

@@ -57,7 +57,9 @@ pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
         state.config.signup_credits,
     )
     .await?;
-    crate::server::session::log_in(&context::session().await?, &user.id).await
+    crate::server::session::log_in(&context::session().await?, &user.id).await?;
+    context::after_plain_form_post_go_to("/");
+    Ok(())
 }
 
 #[server(prefix = "/sfn")]
@@ -68,7 +70,9 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
         async {
             let state = context::state()?;
             let user = accounts::log_in(&state.studio.db, &email, &password).await?;
-            crate::server::session::log_in(&context::session().await?, &user.id).await
+            crate::server::session::log_in(&context::session().await?, &user.id).await?;
+            context::after_plain_form_post_go_to("/");
+            Ok(())
         }
         .await,
     )
@@ -76,7 +80,10 @@ pub async fn log_in(email: String, password: String) -> Result<(), AppError> {
 
 #[server(prefix = "/sfn")]
 pub async fn log_out() -> Result<(), AppError> {
-    crate::server::session::log_out(&super::context::session().await?).await
+    use super::context;
+    crate::server::session::log_out(&context::session().await?).await?;
+    context::after_plain_form_post_go_to("/login");
+    Ok(())
 }
 
 /// A new personal API token for scripts; the secret is returned only this once.

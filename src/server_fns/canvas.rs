@@ -1,7 +1,7 @@
 //! The canvas's server functions: generations with characters, their history, prices.
 
 use crate::error::AppError;
-use crate::models::{Generation, Prices};
+use crate::models::{Generation, Prices, Voice};
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 use serde::{Deserialize, Serialize};
@@ -145,6 +145,7 @@ pub async fn lipsync(
     subject: Subject,
     text: Option<String>,
     audio_url: Option<String>,
+    voice: Option<String>,
 ) -> Result<Generation, AppError> {
     use super::context;
     use crate::domain::generations::{create_lipsync, LipsyncInput};
@@ -156,9 +157,22 @@ pub async fn lipsync(
                 subject: convert::subject(subject),
                 audio_url,
                 text,
+                voice,
             },
         )
         .await
+    })
+    .await
+}
+
+/// A2E's voices, for reading a lipsync's text.
+#[server(prefix = "/sfn", input = Json)]
+pub async fn list_voices() -> Result<Vec<Voice>, AppError> {
+    use super::context;
+    context::for_user(move |studio, _user| async move {
+        crate::domain::voices::list(&studio)
+            .await
+            .map(|voices| voices.as_ref().clone())
     })
     .await
 }

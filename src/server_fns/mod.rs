@@ -34,6 +34,23 @@ pub(crate) mod context {
         result
     }
 
+    /// After a plain HTML form post (the page's script had not loaded) succeeds, the browser
+    /// goes to `path` rather than back to the form's page, as the script would have navigated
+    /// (e.g. from the log-in form to the canvas). Calls from the script are left alone: they
+    /// navigate by themselves.
+    pub fn after_plain_form_post_go_to(path: &str) {
+        let plain = use_context::<axum::http::request::Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.contains("text/html"))
+        });
+        if plain {
+            leptos_axum::redirect(path);
+        }
+    }
+
     /// Runs a server function's domain work for the calling user (found by the JSON API's
     /// extractor), answering with its error's HTTP status.
     pub async fn for_user<T, E, F, Fut>(work: F) -> Result<T, AppError>

@@ -52,6 +52,7 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/api/v1/video/generate", post(lipsync))
         .route("/api/v1/video/awsResult", post(lipsync_result))
         .route("/api/v1/video/send_tts", post(tts))
+        .route("/api/v1/anchor/voice_list", get(voice_list))
         .merge(record_lists())
 }
 
@@ -551,14 +552,67 @@ async fn lipsync_result(
     ok(sim.lipsync_record(&task))
 }
 
+/// A language group: its value, its label, and its voices (`tts_id`, name).
+type VoiceGroup = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
+
+/// A few public voices, grouped by language as A2E lists them.
+const VOICES: [VoiceGroup; 3] = [
+    (
+        "en-US",
+        "English (US)",
+        &[
+            ("en-US-female-1", "Aria (female)"),
+            ("en-US-male-1", "Brian (male)"),
+        ],
+    ),
+    (
+        "en-GB",
+        "English (UK)",
+        &[
+            ("en-GB-female-1", "Lily (female)"),
+            ("en-GB-male-1", "George (male)"),
+        ],
+    ),
+    (
+        "es-ES",
+        "Spanish (Spain)",
+        &[("es-ES-female-1", "Lucia (female)")],
+    ),
+];
+
+async fn voice_list() -> Response {
+    let groups: Vec<Value> = VOICES
+        .iter()
+        .map(|(value, label, voices)| {
+            let children: Vec<Value> = voices
+                .iter()
+                .map(|(id, name)| json!({ "value": id, "label": name }))
+                .collect();
+            json!({ "value": value, "label": label, "children": children })
+        })
+        .collect();
+    ok(json!(groups))
+}
+
 async fn tts(State(sim): State<Arc<Sim>>, Json(body): Json<Value>) -> Response {
     let msg = text(&body, "msg");
     if msg.trim().is_empty() {
         return bad("msg is required");
     }
+    let voice = text(&body, "tts_id");
+    let known = VOICES
+        .iter()
+        .any(|(_, _, voices)| voices.iter().any(|(id, _)| *id == voice));
+    if !known {
+        return bad("unknown tts_id");
+    }
     ok(json!(format!(
         "{}/files/tts/{:016x}.wav",
         sim.public_base_url,
-        seed_of(msg)
+        seed_of(&format!("{voice}:{msg}"))
     )))
 }

@@ -27,6 +27,8 @@ pub fn now_millis() -> i64 {
         .unwrap_or_default()
 }
 
+// Time-ordered (UUID v7, monotonic within the process): rows made in the same millisecond
+// still list in the order they were made where lists break ties on the id (the ledger).
 pub fn new_id() -> String {
-    uuid::Uuid::new_v4().simple().to_string()
+    uuid::Uuid::now_v7().simple().to_string()
 }

@@ -204,10 +204,15 @@ async fn every_call_succeeds_against_the_simulator() {
         .result_url
         .is_some());
 
+    // Speech in one of the listed voices (A2E groups them by language).
+    let voices = a2e.voices().await.unwrap();
+    assert!(voices
+        .iter()
+        .all(|v| !v.id.is_empty() && !v.group.is_empty()));
     let audio = a2e
         .text_to_speech(&TtsRequest {
             msg: "Hello there".into(),
-            tts_id: "en-US-1".into(),
+            tts_id: voices[0].id.clone(),
         })
         .await
         .unwrap();
@@ -444,7 +449,7 @@ async fn inputs(a2e: &A2eClient) -> Inputs {
     let audio = a2e
         .text_to_speech(&TtsRequest {
             msg: "Hello".into(),
-            tts_id: "en-US-1".into(),
+            tts_id: "en-US-female-1".into(),
         })
         .await
         .unwrap();

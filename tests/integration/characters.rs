@@ -1,7 +1,7 @@
 //! Characters and avatar training over the JSON API, on SQLite and PostgreSQL, against the
 //! built-in A2E simulator (sped up).
 
-use crate::common::{error_code, Backend, TestApp};
+use crate::common::{error_code, mp4_clip, png_of, portrait_png, Backend, TestApp};
 use reqwest::Client;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -16,6 +16,7 @@ on_both_databases!(
     continue_training_charges_once,
     avatar_status_routes_poll_and_validate,
     uploads_create_characters_from_images_and_videos,
+    media_a2e_cannot_train_from_is_refused_before_anything_is_kept,
     delete_removes_the_avatar_at_a2e,
 );
 
@@ -511,24 +512,6 @@ async fn avatar_status_routes_poll_and_validate(backend: Backend) {
     );
 }
 
-fn tiny_png() -> Vec<u8> {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
-        .unwrap()
-}
-
-/// The smallest WebM header that content sniffing recognises as video.
-fn tiny_webm() -> Vec<u8> {
-    let mut v = vec![
-        0x1A, 0x45, 0xDF, 0xA3, 0x9F, 0x42, 0x86, 0x81, 0x01, 0x42, 0xF7, 0x81, 0x01, 0x42, 0x82,
-        0x84,
-    ];
-    v.extend_from_slice(b"webm");
-    v.extend_from_slice(&[0u8; 64]);
-    v
-}
-
 async fn upload(
     client: &Client,
     app: &TestApp,
@@ -554,13 +537,13 @@ async fn upload(
 async fn uploads_create_characters_from_images_and_videos(backend: Backend) {
     let app = TestApp::fast(backend, 100).await;
     let (client, _) = app.user("uploader@example.com").await;
-    let res = upload(&client, &app, "Photo", tiny_png(), "me.png").await;
+    let res = upload(&client, &app, "Photo", portrait_png(), "me.png").await;
     assert_eq!(res.status(), 201);
     let photo: Value = res.json().await.unwrap();
     assert_eq!(photo["source"], "uploaded_image");
     assert_eq!(photo["training_kind"], "image");
 
-    let res = upload(&client, &app, "Clip", tiny_webm(), "clip.webm").await;
+    let res = upload(&client, &app, "Clip", mp4_clip(10, 640, 360), "clip.mp4").await;
     assert_eq!(res.status(), 201);
     let clip: Value = res.json().await.unwrap();
     assert_eq!(clip["source"], "uploaded_video");
@@ -638,4 +621,65 @@ async fn delete_removes_the_avatar_at_a2e(backend: Backend) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the avatar was never removed at A2E");
+}
+
+/// Pre-flight: what A2E could not train from is refused with a sentence saying what to change,
+/// before anything is stored, charged or sent to A2E.
+async fn media_a2e_cannot_train_from_is_refused_before_anything_is_kept(backend: Backend) {
+    let app = TestApp::fast(backend, 100).await;
+    let (client, _) = app.user("preflight@example.com").await;
+    let webm = {
+        let out = std::process::Command::new("ffmpeg")
+            .args(["-loglevel", "error", "-f", "lavfi", "-i"])
+            .args(["testsrc=duration=11:size=640x360:rate=5", "-c:v", "libvpx"])
+            .args(["-f", "webm", "pipe:1"])
+            .output()
+            .unwrap();
+        out.stdout
+    };
+    let cases = [
+        (png_of(120, 90), "tiny.png", "120×90"),
+        (png_of(1200, 300), "banner.png", "at most 3:1"),
+        (mp4_clip(4, 640, 360), "short.mp4", "4.0 s"),
+        (mp4_clip(12, 320, 240), "blurry.mp4", "320×240"),
+        (webm, "clip.webm", "MP4 or MOV"),
+        (
+            b"\0\0\0\x18ftypisom broken".to_vec(),
+            "broken.mp4",
+            "could not be read",
+        ),
+    ];
+    for (bytes, name, says) in cases {
+        let res = upload(&client, &app, "Nope", bytes, name).await;
+        assert_eq!(res.status(), 400, "{name}");
+        let body: Value = res.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "unsuitable_for_training", "{name}");
+        let message = body["error"]["message"].as_str().unwrap();
+        assert!(message.contains(says), "{name}: {message}");
+    }
+    // The same rules for an image given by URL or data URL.
+    use base64::Engine;
+    let tiny = base64::engine::general_purpose::STANDARD.encode(png_of(64, 64));
+    let res = app
+        .post(
+            &client,
+            "/api/a2e/character",
+            json!({ "prompt": "me", "referenceImage": format!("data:image/png;base64,{tiny}") }),
+        )
+        .await;
+    assert_eq!(
+        error_code(res).await,
+        (400, "unsuitable_for_training".into())
+    );
+    let list: Vec<Value> = app.get_json(&client, "/api/characters").await;
+    assert!(list.is_empty(), "nothing saved");
+    let me: Value = app.get_json(&client, "/api/me").await;
+    assert_eq!(me["storage_used"], 0, "nothing kept: {me}");
+    assert_eq!(app.credits(&client).await, 100, "nothing charged");
+    assert!(
+        app.simulator_requests_to("/api/v1/userVideoTwin/startTraining")
+            .await
+            .is_empty(),
+        "nothing sent to A2E"
+    );
 }

@@ -113,7 +113,9 @@ async fn hung_up_clients_change_neither_work_nor_money(backend: Backend) {
     let app = app_at(backend, 20.0, |_| {}).await;
     let (client, _) = app.user("hasty@example.com").await;
     let hasty = hasty_client(&app, &client, Duration::from_millis(60)).await;
-    // Four portraits whose clients hang up while the portrait is being drawn.
+    // Four portraits whose clients hang up after 60 ms. On a loaded machine a request can be
+    // dropped before the server has read it: then nothing is made and nothing is charged.
+    // Whatever got in is made whole and charged once: the charge and the row are one write.
     for i in 0..4 {
         let body = json!({ "prompt": format!("a knight number {i}") });
         let sent = hasty
@@ -123,36 +125,66 @@ async fn hung_up_clients_change_neither_work_nor_money(backend: Backend) {
             .await;
         assert!(sent.is_err(), "the client hung up before the answer");
     }
-    let list = characters_until(&app, &client, 60, |l| {
-        l.len() == 4 && l.iter().all(|c| c["avatar_status"] == "completed")
+    let made = app
+        .get_json::<Vec<Value>>(&client, "/api/characters")
+        .await
+        .len();
+    assert_eq!(
+        app.credits(&client).await,
+        1_000 - 2 * made as i64,
+        "charged once per portrait"
+    );
+    let mut list = characters_until(&app, &client, 60, |l| {
+        l.len() == made && l.iter().all(|c| c["avatar_status"] == "completed")
     })
     .await;
     assert!(
         list.iter().all(|c| c["image_url"].is_string()),
         "every portrait was kept"
     );
-    assert_eq!(
-        app.credits(&client).await,
-        1_000 - 4 * 2,
-        "charged once per portrait"
-    );
+    if list.is_empty() {
+        // None got in: one made patiently, for the steps below.
+        let body = json!({ "prompt": "a patient knight", "waitForAvatar": true });
+        list.push(app.post_json(&client, "/api/a2e/character", body).await);
+    }
+    let spent = 2 * list.len() as i64;
+    assert_eq!(app.credits(&client).await, 1_000 - spent);
 
-    // A continue whose client hangs up, clicked twice: A2E is asked once and paid once.
+    // A continue whose client hangs up, clicked twice: A2E is asked once and paid once (or, if
+    // neither click got in, not at all).
     let id = list[0]["id"].as_str().unwrap().to_string();
     let path = app.url(&format!("/api/characters/{id}/continue-training"));
     let (a, b) = tokio::join!(hasty.post(&path).send(), hasty.post(&path).send());
     assert!(a.is_err() || b.is_err() || a.unwrap().status() != b.unwrap().status());
-    characters_until(&app, &client, 30, |l| {
+    let continued = |l: &[Value]| {
         l.iter().any(|c| {
             c["id"] == id.as_str() && c["continued"] == true && c["avatar_status"] == "training"
         })
-    })
-    .await;
-    assert_eq!(app.credits(&client).await, 1_000 - 8 - 100);
-    let continues = app
-        .simulator_requests_to("/api/v1/userVideoTwin/continueTraining")
-        .await;
-    assert_eq!(continues.len(), 1, "A2E was asked to continue once");
+    };
+    // A click that got in may still be writing after its client gave up: give it a moment.
+    let mut charged = app.credits(&client).await;
+    for _ in 0..100 {
+        if charged == 1_000 - spent - 100 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        charged = app.credits(&client).await;
+    }
+    let spent = if charged == 1_000 - spent - 100 {
+        characters_until(&app, &client, 30, continued).await;
+        let continues = app
+            .simulator_requests_to("/api/v1/userVideoTwin/continueTraining")
+            .await;
+        assert_eq!(continues.len(), 1, "A2E was asked to continue once");
+        spent + 100
+    } else {
+        assert_eq!(
+            charged,
+            1_000 - spent,
+            "not charged when neither click got in"
+        );
+        spent
+    };
 
     // A retry after a failed training, its client hanging up: one new training, free.
     let failing = app
@@ -175,16 +207,25 @@ async fn hung_up_clients_change_neither_work_nor_money(backend: Backend) {
         "/api/characters/{}/retry-training",
         made["id"].as_str().unwrap()
     ));
-    assert!(hasty.post(&retry).send().await.is_err());
+    // Hung up surely after the request was read: its answer waits for A2E to accept the
+    // training, which now takes 2 s.
+    let patient_hasty = hasty_client(&app, &client, Duration::from_millis(500)).await;
+    let slow = json!({ "rate": 1.0, "kinds": ["slow"], "delay_ms": 2000 });
+    let res = app.post(&client, "/a2e-sim/_simulator/faults", slow).await;
+    assert!(res.status().is_success());
+    assert!(patient_hasty.post(&retry).send().await.is_err());
+    let calm = json!({ "rate": 0.0, "kinds": [] });
+    let res = app.post(&client, "/a2e-sim/_simulator/faults", calm).await;
+    assert!(res.status().is_success());
     let again = characters_until(&app, &client, 60, |l| {
         l.iter()
             .any(|c| c["id"] == made["id"] && c["avatar_status"] == "completed")
     })
     .await;
-    assert_eq!(again.len(), 5);
+    assert_eq!(again.len(), list.len() + 1);
     assert_eq!(
         app.credits(&client).await,
-        1_000 - 10 - 100,
+        1_000 - spent - 2,
         "the retry was free"
     );
 }

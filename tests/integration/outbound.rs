@@ -20,7 +20,11 @@ async fn internal_service(redirect_to: Option<String>) -> (String, Arc<AtomicUsi
             counted.fetch_add(1, Ordering::SeqCst);
             match redirect_to {
                 Some(to) => axum::response::Redirect::temporary(&to).into_response(),
-                None => ([("content-type", "image/png")], base64_png()).into_response(),
+                None => (
+                    [("content-type", "image/png")],
+                    crate::common::portrait_png(),
+                )
+                    .into_response(),
             }
         }
     });
@@ -31,13 +35,6 @@ async fn internal_service(redirect_to: Option<String>) -> (String, Arc<AtomicUsi
 }
 
 use axum::response::IntoResponse;
-
-fn base64_png() -> Vec<u8> {
-    use base64::Engine;
-    base64::engine::general_purpose::STANDARD
-        .decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
-        .unwrap()
-}
 
 async fn internal_urls_are_refused_and_never_fetched(backend: Backend) {
     let (internal, hits) = internal_service(None).await;
@@ -129,7 +126,7 @@ async fn internal_urls_are_refused_and_never_fetched(backend: Backend) {
     // The user's own media URL is read from the store, with no HTTP at all.
     let form = reqwest::multipart::Form::new().part(
         "file",
-        reqwest::multipart::Part::bytes(base64_png()).file_name("face.png"),
+        reqwest::multipart::Part::bytes(crate::common::portrait_png()).file_name("face.png"),
     );
     let stored: Value = client
         .post(app.url("/api/media"))

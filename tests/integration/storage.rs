@@ -16,9 +16,13 @@ on_both_databases!(
 
 const MB: usize = 1 << 20;
 
-/// A file that content sniffing takes for a PNG image, `len` bytes long.
+/// A file that content sniffing takes for a PNG image of 320×400 (what the training pre-flight
+/// reads from its header), `len` bytes long.
 fn png_of(len: usize) -> Vec<u8> {
     let mut v = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec();
+    v.extend_from_slice(&320u32.to_be_bytes());
+    v.extend_from_slice(&400u32.to_be_bytes());
+    v.extend_from_slice(b"\x08\0\0\0\0\0\0\0\0");
     v.resize(len, 7);
     v
 }

@@ -14,6 +14,20 @@ where
     action.value().with(|v| matches!(v, Some(Ok(_))))
 }
 
+/// The action's latest result from a run of this page's own (by script). A plain form post's
+/// error (one sent before the script loaded) comes back in the page's URL and would otherwise
+/// be shown by every form of its kind on the page, e.g. each card's "Delete";
+/// [`super::notice::FormPostError`] shows it once instead.
+pub fn own_result<A>(action: ServerAction<A>) -> Signal<Option<Result<A::Output, AppError>>>
+where
+    A: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
+    A::Output: Clone + Send + Sync + 'static,
+{
+    let version = action.version();
+    let value = action.value();
+    Signal::derive(move || (version.get() > 0).then(|| value.get()).flatten())
+}
+
 /// One price from the list the page loaded (0 until it arrives), so buttons show the cost.
 pub fn price(pick: fn(&Prices) -> i64) -> i64 {
     use_context::<Resource<Result<Prices, AppError>>>()

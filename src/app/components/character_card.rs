@@ -1,7 +1,8 @@
 //! One character: portrait, name, avatar badge, and its actions.
 
-use super::actions::succeeded;
+use super::actions::{own_result, succeeded};
 use super::avatar_badge::AvatarBadge;
+use super::confirm::{step_state, ConfirmStep};
 use super::notice::ErrorNotice;
 use crate::models::{AvatarStatus, Character, TrainingKind, CONTINUE_TRAINING_COST};
 use crate::server_fns::characters::{ContinueTraining, DeleteCharacter, RetryTraining};
@@ -10,14 +11,6 @@ use leptos::prelude::*;
 use leptos_router::components::A;
 use std::collections::HashSet;
 
-/// Which confirmation, if any, the card is asking for.
-#[derive(Clone, Copy, PartialEq)]
-enum Confirm {
-    None,
-    Continue,
-    Delete,
-}
-
 /// A character's card. With `selection`, it has a checkbox for bulk actions.
 #[component]
 pub fn CharacterCard(
@@ -25,13 +18,16 @@ pub fn CharacterCard(
     #[prop(into)] on_change: Callback<()>,
     #[prop(optional)] selection: Option<RwSignal<HashSet<String>>>,
 ) -> impl IntoView {
-    let confirm = RwSignal::new(Confirm::None);
+    // The confirmation steps, each open or not (closed again once its action succeeded).
+    let confirm_continue = step_state(format!("continue:{}", character.id));
+    let confirm_delete = step_state(format!("delete:{}", character.id));
     let continue_action = ServerAction::<ContinueTraining>::new();
     let retry_action = ServerAction::<RetryTraining>::new();
     let delete_action = ServerAction::<DeleteCharacter>::new();
     Effect::new(move |_| {
         if succeeded(continue_action) || succeeded(retry_action) || succeeded(delete_action) {
-            confirm.set(Confirm::None);
+            confirm_continue.set(false);
+            confirm_delete.set(false);
             on_change.run(());
         }
     });
@@ -74,45 +70,37 @@ pub fn CharacterCard(
                     <p class="muted small">"Trained from video"</p>
                 })}
                 <AvatarBadge character=character.clone()/>
+                // Real forms posting the server functions: with the script they run as actions
+                // (no reload); before it loads, the browser posts them and comes back here.
                 <div class="card-actions">
                     {can_continue.then(|| view! {
-                        <button class="secondary" on:click=move |_| confirm.set(Confirm::Continue) disabled=busy>
-                            "Continue training"
-                        </button>
+                        <ConfirmStep ask="Continue training" class="button secondary" testid="continue-training"
+                            label="Confirm continue training" keep="Cancel" open=confirm_continue>
+                            <p>{format!("Continue training costs {CONTINUE_TRAINING_COST} credits and takes about 30 more minutes.")}</p>
+                            <ActionForm action=continue_action attr:class="inline-form">
+                                <input type="hidden" name="id" value=id.get_value()/>
+                                <button type="submit" disabled=busy>{format!("Spend {CONTINUE_TRAINING_COST} credits")}</button>
+                            </ActionForm>
+                        </ConfirmStep>
                     })}
                     {can_retry.then(|| view! {
-                        <button class="secondary" disabled=busy
-                            on:click=move |_| { retry_action.dispatch(RetryTraining { id: id.get_value() }); }>
-                            "Retry training"
-                        </button>
+                        <ActionForm action=retry_action attr:class="inline-form">
+                            <input type="hidden" name="id" value=id.get_value()/>
+                            <button type="submit" class="secondary" disabled=busy>"Retry training"</button>
+                        </ActionForm>
                     })}
-                    <button class="link-button danger-text" on:click=move |_| confirm.set(Confirm::Delete) disabled=busy>
-                        "Delete"
-                    </button>
-                </div>
-                <Show when=move || confirm.get() == Confirm::Continue>
-                    <div class="confirm" role="dialog" aria-label="Confirm continue training">
-                        <p>{format!("Continue training costs {CONTINUE_TRAINING_COST} credits and takes about 30 more minutes.")}</p>
-                        <button disabled=busy
-                            on:click=move |_| { continue_action.dispatch(ContinueTraining { id: id.get_value() }); }>
-                            {format!("Spend {CONTINUE_TRAINING_COST} credits")}
-                        </button>
-                        <button class="secondary" on:click=move |_| confirm.set(Confirm::None)>"Cancel"</button>
-                    </div>
-                </Show>
-                <Show when=move || confirm.get() == Confirm::Delete>
-                    <div class="confirm" role="dialog" aria-label="Confirm delete">
+                    <ConfirmStep ask="Delete" class="link-button danger-text" testid="delete-character"
+                        label="Confirm delete" keep="Cancel" open=confirm_delete>
                         <p>{format!("Delete {name}? Its avatar at A2E is removed too.")}</p>
-                        <button class="danger" disabled=busy
-                            on:click=move |_| { delete_action.dispatch(DeleteCharacter { id: id.get_value() }); }>
-                            "Delete for good"
-                        </button>
-                        <button class="secondary" on:click=move |_| confirm.set(Confirm::None)>"Cancel"</button>
-                    </div>
-                </Show>
-                <ErrorNotice result=continue_action.value()/>
-                <ErrorNotice result=retry_action.value()/>
-                <ErrorNotice result=delete_action.value()/>
+                        <ActionForm action=delete_action attr:class="inline-form">
+                            <input type="hidden" name="id" value=id.get_value()/>
+                            <button type="submit" class="danger" disabled=busy>"Delete for good"</button>
+                        </ActionForm>
+                    </ConfirmStep>
+                </div>
+                <ErrorNotice result=own_result(continue_action)/>
+                <ErrorNotice result=own_result(retry_action)/>
+                <ErrorNotice result=own_result(delete_action)/>
             </div>
         </article>
     }

@@ -1,6 +1,6 @@
 //! Creating a character: from a prompt (a generated portrait), or from an uploaded image or video.
 
-use super::actions::succeeded;
+use super::actions::{own_result, succeeded};
 use super::notice::ErrorNotice;
 use super::preset_source::{use_preset, PresetNote};
 use crate::app::upload::{UploadProgress, UploadProgressBar};
@@ -76,7 +76,7 @@ fn PromptForm(on_created: Callback<()>) -> impl IntoView {
                 {move || if action.pending().get() { "Creating portrait…" } else { "Create character" }}
             </button>
         </ActionForm>
-        <ErrorNotice result=action.value()/>
+        <ErrorNotice result=own_result(action)/>
     }
 }
 
@@ -124,6 +124,12 @@ fn UploadForm(video: bool, on_created: Callback<()>) -> impl IntoView {
             };
             pending.set(true);
             leptos::task::spawn_local(async move {
+                // Judged here first: a clip A2E cannot train from is not uploaded at all.
+                if let Err(refused) = crate::app::preflight::check_form(&form).await {
+                    result.set(Some(Err(refused)));
+                    pending.set(false);
+                    return;
+                }
                 let answer =
                     crate::app::upload::post_form::<Character>("/api/characters", &form, progress)
                         .await;
@@ -137,11 +143,11 @@ fn UploadForm(video: bool, on_created: Callback<()>) -> impl IntoView {
         }
     };
     let (accept, hint) = if video {
-        ("video/mp4,video/webm,video/quicktime", "A short clip of one person facing the camera. Video-trained avatars lip-sync best. Free.")
+        ("video/mp4,video/quicktime", "A clip of one person facing the camera: MP4 or MOV, at least 10 seconds, 360p or sharper. Video-trained avatars lip-sync best. Free.")
     } else {
         (
             "image/png,image/jpeg,image/webp",
-            "A clear photo showing exactly one face. Free.",
+            "A clear photo showing exactly one face, at least 256 pixels on each side. Free.",
         )
     };
     view! {

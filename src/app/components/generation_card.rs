@@ -1,7 +1,8 @@
 //! One generation in the history: live status and progress, its result (image, video or a
 //! whole fight sequence), A2E's reason and Retry when it failed, and what to do next with it.
 
-use super::actions::succeeded;
+use super::actions::{own_result, succeeded};
+use super::confirm::{step_state, ConfirmStep};
 use super::notice::ErrorNotice;
 use super::subject_actions::SubjectActions;
 use crate::models::{Generation, GenerationKind, GenerationSpec, GenerationStatus};
@@ -28,11 +29,15 @@ pub fn GenerationCard(
     #[prop(optional)] remake: bool,
 ) -> impl IntoView {
     let g = generation;
+    let confirming = step_state(format!("cancel:{}", g.id));
+    let deleting = step_state(format!("delete:{}", g.id));
     let cancel = ServerAction::<CancelGeneration>::new();
     let retry = ServerAction::<RetryGeneration>::new();
     let delete = ServerAction::<DeleteGeneration>::new();
     Effect::new(move |_| {
         if succeeded(cancel) || succeeded(retry) || succeeded(delete) {
+            confirming.set(false);
+            deleting.set(false);
             on_change.run(());
         }
     });
@@ -50,7 +55,6 @@ pub fn GenerationCard(
     let kind = g.kind();
     let status = g.status;
     let started = g.work.may_have_started();
-    let confirming = RwSignal::new(false);
     let next = (kind == GenerationKind::Scene && status == GenerationStatus::Completed)
         .then(|| g.result_urls.first().cloned())
         .flatten()
@@ -60,9 +64,8 @@ pub fn GenerationCard(
     let finished = g.is_finished();
     let remakes =
         remake.then(|| view! { <Remake id=g.id.clone() cost=g.cost on_change=on_change/> });
-    let deleting = RwSignal::new(false);
     view! {
-        <article class="generation card" data-testid="generation" data-generation-id=g.id.clone() data-kind=kind.as_str() data-status=status.as_str()>
+        <article class="generation card" data-testid="generation" data-generation-id=g.id.clone() data-kind=kind.as_str() data-status=status.as_str() data-updated=g.updated_at>
             <header class="generation-head">
                 <strong>{kind_label(kind)}</strong>
                 <span class=format!("pill status-{status}")>{status.as_str()}</span>
@@ -77,35 +80,35 @@ pub fn GenerationCard(
                 </small>
                 <TimeLeft since=g.created_at expected_ms=g.work.expected_ms/>
                 {g.notice.clone().map(|n| view! { <p class="notice small" data-testid="work-notice">{n}</p> })}
-                <CancelControl started cost=g.cost confirming
-                    on_cancel=move || { cancel.dispatch(CancelGeneration { id: id.get_value() }); }/>
+                <CancelControl id=id.get_value() started cost=g.cost confirming action=cancel/>
             })}
             {result}
             {moves}
             {downloads}
             {matches!(status, GenerationStatus::Failed | GenerationStatus::Cancelled).then(|| view! {
                 <p class="failure-reason small">{g.error.clone().unwrap_or_default()}</p>
-                <button class="secondary small" on:click=move |_| { retry.dispatch(RetryGeneration { id: id.get_value() }); }>
-                    {format!("Retry ({} credits)", g.cost)}
-                </button>
+                <ActionForm action=retry attr:class="inline-form">
+                    <input type="hidden" name="id" value=id.get_value()/>
+                    <button type="submit" class="secondary small" disabled=move || retry.pending().get()>
+                        {format!("Retry ({} credits)", g.cost)}
+                    </button>
+                </ActionForm>
             })}
             {next}
             {remakes}
             {finished.then(|| view! {
-                <button class="link-button small danger-text" data-testid="delete-generation"
-                    on:click=move |_| deleting.set(true)>"Delete"</button>
-                <Show when=move || deleting.get()>
-                    <div class="confirm small" role="alertdialog" aria-label="Confirm delete">
-                        <p>"Delete this from your history? Its credits are not affected."</p>
-                        <button class="danger small" disabled=move || delete.pending().get()
-                            on:click=move |_| { delete.dispatch(DeleteGeneration { id: id.get_value() }); }>"Delete for good"</button>
-                        <button class="secondary small" on:click=move |_| deleting.set(false)>"Keep it"</button>
-                    </div>
-                </Show>
+                <ConfirmStep ask="Delete" class="link-button small danger-text" testid="delete-generation"
+                    label="Confirm delete" role="alertdialog" keep="Keep it" open=deleting>
+                    <p>"Delete this from your history? Its credits are not affected."</p>
+                    <ActionForm action=delete attr:class="inline-form">
+                        <input type="hidden" name="id" value=id.get_value()/>
+                        <button type="submit" class="danger small" disabled=move || delete.pending().get()>"Delete for good"</button>
+                    </ActionForm>
+                </ConfirmStep>
             })}
-            <ErrorNotice result=cancel.value()/>
-            <ErrorNotice result=retry.value()/>
-            <ErrorNotice result=delete.value()/>
+            <ErrorNotice result=own_result(cancel)/>
+            <ErrorNotice result=own_result(retry)/>
+            <ErrorNotice result=own_result(delete)/>
         </article>
     }
 }
@@ -183,32 +186,36 @@ fn downloads(g: &Generation) -> Option<AnyView> {
 }
 
 /// The cancel policy, said before the click: before A2E started, the price comes back; after,
-/// A2E has charged the studio, so the charge stays (and the result is kept if it arrives).
+/// A2E has charged the studio, so the charge stays (and the result is kept if it arrives), and
+/// Cancel asks first.
 #[component]
 fn CancelControl(
+    id: String,
     started: bool,
     cost: i64,
     confirming: RwSignal<bool>,
-    on_cancel: impl Fn() + Clone + Send + Sync + 'static,
+    action: ServerAction<CancelGeneration>,
 ) -> impl IntoView {
+    let pending = move || action.pending().get();
     if !started {
-        let on_cancel = on_cancel.clone();
         return view! {
-            <button class="link-button small" data-testid="cancel" title="Not started at A2E yet: refunded in full"
-                on:click=move |_| on_cancel()>{format!("Cancel (refund {cost} credits)")}</button>
+            <ActionForm action=action attr:class="inline-form">
+                <input type="hidden" name="id" value=id/>
+                <button type="submit" class="link-button small" data-testid="cancel" disabled=pending
+                    title="Not started at A2E yet: refunded in full">{format!("Cancel (refund {cost} credits)")}</button>
+            </ActionForm>
         }
         .into_any();
     }
-    let confirm = on_cancel.clone();
     view! {
-        <button class="link-button small" data-testid="cancel" on:click=move |_| confirming.set(true)>"Cancel"</button>
-        <Show when=move || confirming.get()>
-            <div class="confirm small" role="alertdialog" data-testid="cancel-confirm">
-                <p>{format!("A2E has already started this, so its {cost} credits are kept. If the result still arrives, it is kept too.")}</p>
-                <button class="danger small" on:click={let confirm = confirm.clone(); move |_| { confirming.set(false); confirm(); }}>"Cancel anyway"</button>
-                <button class="secondary small" on:click=move |_| confirming.set(false)>"Keep it running"</button>
-            </div>
-        </Show>
+        <ConfirmStep ask="Cancel" class="link-button small" testid="cancel" label="Confirm cancel"
+            role="alertdialog" body_testid="cancel-confirm" keep="Keep it running" open=confirming>
+            <p>{format!("A2E has already started this, so its {cost} credits are kept. If the result still arrives, it is kept too.")}</p>
+            <ActionForm action=action attr:class="inline-form">
+                <input type="hidden" name="id" value=id/>
+                <button type="submit" class="danger small" disabled=pending>"Cancel anyway"</button>
+            </ActionForm>
+        </ConfirmStep>
     }
     .into_any()
 }

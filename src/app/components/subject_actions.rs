@@ -2,6 +2,7 @@
 
 use super::actions::{price, succeeded};
 use super::notice::ErrorNotice;
+use super::voice_picker::VoicePicker;
 use crate::app::upload::{UploadProgress, UploadProgressBar};
 use crate::error::AppError;
 use crate::models::{Generation, GenerationKind, GenerationStatus, Page};
@@ -59,7 +60,7 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
     let (prompt, duration) = (RwSignal::new(String::new()), RwSignal::new(5u32));
     // Each action keeps its own inputs: a driving video is never sent as lipsync audio.
     let (video_url, speech) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
-    let audio_url = RwSignal::new(String::new());
+    let (audio_url, voice) = (RwSignal::new(String::new()), RwSignal::new(String::new()));
     let uploading = RwSignal::new(None::<Result<String, AppError>>);
     view! {
         <div class="subject-actions">
@@ -107,6 +108,7 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
                 <div class="action-form">
                     <label>"Text to speak"<textarea rows="2" maxlength="1000" prop:value=speech
                         on:input=move |ev| speech.set(event_target_value(&ev))></textarea></label>
+                    <VoicePicker voice=voice name="voice" empty="A2E's first voice"/>
                     <UploadField label="…or upload audio" accept="audio/*" target=audio_url status=uploading/>
                     {move || (!audio_url.get().is_empty()).then(|| view! {
                         <p class="muted small" data-testid="audio-chosen">"Audio uploaded: it is used when the text is empty."</p>
@@ -115,7 +117,8 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
                         on:click=move |_| {
                             let text = Some(speech.get()).filter(|t| !t.trim().is_empty());
                             let audio_url = if text.is_none() { Some(audio_url.get()).filter(|u| !u.is_empty()) } else { None };
-                            lipsync.dispatch(Lipsync { subject: subject.get_value(), text, audio_url });
+                            let voice = Some(voice.get()).filter(|v| !v.is_empty() && text.is_some());
+                            lipsync.dispatch(Lipsync { subject: subject.get_value(), text, audio_url, voice });
                         }>
                         {move || format!("Make it speak ({} credits)", price(|p| p.lipsync))}
                     </button>

@@ -1,7 +1,7 @@
 //! The account page: who you are, your credits, personal API tokens (create, list, revoke),
 //! changing the password (other sessions end) and deleting the account (with a confirmation).
 
-use crate::app::components::actions::succeeded;
+use crate::app::components::actions::{own_result, succeeded};
 use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
 use crate::app::pages::credits::utc_time;
@@ -60,12 +60,12 @@ fn ApiTokens() -> impl IntoView {
                 <input id="token-name" type="text" name="name" placeholder="Token name" maxlength="100" required/>
                 <button type="submit">"Create token"</button>
             </ActionForm>
-            <ErrorNotice result=create_token.value()/>
+            <ErrorNotice result=own_result(create_token)/>
             {move || create_token.value().get().and_then(Result::ok).map(|token| view! {
                 <p class="notice">"Copy it now; it is not shown again:"</p>
                 <code class="secret" data-testid="new-token">{token}</code>
             })}
-            <ErrorNotice result=revoke.value()/>
+            <ErrorNotice result=own_result(revoke)/>
             <Transition fallback=|| view! { <p class="muted">"Loading tokens…"</p> }>
                 {move || tokens.get().map(|answer| match answer {
                     Ok(list) if list.is_empty() => view! {
@@ -124,7 +124,7 @@ fn PasswordChange() -> impl IntoView {
                 </label>
                 <button type="submit">"Change password"</button>
             </ActionForm>
-            <ErrorNotice result=change.value()/>
+            <ErrorNotice result=own_result(change)/>
             {move || succeeded(change).then(|| view! {
                 <p class="notice" role="status" data-testid="password-changed">
                     "Password changed. Other sessions were logged out."
@@ -182,7 +182,7 @@ fn AccountDeletion() -> impl IntoView {
                             <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
                         </div>
                     </ActionForm>
-                    <ErrorNotice result=delete.value()/>
+                    <ErrorNotice result=own_result(delete)/>
                 </div>
             </Show>
         </section>

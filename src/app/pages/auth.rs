@@ -1,5 +1,6 @@
 //! Log-in and sign-up pages.
 
+use crate::app::components::actions::own_result;
 use crate::app::components::notice::ErrorNotice;
 use crate::app::session::use_session;
 use crate::server_fns::auth::{LogIn, SignUp};
@@ -40,7 +41,7 @@ pub fn LoginPage() -> impl IntoView {
                 <label>"Password"<input type="password" name="password" required autocomplete="current-password"/></label>
                 <button type="submit" disabled=move || action.pending().get()>"Log in"</button>
             </ActionForm>
-            <ErrorNotice result=action.value()/>
+            <ErrorNotice result=own_result(action)/>
             <p class="muted">"No account yet? "<A href="/signup">"Sign up"</A></p>
         </section>
     }
@@ -79,7 +80,7 @@ pub fn SignupPage() -> impl IntoView {
             </ActionForm>
             </Show>
             </Transition>
-            <ErrorNotice result=action.value()/>
+            <ErrorNotice result=own_result(action)/>
             <p class="muted">"Already have an account? "<A href="/login">"Log in"</A></p>
         </section>
     }

@@ -22,6 +22,7 @@ use leptos_meta::Title;
 
 #[component]
 pub fn CanvasPage() -> impl IntoView {
+    crate::app::components::confirm::provide_open_step();
     view! {
         <Title text="Canvas"/>
         <RequireLogin>

@@ -17,6 +17,7 @@ use leptos_router::hooks::use_params_map;
 
 #[component]
 pub fn CharacterPage() -> impl IntoView {
+    crate::app::components::confirm::provide_open_step();
     view! {
         <Title text="Character"/>
         <RequireLogin>

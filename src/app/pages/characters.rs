@@ -18,6 +18,7 @@ use std::collections::HashSet;
 
 #[component]
 pub fn CharactersPage() -> impl IntoView {
+    crate::app::components::confirm::provide_open_step();
     view! {
         <Title text="Characters"/>
         <RequireLogin>

@@ -2,9 +2,10 @@
 //! a new character (`/characters?preset=…`) or a canvas generation (`/?preset=…`) from one.
 
 use crate::account_types::Preset;
-use crate::app::components::actions::succeeded;
+use crate::app::components::actions::{own_result, succeeded};
 use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
+use crate::app::components::voice_picker::VoicePicker;
 use crate::models::Character;
 use crate::server_fns::account::{list_presets, DeletePreset, SavePreset};
 use crate::server_fns::characters::list_characters;
@@ -49,12 +50,12 @@ fn Presets() -> impl IntoView {
                     Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
                 })}
             </Transition>
-            <ErrorNotice result=save.value()/>
+            <ErrorNotice result=own_result(save)/>
             {move || succeeded(save).then(|| view! { <p class="notice" role="status">"Preset saved."</p> })}
         </section>
         <section class="card">
             <h2>"Your presets"</h2>
-            <ErrorNotice result=delete.value()/>
+            <ErrorNotice result=own_result(delete)/>
             <Transition fallback=|| view! { <p class="muted">"Loading presets…"</p> }>
                 {move || presets.get().map(|answer| match answer {
                     Ok(list) if list.is_empty() => view! { <p class="muted">"No presets yet."</p> }.into_any(),
@@ -88,7 +89,7 @@ fn SaveForm(trained: Vec<Character>, save: ServerAction<SavePreset>) -> impl Int
                     <option value="V1.0">"V1.0"</option>
                 </select>
             </label>
-            <label>"Voice (A2E voice id)"<input type="text" name="voice" maxlength="64" placeholder="en-US-female-1"/></label>
+            <VoicePicker name="voice" empty="None"/>
             <label>"Aspect ratio"
                 <select name="aspect_ratio">
                     <option value="">"None"</option>

@@ -4,6 +4,7 @@
 
 pub mod client_ip;
 pub mod csrf;
+pub mod form_posts;
 pub mod headers;
 pub mod idempotency;
 pub mod limits;
@@ -23,6 +24,8 @@ pub fn outer(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     let proxies = client_ip::TrustedProxies::new(&state.config.trusted_proxy);
     let security = headers::SecurityHeaders::new(&state.config.public_base_url());
     router
+        // Inside the CSRF guard: only posts from our own pages are sent back to them.
+        .layer(from_fn(form_posts::middleware))
         .layer(from_fn(move |req, next| {
             csrf::middleware(origins.clone(), req, next)
         }))

@@ -402,3 +402,49 @@ pub fn same_origin(base: &str) -> reqwest::header::HeaderMap {
     headers.insert(reqwest::header::ORIGIN, base.parse().unwrap());
     headers
 }
+
+/// A real grey PNG of `width`×`height` (training pre-flight reads its size from the header).
+pub fn png_of(width: u32, height: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let mut encoder = png::Encoder::new(&mut bytes, width, height);
+    encoder.set_color(png::ColorType::Grayscale);
+    let mut writer = encoder.write_header().unwrap();
+    writer
+        .write_image_data(&vec![128u8; (width * height) as usize])
+        .unwrap();
+    writer.finish().unwrap();
+    bytes
+}
+
+/// A portrait large enough to train an avatar from.
+pub fn portrait_png() -> Vec<u8> {
+    png_of(320, 400)
+}
+
+/// A real MP4 clip made with ffmpeg (installed by `./dev test`, the simulator needs it too).
+pub fn mp4_clip(seconds: u32, width: u32, height: u32) -> Vec<u8> {
+    let source = format!("testsrc=duration={seconds}:size={width}x{height}:rate=5");
+    // A file, not a pipe: a piped MP4 is fragmented and its header carries no length.
+    let path = std::env::temp_dir().join(format!("clip-{}.mp4", uuid_like()));
+    let out = std::process::Command::new("ffmpeg")
+        .args(["-loglevel", "error", "-f", "lavfi", "-i", &source])
+        .args([
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-pix_fmt",
+            "yuv420p",
+        ])
+        .arg(&path)
+        .output()
+        .expect("ffmpeg runs");
+    assert!(
+        out.status.success(),
+        "ffmpeg: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let bytes = std::fs::read(&path).unwrap();
+    let _ = std::fs::remove_file(&path);
+    bytes
+}
