@@ -34,6 +34,7 @@ pub fn routes() -> Router<Arc<Sim>> {
         .route("/_simulator/fail-next-training", post(fail_next_training))
         .route("/_simulator/requests", get(requests).delete(clear_requests))
         .route("/_simulator/reset", post(reset))
+        .route("/_simulator/stats", get(stats))
         .route("/_simulator/avatars", post(train_elsewhere))
 }
 
@@ -103,9 +104,39 @@ async fn clear_requests(State(sim): State<Arc<Sim>>) -> StatusCode {
 async fn reset(State(sim): State<Arc<Sim>>) -> StatusCode {
     sim.accounts.lock().unwrap().clear();
     sim.requests.lock().unwrap().clear();
+    *sim.calls.lock().unwrap() = Default::default();
     *sim.faults.lock().unwrap() = Faults::default();
     *sim.fail_next_training.lock().unwrap() = None;
     StatusCode::NO_CONTENT
+}
+
+/// Calls counted per route and, for every avatar of every account, the calls naming it and
+/// when its training started and ends on the wall clock (Unix ms): `./dev bench` compares
+/// these with what the studio wrote, to measure its polling cost and lag.
+async fn stats(State(sim): State<Arc<Sim>>) -> Json<Value> {
+    let now_ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as f64)
+        .unwrap_or(0.0);
+    let calls = sim.calls.lock().unwrap();
+    let accounts = sim.accounts.lock().unwrap();
+    let avatars: Vec<Value> = accounts
+        .values()
+        .flat_map(|account| account.tasks.values())
+        .filter(|task| task.kind == super::state::Kind::Avatar)
+        .map(|task| {
+            let started_ms = now_ms - task.started.elapsed().as_secs_f64() * 1000.0;
+            let ends_ms = started_ms + task.duration_s * 1000.0 / sim.speedup;
+            json!({
+                "id": task.id,
+                "name": task.name,
+                "calls": calls.by_task.get(&task.id).copied().unwrap_or(0),
+                "started_at_ms": started_ms.round() as i64,
+                "ends_at_ms": ends_ms.round() as i64,
+            })
+        })
+        .collect();
+    Json(json!({ "calls": calls.by_route, "avatars": avatars }))
 }
 
 #[derive(serde::Deserialize)]

@@ -95,6 +95,7 @@ async fn gate(State(sim): State<Arc<Sim>>, request: Request, next: Next) -> Resp
     let bytes = axum::body::to_bytes(body, 10 << 20)
         .await
         .unwrap_or_default();
+    sim.count_call(parts.method.as_str(), parts.uri.path());
     sim.log_request(serde_json::json!({
         "method": parts.method.as_str(),
         "path": parts.uri.path(),

@@ -100,6 +100,10 @@ pub struct Sim {
     pub faults: Mutex<Faults>,
     pub fail_next_training: Mutex<Option<String>>,
     pub requests: Mutex<Vec<Value>>,
+    /// Calls counted without a cap (the log above keeps only the latest): per call with its
+    /// task id replaced by `{id}`, and per task id. Read by `./dev bench` to count A2E calls
+    /// per training.
+    pub calls: Mutex<CallCounts>,
     pub media_cache: Mutex<HashMap<String, bytes::Bytes>>,
     /// The only API key accepted, when set.
     pub only_key: Option<String>,
@@ -124,6 +128,7 @@ impl Sim {
             faults: Mutex::default(),
             fail_next_training: Mutex::default(),
             requests: Mutex::default(),
+            calls: Mutex::default(),
             media_cache: Mutex::default(),
             only_key: None,
             next_seq: AtomicU64::new(0),
@@ -136,6 +141,22 @@ impl Sim {
             log.remove(0);
         }
         log.push(entry);
+    }
+
+    /// Counts one `/api/v1` call (`path` without its query).
+    pub fn count_call(&self, method: &str, path: &str) {
+        let mut calls = self.calls.lock().unwrap();
+        let (route, id) = match path.rsplit_once('/') {
+            Some((route, last)) if is_object_id(last) => (format!("{route}/{{id}}"), Some(last)),
+            _ => (path.to_string(), None),
+        };
+        *calls
+            .by_route
+            .entry(format!("{method} {route}"))
+            .or_default() += 1;
+        if let Some(id) = id {
+            *calls.by_task.entry(id.to_string()).or_default() += 1;
+        }
     }
 
     /// Picks the fault to inject into this call, if any, with the settings it needs.
@@ -358,6 +379,17 @@ impl Sim {
         }
         record
     }
+}
+
+/// Calls received since the start (or the last reset).
+#[derive(Default)]
+pub struct CallCounts {
+    pub by_route: HashMap<String, u64>,
+    pub by_task: HashMap<String, u64>,
+}
+
+fn is_object_id(s: &str) -> bool {
+    s.len() == 24 && s.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// A 24-hex id like MongoDB's ObjectId, as A2E uses.

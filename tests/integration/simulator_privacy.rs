@@ -15,6 +15,7 @@ async fn controls_are_off_by_default_and_keys_are_checked(backend: Backend) {
         ("GET", "/a2e-sim/_simulator/requests"),
         ("POST", "/a2e-sim/_simulator/faults"),
         ("POST", "/a2e-sim/_simulator/fail-next-training"),
+        ("GET", "/a2e-sim/_simulator/stats"),
     ] {
         let res = http
             .request(method.parse().unwrap(), app.url(path))
@@ -66,4 +67,64 @@ async fn an_empty_a2e_key_is_refused_at_start() {
         assert!(message.contains("set but empty"), "{message}");
         let _ = std::fs::remove_dir_all(&dir);
     }
+}
+
+/// `./dev bench` reads A2E calls per training, and when each training ends, from the standalone
+/// simulator's `/_simulator/stats`.
+#[tokio::test]
+async fn stats_count_the_calls_naming_each_avatar() {
+    use avatar_studio::simulator::{router, SimulatorConfig};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let sim = router(SimulatorConfig {
+        speedup: 1.0,
+        public_base_url: base.clone(),
+        only_key: None,
+        controls: true,
+    });
+    tokio::spawn(async move { axum::serve(listener, sim).await.unwrap() });
+    let http = reqwest::Client::new();
+    let key = "Bearer sk_stats_test";
+    let started: serde_json::Value = http
+        .post(format!("{base}/api/v1/userVideoTwin/startTraining"))
+        .header("authorization", key)
+        .json(&json!({ "name": "Stats [c.1]", "image_url": "http://127.0.0.1:9/p.png" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = started["data"]["_id"]
+        .as_str()
+        .expect("avatar id")
+        .to_string();
+    for _ in 0..3 {
+        let res = http
+            .get(format!("{base}/api/v1/userVideoTwin/{id}"))
+            .header("authorization", key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let stats: serde_json::Value = http
+        .get(format!("{base}/_simulator/stats"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        stats["calls"]["POST /api/v1/userVideoTwin/startTraining"],
+        1
+    );
+    assert_eq!(stats["calls"]["GET /api/v1/userVideoTwin/{id}"], 3);
+    let avatar = &stats["avatars"][0];
+    assert_eq!(avatar["id"], id.as_str());
+    assert_eq!(avatar["calls"], 3, "only the calls naming it: {stats}");
+    // An image training takes 120–300 s of A2E time; at speed 1, as long on the wall clock.
+    let span = avatar["ends_at_ms"].as_i64().unwrap() - avatar["started_at_ms"].as_i64().unwrap();
+    assert!((120_000..=300_000).contains(&span), "{span} ms");
 }
