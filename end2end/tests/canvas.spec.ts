@@ -139,3 +139,27 @@ test('one picked character speaks typed text and moves like one of my own videos
 
   await expect(page.getByTestId('credits')).toHaveText(`${300 - 2 * 2 - 8 - 6 - 10} credits`);
 });
+
+test('with many characters the picker shows the most used page and search finds the rest', async ({ page }) => {
+  test.setTimeout(240_000);
+  await signUp(page, uniqueEmail('crowd'));
+  for (let batch = 0; batch < 5; batch++) {
+    const made = await Promise.all(Array.from({ length: 10 }, (_, i) => {
+      const n = String(batch * 10 + i + 1).padStart(2, '0');
+      return postAsPage(page, '/api/a2e/character', { name: `Crowd ${n}`, prompt: 'a crowd member' });
+    }));
+    for (const res of made) expect(res.status()).toBe(201);
+  }
+  await openHydrated(page, '/');
+  const picker = page.getByTestId('character-picker');
+  await expect(picker.getByTestId('pick')).toHaveCount(48);
+  await expect(page.getByTestId('picker-more')).toContainText('search to find the others');
+  // One of them, found by searching, picked, and still picked once the search is cleared.
+  await page.getByLabel('Find a character').fill('Crowd 07');
+  await expect(picker.getByTestId('pick')).toHaveCount(1);
+  await picker.getByLabel('Use Crowd 07').check();
+  await expect(page.locator('.picked-actions')).toContainText('With Crowd 07:');
+  await page.getByLabel('Find a character').fill('');
+  await expect(picker.getByTestId('pick')).toHaveCount(48);
+  await expect(page.locator('.picked-actions')).toContainText('With Crowd 07:');
+});

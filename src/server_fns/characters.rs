@@ -62,3 +62,36 @@ pub async fn retry_training(id: String) -> Result<Character, AppError> {
     })
     .await
 }
+
+/// Characters offered by the canvas's picker at once: a user may have thousands.
+pub const PICKER_PAGE: i64 = 48;
+
+/// The picker's characters: the most used first (or those matching `q`), a page of them, plus
+/// the ones in `include` (picked already, or a preset's) wherever they stand. `Page::next_cursor`
+/// says only whether there are more to find by searching.
+#[server(prefix = "/sfn", input = leptos::server_fn::codec::Json)]
+pub async fn picker_characters(
+    q: String,
+    include: Vec<String>,
+) -> Result<crate::models::Page<Character>, AppError> {
+    use super::context;
+    use crate::models::GalleryQuery;
+    context::for_user(move |studio, user| async move {
+        let query = GalleryQuery {
+            q: Some(q).filter(|q| !q.trim().is_empty()),
+            sort: Some("most_used".into()),
+            limit: Some(PICKER_PAGE.to_string()),
+            ..Default::default()
+        };
+        let mut page = crate::domain::library::gallery(&studio, &user, &query).await?;
+        for id in include.iter().take(PICKER_PAGE as usize) {
+            if !page.items.iter().any(|c| &c.id == id) {
+                if let Ok(c) = crate::domain::characters::get(&studio, &user, id).await {
+                    page.items.push(c);
+                }
+            }
+        }
+        Ok::<_, crate::domain::error::DomainError>(page)
+    })
+    .await
+}

@@ -12,10 +12,9 @@ use crate::app::components::sketch::SketchPad;
 use crate::app::components::subject_actions::SubjectActions;
 use crate::app::live::use_live_reload;
 use crate::error::AppError;
-use crate::models::Character;
-use crate::models::Generation;
+use crate::models::{Character, Generation, Page};
 use crate::server_fns::canvas::{load_prices, Fight, GenerateScene, Pick, Subject};
-use crate::server_fns::characters::list_characters;
+use crate::server_fns::characters::{picker_characters, PICKER_PAGE};
 use crate::server_fns::library::generations_page;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -34,15 +33,31 @@ pub fn CanvasPage() -> impl IntoView {
 #[component]
 fn Canvas() -> impl IntoView {
     let (reload, refresh) = use_live_reload();
-    let characters = Resource::new(move || reload.get(), |_| list_characters());
+    let picked = RwSignal::new(Vec::<Pick>::new());
+    let preset = use_preset();
+    let search = RwSignal::new(String::new());
+    // A page of characters (a user may have thousands), plus the picked ones and the preset's.
+    let characters = Resource::new(
+        move || {
+            let from_preset = preset.get().flatten().and_then(|p| p.character_id);
+            (reload.get(), search.get(), from_preset)
+        },
+        move |(_, q, from_preset)| {
+            let include = picked
+                .get_untracked()
+                .into_iter()
+                .map(|p| p.character_id)
+                .chain(from_preset)
+                .collect();
+            picker_characters(q, include)
+        },
+    );
     let generations = Resource::new(move || reload.get(), |_| generations_page(None));
     let prices = Resource::new(|| (), |_| load_prices());
     provide_context(prices);
     // Actions offer the user's own finished videos as driving videos.
     provide_context(generations);
-    let picked = RwSignal::new(Vec::<Pick>::new());
-    let known = move || characters.get().and_then(Result::ok).unwrap_or_default();
-    let preset = use_preset();
+    let known = known_characters(characters);
     pick_preset_character(preset, characters, picked);
     view! {
         <section class="card">
@@ -51,16 +66,24 @@ fn Canvas() -> impl IntoView {
                 {move || preset.get().flatten().map(|p| view! { <PresetNote preset=p/> })}
             </Transition>
             <h2>"Characters"</h2>
+            <PickerSearch search/>
             <Transition fallback=|| view! { <p class="muted">"Loading characters…"</p> }>
                 {move || characters.get().map(|r| match r {
-                    Ok(list) => view! { <CharacterPicker characters=list picked/> }.into_any(),
+                    Ok(page) => view! {
+                        <CharacterPicker characters=page.items picked/>
+                        {page.next_cursor.is_some().then(|| view! {
+                            <p class="muted small" data-testid="picker-more">{format!(
+                                "Your {PICKER_PAGE} most used characters are shown: search to find the others."
+                            )}</p>
+                        })}
+                    }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
                 })}
             </Transition>
-            <PickedActions picked known=Signal::derive(known) on_created=refresh/>
+            <PickedActions picked known on_created=refresh/>
         </section>
-        <SceneForm picked known=Signal::derive(known) on_created=refresh preset/>
-        <FightPanel picked known=Signal::derive(known) on_created=refresh/>
+        <SceneForm picked known on_created=refresh preset/>
+        <FightPanel picked known on_created=refresh/>
         <History generations=generations on_change=refresh/>
     }
 }
@@ -150,14 +173,52 @@ fn PickedActions(
 }
 
 /// Opened from a preset (`?preset=`): its character is picked, once, when it still exists.
+type PickerPage = Resource<Result<Page<Character>, AppError>>;
+
+/// Every character the page has shown (this search's and earlier ones'), so picks made in an
+/// earlier search keep their names and badges.
+fn known_characters(characters: PickerPage) -> Signal<Vec<Character>> {
+    let seen = RwSignal::new(Vec::<Character>::new());
+    let current = move || characters.get().and_then(Result::ok).map(|p| p.items);
+    Effect::new(move |_| {
+        if let Some(items) = current() {
+            seen.update(|s| {
+                s.retain(|c| !items.iter().any(|i| i.id == c.id));
+                s.extend(items);
+            });
+        }
+    });
+    Signal::derive(move || {
+        let mut all = current().unwrap_or_default();
+        seen.with(|s| {
+            let earlier = s.iter().filter(|c| !all.iter().any(|a| a.id == c.id));
+            let earlier: Vec<Character> = earlier.cloned().collect();
+            all.extend(earlier);
+        });
+        all
+    })
+}
+
+/// Finds characters by name, prompt or outfit (the picker shows a page of them).
+#[component]
+fn PickerSearch(search: RwSignal<String>) -> impl IntoView {
+    view! {
+        <label class="picker-search">"Find a character"
+            <input type="search" placeholder="name, description or outfit" maxlength="100"
+                prop:value=search on:input=move |ev| search.set(event_target_value(&ev))/>
+        </label>
+    }
+}
+
 fn pick_preset_character(
     preset: Resource<Option<Preset>>,
-    characters: Resource<Result<Vec<Character>, AppError>>,
+    characters: PickerPage,
     picked: RwSignal<Vec<Pick>>,
 ) {
     let applied = StoredValue::new(false);
     Effect::new(move |_| {
-        let (Some(Some(p)), Some(Ok(list))) = (preset.get(), characters.get()) else {
+        let (Some(Some(p)), Some(Ok(Page { items: list, .. }))) = (preset.get(), characters.get())
+        else {
             return;
         };
         if applied.get_value() {
