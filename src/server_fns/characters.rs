@@ -66,13 +66,15 @@ pub async fn retry_training(id: String) -> Result<Character, AppError> {
 /// Characters offered by the canvas's picker at once: a user may have thousands.
 pub const PICKER_PAGE: i64 = 48;
 
-/// The picker's characters: the most used first (or those matching `q`), a page of them, plus
-/// the ones in `include` (picked already, or a preset's) wherever they stand. `Page::next_cursor`
-/// says only whether there are more to find by searching.
+/// The picker's characters (only trained ones with `trained_only`): the most used first (or
+/// those matching `q`), a page of them, plus the ones in `include` (picked already, or a
+/// preset's) wherever they stand. `Page::next_cursor` says only whether there are more to find
+/// by searching.
 #[server(prefix = "/sfn", input = leptos::server_fn::codec::Json)]
 pub async fn picker_characters(
     q: String,
     include: Vec<String>,
+    trained_only: bool,
 ) -> Result<crate::models::Page<Character>, AppError> {
     use super::context;
     use crate::models::GalleryQuery;
@@ -80,6 +82,7 @@ pub async fn picker_characters(
         let query = GalleryQuery {
             q: Some(q).filter(|q| !q.trim().is_empty()),
             sort: Some("most_used".into()),
+            status: trained_only.then(|| "completed".into()),
             limit: Some(PICKER_PAGE.to_string()),
             ..Default::default()
         };

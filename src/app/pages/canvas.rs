@@ -49,7 +49,7 @@ fn Canvas() -> impl IntoView {
                 .map(|p| p.character_id)
                 .chain(from_preset)
                 .collect();
-            picker_characters(q, include)
+            picker_characters(q, include, false)
         },
     );
     let generations = Resource::new(move || reload.get(), |_| generations_page(None));
@@ -199,9 +199,9 @@ fn known_characters(characters: PickerPage) -> Signal<Vec<Character>> {
     })
 }
 
-/// Finds characters by name, prompt or outfit (the picker shows a page of them).
+/// Finds characters by name, prompt or outfit (pickers show a page of them).
 #[component]
-fn PickerSearch(search: RwSignal<String>) -> impl IntoView {
+pub fn PickerSearch(search: RwSignal<String>) -> impl IntoView {
     view! {
         <label class="picker-search">"Find a character"
             <input type="search" placeholder="name, description or outfit" maxlength="100"

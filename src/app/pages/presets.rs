@@ -6,9 +6,10 @@ use crate::app::components::actions::{own_result, succeeded};
 use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
 use crate::app::components::voice_picker::VoicePicker;
+use crate::app::pages::canvas::PickerSearch;
 use crate::models::Character;
 use crate::server_fns::account::{list_presets, DeletePreset, SavePreset};
-use crate::server_fns::characters::list_characters;
+use crate::server_fns::characters::picker_characters;
 use leptos::prelude::*;
 use leptos_meta::Title;
 
@@ -32,16 +33,19 @@ fn Presets() -> impl IntoView {
         move || (save.version().get(), delete.version().get()),
         |_| list_presets(),
     );
-    let characters = Resource::new(|| (), |_| list_characters());
+    // A page of trained characters (a user may have thousands); the search finds the others.
+    let search = RwSignal::new(String::new());
+    let characters = Resource::new(move || search.get(), |q| picker_characters(q, vec![], true));
     view! {
         <section class="card">
             <h1>"Presets"</h1>
             <p class="muted">"A preset keeps a trained character's look and your favourite settings, to start a new character or a canvas generation from."</p>
+            <PickerSearch search/>
             <Transition fallback=|| view! { <p class="muted">"Loading characters…"</p> }>
                 {move || characters.get().map(|answer| match answer {
-                    Ok(list) => {
-                        let trained: Vec<Character> = list.into_iter().filter(Character::is_trained).collect();
-                        if trained.is_empty() {
+                    Ok(page) => {
+                        let trained: Vec<Character> = page.items;
+                        if trained.is_empty() && search.with(String::is_empty) {
                             view! { <p class="muted" data-testid="no-trained">"Train a character first: presets are saved from trained characters."</p> }.into_any()
                         } else {
                             view! { <SaveForm trained save/> }.into_any()
