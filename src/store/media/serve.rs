@@ -9,7 +9,7 @@ use axum::http::{header, HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::Router;
-use futures::Stream;
+use futures::{Stream, StreamExt};
 use object_store::path::Path as ObjectPath;
 use object_store::ObjectStore;
 use std::ops::Range;
@@ -88,7 +88,15 @@ async fn serve(
     let body = if method == Method::HEAD || len == 0 {
         Body::empty()
     } else {
-        Body::from_stream(windows(store.objects().clone(), path, start..start + len))
+        // The first window is read before answering: a file removed since `head` (the sweep,
+        // a deletion) is a 404, not a connection that breaks off after its headers.
+        let first_end = (start + WINDOW).min(start + len);
+        let Ok(first) = store.objects().get_range(&path, start..first_end).await else {
+            return StatusCode::NOT_FOUND.into_response();
+        };
+        let rest = windows(store.objects().clone(), path, first_end..start + len);
+        let first = futures::stream::iter([Ok::<_, std::io::Error>(first)]);
+        Body::from_stream(first.chain(rest))
     };
     let mut res = (status, common, body).into_response();
     res.headers_mut().insert(header::CONTENT_LENGTH, len.into());
