@@ -398,13 +398,13 @@ impl Worker<'_> {
         }
     }
 
-    /// The voice chosen with the generation; generations made before voices could be chosen
-    /// speak in A2E's first voice.
+    /// The voice chosen with the generation; without one (made before voices could be chosen,
+    /// or while A2E could not list them), A2E's first voice.
     async fn voice_of(&self, chosen: &Option<String>) -> Result<String, a2e::A2eError> {
         if let Some(voice) = chosen {
             return Ok(voice.clone());
         }
-        match super::voices::choose(self.studio, None).await {
+        match super::voices::first(self.studio).await {
             Ok(voice) => Ok(voice),
             Err(DomainError::A2e(err)) => Err(err),
             Err(err) => Err(a2e::A2eError::BadInput {

@@ -409,7 +409,7 @@ pub async fn create_lipsync(
     }
     let requested = non_empty(&input.voice);
     let voice = match (&text, requested) {
-        (Some(_), requested) => Some(voices::choose(studio, requested).await?),
+        (Some(_), requested) => voices::choose(studio, requested).await?,
         (None, Some(_)) => {
             return Err(DomainError::invalid(
                 "voice_without_text",

@@ -50,7 +50,7 @@ fn check_name(name: &str) -> Result<String, DomainError> {
     Ok(name.to_string())
 }
 
-fn check_voice(voice: Option<String>) -> Result<Option<String>, DomainError> {
+pub(crate) fn check_voice(voice: Option<String>) -> Result<Option<String>, DomainError> {
     let Some(voice) = filled(voice) else {
         return Ok(None);
     };

@@ -4,7 +4,10 @@
 use crate::common::{error_code, Backend, TestApp};
 use serde_json::{json, Value};
 
-on_both_databases!(lipsync_text_is_read_in_the_chosen_voice);
+on_both_databases!(
+    lipsync_text_is_read_in_the_chosen_voice,
+    lipsync_waits_for_a2e_when_it_cannot_list_voices,
+);
 
 async fn lipsync_text_is_read_in_the_chosen_voice(backend: Backend) {
     let app = TestApp::fast(backend, 500).await;
@@ -76,4 +79,35 @@ async fn generation(app: &TestApp, client: &reqwest::Client, res: reqwest::Respo
     let id = submitted["id"].as_str().unwrap();
     app.get_json(client, &format!("/api/generations/{id}"))
         .await
+}
+
+/// A2E down before any voice list is known: a spoken lipsync is accepted and waits, like any
+/// other work (not refused), and speaks in A2E's first voice once A2E answers again.
+async fn lipsync_waits_for_a2e_when_it_cannot_list_voices(backend: Backend) {
+    let app = TestApp::fast(backend, 500).await;
+    let (client, _) = app.user("patient-speaker@example.com").await;
+    app.simulator_faults(1.0, &["server_error"]).await;
+    let body = json!({ "image": "https://example.com/face.png", "text": "Still here." });
+    let res = app.post(&client, "/api/a2e/lipsync", body).await;
+    assert_eq!(res.status(), 202);
+    let made = generation(&app, &client, res).await;
+    assert!(
+        made["inputs"]["voice"].is_null(),
+        "chosen when A2E answers: {made}"
+    );
+    app.simulator_faults(0.0, &[]).await;
+    let id = made["id"].as_str().unwrap();
+    let mut done = made.clone();
+    for _ in 0..400 {
+        done = app
+            .get_json(&client, &format!("/api/generations/{id}"))
+            .await;
+        if done["status"] == "completed" || done["status"] == "failed" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(done["status"], "completed", "{done}");
+    let sent = app.simulator_requests_to("/api/v1/video/send_tts").await;
+    assert_eq!(sent.last().unwrap()["body"]["tts_id"], "en-US-female-1");
 }
