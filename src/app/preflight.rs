@@ -85,11 +85,19 @@ where
     loaded
 }
 
-/// Waits for the element's `event` (`true`) or its `error` (`false`).
+/// How long the browser may take to read a file's header before the server is left to judge.
+const READ_TIMEOUT_MS: i32 = 5_000;
+
+/// Waits for the element's `event` (`true`), or its `error` or the timeout (`false`): a file
+/// the browser cannot read must never hold its upload back.
 async fn wait_for(element: &web_sys::EventTarget, event: &str) -> bool {
     let promise = js_sys::Promise::new(&mut |resolve, reject| {
         let _ = element.add_event_listener_with_callback(event, &resolve);
         let _ = element.add_event_listener_with_callback("error", &reject);
+        if let Some(window) = web_sys::window() {
+            let _ = window
+                .set_timeout_with_callback_and_timeout_and_arguments_0(&reject, READ_TIMEOUT_MS);
+        }
     });
     wasm_bindgen_futures::JsFuture::from(promise).await.is_ok()
 }
