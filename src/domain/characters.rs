@@ -341,10 +341,6 @@ async fn wait_while(
     Ok(now)
 }
 
-pub async fn list(studio: &Studio, user_id: &str) -> Result<Vec<Character>, DomainError> {
-    Ok(rows::list(&studio.db.pool, user_id).await?)
-}
-
 pub async fn get(studio: &Studio, user_id: &str, id: &str) -> Result<Character, DomainError> {
     rows::get(&studio.db.pool, user_id, id)
         .await?

@@ -1,18 +1,10 @@
-//! Characters for the UI: list, create by prompt, delete, continue and retry training.
+//! Characters for the UI: the picker's page, create by prompt, delete, continue and retry
+//! training.
 //! (Uploads go to the JSON route `POST /api/characters`, which takes multipart bodies.)
 
 use crate::error::AppError;
 use crate::models::Character;
 use leptos::prelude::*;
-
-#[server(prefix = "/sfn")]
-pub async fn list_characters() -> Result<Vec<Character>, AppError> {
-    use super::context;
-    context::for_user(move |studio, user| async move {
-        crate::domain::characters::list(&studio, &user).await
-    })
-    .await
-}
 
 #[server(prefix = "/sfn")]
 pub async fn create_character(

@@ -302,15 +302,6 @@ async fn one_where<'c>(
     row.as_ref().map(from_row).transpose()
 }
 
-pub async fn list<'c>(
-    exec: impl Executor<'c, Database = Any>,
-    user_id: &str,
-) -> Result<Vec<Character>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS} FROM character_references WHERE user_id = $1 ORDER BY created_at DESC, id");
-    let rows = sqlx::query(&sql).bind(user_id).fetch_all(exec).await?;
-    rows.iter().map(from_row).collect()
-}
-
 /// Records the avatar's state; `continued` marks a continued training.
 pub async fn set_avatar_state<'c>(
     exec: impl Executor<'c, Database = Any>,
