@@ -4,6 +4,13 @@
 #[cfg(feature = "ssr")]
 const THREAD_STACK_BYTES: usize = 16 << 20;
 
+/// mimalloc rather than glibc's malloc: glibc gives each busy thread (the runtime's, each SQLite
+/// connection's) an arena of its own and seldom hands their freed memory back, so the server's
+/// memory crept up under repeated load (see the README's *Performance*).
+#[cfg(feature = "ssr")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[cfg(feature = "ssr")]
 fn main() -> std::process::ExitCode {
     let runtime = tokio::runtime::Builder::new_multi_thread()

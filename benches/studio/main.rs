@@ -12,7 +12,8 @@
 //! (environment): `BENCH_SERVER` (the binary), `BENCH_DATABASES` (`sqlite,postgres`),
 //! `BENCH_SECONDS` (per route, 5), `BENCH_CONNECTIONS` (16), `BENCH_SOAK_SECS` (600: the ten minutes of the goal),
 //! `BENCH_TRAININGS` (10000), `BENCH_POLL_MS` (10000), `BENCH_SIM_SPEEDUP` (2),
-//! `BENCH_RUNNER_TIMEOUT_SECS` (900), `TEST_POSTGRES_URL`.
+//! `BENCH_RUNNER_TIMEOUT_SECS` (900), `BENCH_ROUTES` (only these routes, comma-separated
+//! prefixes), `TEST_POSTGRES_URL`.
 
 #[path = "../../tests/integration/common/mod.rs"]
 mod common;
@@ -100,7 +101,7 @@ fn routes(library: &seed::Library) -> Vec<Route> {
         goal: Goal::Json,
         logged_in: true,
     };
-    vec![
+    let all = vec![
         Route {
             path: "/healthz".into(),
             goal: Goal::Baseline,
@@ -118,7 +119,16 @@ fn routes(library: &seed::Library) -> Vec<Route> {
         json("/api/generations".into()),
         json(format!("/api/characters/{c}/generations")),
         json("/api/ledger".into()),
-    ]
+    ];
+    // `BENCH_ROUTES=/account,/api/me` measures only those (and the /healthz baseline): for
+    // profiling one route.
+    let only = std::env::var("BENCH_ROUTES").unwrap_or_default();
+    let only: Vec<&str> = only.split(',').filter(|r| !r.is_empty()).collect();
+    all.into_iter()
+        .enumerate()
+        .filter(|(i, r)| *i == 0 || only.is_empty() || only.iter().any(|o| r.path.starts_with(o)))
+        .map(|(_, r)| r)
+        .collect()
 }
 
 /// The value at percentile `p` (nearest rank); NaN for no values.
@@ -168,7 +178,11 @@ async fn bench(settings: &Settings, backend: &'static str) -> Run {
     // Idle: started, migrated, healthy, nothing asked yet.
     tokio::time::sleep(Duration::from_secs(1)).await;
     let rss_idle_kib = studio.rss_kib();
-    let first_load = first_load(&studio).await;
+    // A profiling run (`BENCH_ROUTES`) may use a server built without its front end.
+    let first_load = match std::env::var_os("BENCH_ROUTES") {
+        Some(_) => Vec::new(),
+        None => first_load(&studio).await,
+    };
 
     let db = Db::connect(&database_url)
         .await

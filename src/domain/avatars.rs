@@ -1,6 +1,7 @@
 //! The studio's side of A2E avatars: one durable job per character carries it through its A2E
-//! steps — portrait, training start, continue, following the training to its end — each start
-//! exactly once (see `once`), each charge settled or refunded by the job that holds it.
+//! steps — portrait, training start, continue — each start exactly once (see `once`), each
+//! charge settled or refunded by the job that holds it. A started training is then followed to
+//! its end by the training watch (`training_watch`), with the others in flight.
 
 use super::error::DomainError;
 use super::media;
@@ -192,7 +193,7 @@ pub async fn refresh(studio: &Studio, character: &Character) -> Result<Character
     Ok(now)
 }
 
-async fn state_from_record(
+pub(super) async fn state_from_record(
     studio: &Studio,
     character: &Character,
     record: &a2e::Record,
@@ -235,7 +236,7 @@ async fn keep_preview(studio: &Studio, user_id: &str, record: &a2e::Record) -> O
 
 /// Records what a change of the training's state means in its history: done, failed (why),
 /// or a quarter mark of progress passed.
-async fn record_change(
+pub(super) async fn record_change(
     conn: &mut AnyConnection,
     before: &Character,
     state: &AvatarState,
@@ -442,7 +443,7 @@ async fn step(ctx: &Ctx<'_>) -> StepResult<Next> {
         CharacterWork::Portrait { start, charge } => portrait_step(ctx, start, charge).await,
         CharacterWork::Train { start, attempt } => train_step(ctx, start, attempt).await,
         CharacterWork::Continue { start, charge } => continue_step(ctx, start, charge).await,
-        CharacterWork::Track | CharacterWork::Idle => track_step(ctx).await,
+        CharacterWork::Track | CharacterWork::Idle => hand_to_watch(ctx).await,
     }
 }
 
@@ -612,7 +613,8 @@ async fn train_step(ctx: &Ctx<'_>, start: StartState, attempt: u32) -> StepResul
     })
     .await?;
     ctx.announce().await;
-    Ok(Next::After(studio.clock.poll_ms))
+    // The training watch follows it from here (see `training_watch`).
+    Ok(Next::Done)
 }
 
 /// Asks A2E to continue the trained avatar, exactly once: a continue whose answer was lost is
@@ -660,47 +662,18 @@ async fn continue_step(ctx: &Ctx<'_>, start: StartState, charge: String) -> Step
     })
     .await?;
     ctx.announce().await;
-    Ok(Next::After(studio.clock.poll_ms))
+    // The training watch follows it from here (see `training_watch`).
+    Ok(Next::Done)
 }
 
-/// Follows the training until A2E says it ended.
-async fn track_step(ctx: &Ctx<'_>) -> StepResult<Next> {
-    let studio = ctx.studio;
+/// A running training is the training watch's to follow (see `training_watch`). A row from
+/// before work steps were kept says `Idle` while training: it is marked for the watch.
+async fn hand_to_watch(ctx: &Ctx<'_>) -> StepResult<Next> {
     let c = &ctx.character;
-    if c.avatar_status != AvatarStatus::Training {
-        return Ok(Next::Done);
+    if c.avatar_status == AvatarStatus::Training && c.avatar_id.is_some() {
+        ctx.set_work(CharacterWork::Track).await?;
     }
-    let Some(avatar_id) = &c.avatar_id else {
-        return Err(StepError::Fail("The training has no avatar at A2E.".into()));
-    };
-    let record = match studio.a2e.training_status(avatar_id).await {
-        Ok(record) => record,
-        Err(A2eError::NotFound) => {
-            return Err(StepError::Fail("A2E no longer knows this avatar.".into()))
-        }
-        Err(err) => return Err(once::poll_error(err)),
-    };
-    let state = state_from_record(studio, c, &record).await;
-    let training = state.status == AvatarStatus::Training;
-    if state.status != c.avatar_status || state.progress != c.avatar_progress {
-        let (id, before) = (c.id.clone(), c.clone());
-        ctx.write(move |conn| {
-            Box::pin(async move {
-                record_change(conn, &before, &state).await?;
-                rows::set_avatar_state(&mut *conn, &id, &state, None).await?;
-                if !training {
-                    rows::set_work(conn, &id, &CharacterWork::Idle, None).await?;
-                }
-                Ok(())
-            })
-        })
-        .await?;
-        ctx.announce().await;
-    }
-    Ok(match training {
-        true => Next::After(studio.clock.poll_ms),
-        false => Next::Done,
-    })
+    Ok(Next::Done)
 }
 
 /// What a removal job removes.

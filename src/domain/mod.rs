@@ -19,4 +19,5 @@ pub mod presets;
 pub mod reconciler;
 pub mod studio;
 pub mod tokens;
+pub mod training_watch;
 pub mod voices;

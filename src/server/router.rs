@@ -8,7 +8,7 @@ use crate::app::{shell, App};
 use crate::config::Config;
 use crate::domain::generation_worker::GenerationWorker;
 use crate::domain::studio::{Clock, Studio};
-use crate::domain::{avatars, generations, media, reconciler};
+use crate::domain::{avatars, generations, media, reconciler, training_watch};
 use crate::jobs::Runner;
 use crate::live::EventHub;
 use crate::simulator::{self, SimulatorConfig};
@@ -102,6 +102,13 @@ pub async fn build(config: Config) -> Result<Built, String> {
     reconciler::schedule(&studio, config.reconcile_secs as i64 * 1000)
         .await
         .map_err(|e| format!("cannot schedule the credit reconciler: {e}"))?;
+    jobs.handle(
+        training_watch::TRAINING_WATCH_JOB,
+        Arc::new(training_watch::TrainingWatch::new(studio.clone())),
+    );
+    training_watch::schedule(&studio)
+        .await
+        .map_err(|e| format!("cannot schedule the training watch: {e}"))?;
     let sweep_every_ms = config.media_sweep_secs as i64 * 1000;
     jobs.handle(
         media::MEDIA_SWEEP_JOB,

@@ -95,33 +95,59 @@ impl Credential {
     }
 }
 
+/// The caller, found at most once per request: the edge's limits, the handler and every server
+/// function a page renders with share it, instead of each reading the session and the account
+/// again. Only a found caller is kept (a refusal is looked at again).
+#[derive(Clone, Default)]
+pub struct KnownCaller(std::sync::Arc<tokio::sync::OnceCell<CurrentUser>>);
+
+/// Gives every request its (empty) [`KnownCaller`].
+pub async fn know_caller(
+    mut req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    req.extensions_mut().insert(KnownCaller::default());
+    next.run(req).await
+}
+
 impl FromRequestParts<AppState> for CurrentUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        if let Some(header) = parts.headers.get(AUTHORIZATION) {
-            return bearer_user(header.to_str().unwrap_or_default(), state).await;
+        match parts.extensions.get::<KnownCaller>().cloned() {
+            Some(known) => known
+                .0
+                .get_or_try_init(|| find_caller(parts, state))
+                .await
+                .cloned(),
+            None => find_caller(parts, state).await,
         }
-        let session = Session::from_request_parts(parts, state)
-            .await
-            .map_err(|_| AppError::unauthorized())?;
-        let max_age_ms = state.config.session_max_days as i64 * 24 * 3600 * 1000;
-        let id = session_user(&session, max_age_ms)
-            .await?
-            .ok_or_else(AppError::unauthorized)?;
-        // A session can outlive its account, or a password change that ended it: either
-        // way it is logged out (for good: its record is emptied).
-        let session_id = session.id().ok_or_else(AppError::unauthorized)?;
-        let since = session.get::<i64>(SINCE_KEY).await.map_err(session_error)?;
-        match accounts::session_user(&state.studio.db, &id, since.unwrap_or_default()).await? {
-            Some(user) => Ok(Self {
-                id: user.id,
-                credential: Credential::Session(session_id),
-            }),
-            None => {
-                log_out(&session).await?;
-                Err(AppError::unauthorized())
-            }
+    }
+}
+
+async fn find_caller(parts: &mut Parts, state: &AppState) -> Result<CurrentUser, AppError> {
+    if let Some(header) = parts.headers.get(AUTHORIZATION) {
+        return bearer_user(header.to_str().unwrap_or_default(), state).await;
+    }
+    let session = Session::from_request_parts(parts, state)
+        .await
+        .map_err(|_| AppError::unauthorized())?;
+    let max_age_ms = state.config.session_max_days as i64 * 24 * 3600 * 1000;
+    let id = session_user(&session, max_age_ms)
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
+    // A session can outlive its account, or a password change that ended it: either
+    // way it is logged out (for good: its record is emptied).
+    let session_id = session.id().ok_or_else(AppError::unauthorized)?;
+    let since = session.get::<i64>(SINCE_KEY).await.map_err(session_error)?;
+    match accounts::session_user(&state.studio.db, &id, since.unwrap_or_default()).await? {
+        Some(user) => Ok(CurrentUser {
+            id: user.id,
+            credential: Credential::Session(session_id),
+        }),
+        None => {
+            log_out(&session).await?;
+            Err(AppError::unauthorized())
         }
     }
 }

@@ -224,6 +224,7 @@ async fn batch_detail(
         .iter()
         .filter_map(Value::as_str)
         .filter_map(|id| sim.find(&key, id, kind))
+        .inspect(|t| sim.count_named(&t.id))
         .map(|t| sim.status_record(&t))
         .collect();
     ok(json!(records))

@@ -13,8 +13,10 @@ use std::sync::Arc;
 
 /// `server_error` answers 503 before any work; `timeout` answers nothing for 30 s and takes no
 /// effect; `lost_response` takes effect but loses the answer (see `flavour`); `slow` waits
-/// `delay_ms` (default 3000), then takes effect and answers.
-const KINDS: [&str; 8] = [
+/// `delay_ms` (default 3000), then takes effect and answers; `not_found` answers 404 as for a
+/// call A2E does not offer. `only` limits faults to calls whose path ends with it.
+const KINDS: [&str; 9] = [
+    "not_found",
     "server_error",
     "rate_limit",
     "timeout",

@@ -103,8 +103,9 @@ async fn gate(State(sim): State<Arc<Sim>>, request: Request, next: Next) -> Resp
         "body": serde_json::from_slice::<serde_json::Value>(&bytes).ok(),
     }));
     parts.extensions.insert(api::ApiKey(key));
+    let fault = sim.draw_fault(parts.uri.path());
     let request = Request::from_parts(parts, Body::from(bytes));
-    match sim.draw_fault() {
+    match fault {
         None => next.run(request).await,
         // Waits, then takes effect and answers as usual; the work goes on even when the
         // caller stops waiting, as it would at A2E.
@@ -170,6 +171,8 @@ async fn inject(fault: &str) -> Response {
             .body(Body::from("{\"code\":0,\"data\":{\"_id\":"))
             .unwrap(),
         "code_nonzero" => api::fail(StatusCode::OK, 1001, "parameter error (simulated)"),
+        // As a call A2E does not offer.
+        "not_found" => api::fail(StatusCode::NOT_FOUND, 404, "Not Found (simulated)"),
         "moderation" => api::fail(
             StatusCode::FORBIDDEN,
             1003,

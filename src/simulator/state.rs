@@ -85,6 +85,9 @@ pub struct Faults {
     /// (default: either, at random).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flavour: Option<String>,
+    /// Faults strike only calls whose path ends with this (e.g. `userVideoTwin/batchDetail`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub only: Option<String>,
 }
 
 impl Faults {
@@ -159,11 +162,21 @@ impl Sim {
         }
     }
 
+    /// Counts a call naming this task in its body (a batch), as its own status call would be.
+    pub fn count_named(&self, id: &str) {
+        let mut calls = self.calls.lock().unwrap();
+        *calls.by_task.entry(id.to_string()).or_default() += 1;
+    }
+
     /// Picks the fault to inject into this call, if any, with the settings it needs.
-    pub fn draw_fault(&self) -> Option<(String, Faults)> {
+    pub fn draw_fault(&self, path: &str) -> Option<(String, Faults)> {
         let faults = self.faults.lock().unwrap();
         if faults.rate <= 0.0
             || faults.kinds.is_empty()
+            || faults
+                .only
+                .as_ref()
+                .is_some_and(|end| !path.ends_with(end.as_str()))
             || !rand::thread_rng().gen_bool(faults.rate.min(1.0))
         {
             return None;

@@ -249,6 +249,67 @@ pub async fn set_work(
     Ok(())
 }
 
+/// Trainings A2E is running that no job step is driving (their work is `Track`), in id
+/// order after `after_id`: what the training watch follows.
+pub async fn tracked_after<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    after_id: &str,
+    limit: i64,
+) -> Result<Vec<Character>, sqlx::Error> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM character_references
+         WHERE avatar_status = 'training' AND work = $1 AND id > $2 ORDER BY id LIMIT $3"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(work_json(&CharacterWork::Track))
+        .bind(after_id)
+        .bind(limit)
+        .fetch_all(exec)
+        .await?;
+    rows.iter().map(from_row).collect()
+}
+
+/// Proves, inside the caller's transaction, that the character is still tracking this
+/// avatar's training (not deleted, retried or changed meanwhile), and on PostgreSQL locks its
+/// row until commit.
+pub async fn hold_tracked(
+    conn: &mut AnyConnection,
+    id: &str,
+    avatar_id: &str,
+) -> Result<bool, sqlx::Error> {
+    let done = sqlx::query(
+        "UPDATE character_references SET updated_at = updated_at
+         WHERE id = $1 AND avatar_id = $2 AND avatar_status = 'training' AND work = $3",
+    )
+    .bind(id)
+    .bind(avatar_id)
+    .bind(work_json(&CharacterWork::Track))
+    .execute(&mut *conn)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The characters of these ids (any user's: for server-side work only), in no set order.
+pub async fn get_many<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    ids: &[String],
+) -> Result<Vec<Character>, sqlx::Error> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let marks: Vec<String> = (1..=ids.len()).map(|i| format!("${i}")).collect();
+    let sql = format!(
+        "SELECT {COLUMNS} FROM character_references WHERE id IN ({})",
+        marks.join(", ")
+    );
+    let mut query = sqlx::query(&sql);
+    for id in ids {
+        query = query.bind(id);
+    }
+    let rows = query.fetch_all(exec).await?;
+    rows.iter().map(from_row).collect()
+}
+
 /// Takes the row's write lock for the rest of the transaction (changes nothing).
 pub async fn touch(conn: &mut AnyConnection, id: &str) -> Result<(), sqlx::Error> {
     sqlx::query("UPDATE character_references SET updated_at = updated_at WHERE id = $1")

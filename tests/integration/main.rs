@@ -28,4 +28,5 @@ mod restart;
 mod sessions;
 mod simulator_privacy;
 mod storage;
+mod training_watch;
 mod voices;

@@ -44,9 +44,11 @@ pub fn inner(router: Router<AppState>, state: &AppState) -> Router<AppState> {
     limits::spawn_cleanup(Arc::downgrade(&limits), state.shutdown.clone());
     idempotency::spawn_sweep(state.studio.db.clone(), state.shutdown.clone());
     let state = state.clone();
-    router.layer(from_fn(move |req, next| {
-        routes::middleware(state.clone(), limits.clone(), req, next)
-    }))
+    router
+        .layer(from_fn(move |req, next| {
+            routes::middleware(state.clone(), limits.clone(), req, next)
+        }))
+        .layer(from_fn(crate::server::session::know_caller))
 }
 
 /// An error answer from the edge, in the shape its caller reads: server functions decode an
