@@ -3,6 +3,16 @@
 use crate::server_fns::canvas::list_voices;
 use leptos::prelude::*;
 
+/// A2E's voices, loaded once for a page. A page that shows a picker only once other data has
+/// loaded (inside a `<Transition>`) provides it at its top ([`provide_voices`]): a resource made
+/// that late is not matched with the server's answer while hydrating, and hydration fails.
+#[derive(Clone, Copy)]
+pub struct Voices(Resource<Result<Vec<crate::models::Voice>, crate::error::AppError>>);
+
+pub fn provide_voices() {
+    provide_context(Voices(Resource::new(|| (), |_| list_voices())));
+}
+
 /// A `<select>` of A2E's voices named `name` (for forms), its first option `empty` (value "":
 /// the server's default); `voice` follows the choice when given.
 #[component]
@@ -11,7 +21,10 @@ pub fn VoicePicker(
     empty: &'static str,
     #[prop(optional)] voice: Option<RwSignal<String>>,
 ) -> impl IntoView {
-    let voices = Resource::new(|| (), |_| list_voices());
+    let voices = match use_context::<Voices>() {
+        Some(Voices(voices)) => voices,
+        None => Resource::new(|| (), |_| list_voices()),
+    };
     let options = move || {
         voices.get().map(|answer| match answer {
             Ok(list) => list

@@ -5,7 +5,7 @@ use crate::account_types::Preset;
 use crate::app::components::actions::{own_result, succeeded};
 use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
-use crate::app::components::voice_picker::VoicePicker;
+use crate::app::components::voice_picker::{provide_voices, VoicePicker};
 use crate::app::pages::canvas::PickerSearch;
 use crate::models::Character;
 use crate::server_fns::account::{list_presets, DeletePreset, SavePreset};
@@ -33,6 +33,7 @@ fn Presets() -> impl IntoView {
         move || (save.version().get(), delete.version().get()),
         |_| list_presets(),
     );
+    provide_voices();
     // A page of trained characters (a user may have thousands); the search finds the others.
     let search = RwSignal::new(String::new());
     let characters = Resource::new(move || search.get(), |q| picker_characters(q, vec![], true));
