@@ -49,17 +49,23 @@ pub async fn load_session() -> Result<SessionInfo, AppError> {
 pub async fn sign_up(email: String, password: String) -> Result<(), AppError> {
     use super::context;
     use crate::domain::accounts;
-    let state = context::state()?;
-    let user = accounts::sign_up(
-        &state.studio.db,
-        &email,
-        &password,
-        state.config.signup_credits,
+    // A refusal (a taken email, a short password) answers with its own status, not a 500.
+    context::answer(
+        async {
+            let state = context::state()?;
+            let user = accounts::sign_up(
+                &state.studio.db,
+                &email,
+                &password,
+                state.config.signup_credits,
+            )
+            .await?;
+            crate::server::session::log_in(&context::session().await?, &user.id).await?;
+            context::after_plain_form_post_go_to("/");
+            Ok(())
+        }
+        .await,
     )
-    .await?;
-    crate::server::session::log_in(&context::session().await?, &user.id).await?;
-    context::after_plain_form_post_go_to("/");
-    Ok(())
 }
 
 #[server(prefix = "/sfn")]

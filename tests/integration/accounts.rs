@@ -97,6 +97,18 @@ async fn bad_signups_get_clear_errors(backend: Backend) {
             .await
             .unwrap();
         assert_eq!(error_code(res).await, (status, code.to_string()), "{body}");
+        // The sign-up page's server function answers with the same status, never a 500.
+        let res = app
+            .client()
+            .post(app.url(avatar_studio::server_fns::auth::SignUp::PATH))
+            .form(&[
+                ("email", body["email"].as_str().unwrap()),
+                ("password", body["password"].as_str().unwrap()),
+            ])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status().as_u16(), status, "{body}");
     }
     // Nothing was half-saved: the refused address can still sign up properly.
     app.user("new@example.com").await;
