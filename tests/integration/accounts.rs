@@ -98,9 +98,10 @@ async fn bad_signups_get_clear_errors(backend: Backend) {
             .unwrap();
         assert_eq!(error_code(res).await, (status, code.to_string()), "{body}");
         // The sign-up page's server function answers with the same status, never a 500.
+        let path = <avatar_studio::server_fns::auth::SignUp as leptos::server_fn::ServerFn>::PATH;
         let res = app
             .client()
-            .post(app.url(avatar_studio::server_fns::auth::SignUp::PATH))
+            .post(app.url(path))
             .form(&[
                 ("email", body["email"].as_str().unwrap()),
                 ("password", body["password"].as_str().unwrap()),
