@@ -99,16 +99,10 @@ async fn trainings_in_flight_are_followed_together(backend: Backend) {
 async fn without_a_batch_call_each_training_is_followed_alone(backend: Backend) {
     let app = app(backend).await;
     // A2E answers 404 to `batchDetail` for avatars, as to a call it does not offer.
-    let refuse = json!({
+    app.simulator_fault_settings(json!({
         "rate": 1.0, "kinds": ["not_found"], "only": "/userVideoTwin/batchDetail"
-    });
-    let res = Client::new()
-        .post(app.url("/a2e-sim/_simulator/faults"))
-        .json(&refuse)
-        .send()
-        .await
-        .unwrap();
-    assert!(res.status().is_success());
+    }))
+    .await;
     let (client, _) = app.user("alone@example.com").await;
     let ids = start_trainings(&app, &client, 3).await;
     until_all_completed(&app, &client, &ids).await;

@@ -182,7 +182,12 @@ impl TestApp {
     }
 
     pub async fn simulator_faults(&self, rate: f64, kinds: &[&str]) {
-        let body = serde_json::json!({ "rate": rate, "kinds": kinds });
+        self.simulator_fault_settings(serde_json::json!({ "rate": rate, "kinds": kinds }))
+            .await
+    }
+
+    /// Sets the simulator's faults with every setting (`delay_ms`, `flavour`, `only`).
+    pub async fn simulator_fault_settings(&self, body: Value) {
         let res = reqwest::Client::new()
             .post(self.url("/a2e-sim/_simulator/faults"))
             .json(&body)
