@@ -531,6 +531,12 @@ fn print_run(run: &Run, settings: &Settings) {
         "| server CPU per in-flight training | {:.0} µs/s | printed | |",
         r.cpu_us_per_job_second
     );
+    println!(
+        "| training watch rounds: count, mean, over 1 s | {:.0}, {:.2} s, {:.0} | | |",
+        r.watch.count,
+        r.watch.mean_s(),
+        r.watch.over_1s
+    );
     println!("| simulator CPU in the phase | {:.1} s | | |", r.sim_cpu_s);
     println!(
         "| server RSS peak in the phase | {:.1} MiB | | |",

@@ -39,6 +39,31 @@ pub struct Figures {
     pub cpu_us_per_job_second: f64,
     pub sim_cpu_s: f64,
     pub rss_peak_kib: u64,
+    pub watch: WatchRounds,
+}
+
+/// The training watch's rounds, from the studio's `/metrics` histogram.
+#[derive(Default)]
+pub struct WatchRounds {
+    pub count: f64,
+    pub total_s: f64,
+    /// Rounds longer than one second (the lag goal's slack beyond the poll interval).
+    pub over_1s: f64,
+}
+
+impl WatchRounds {
+    /// The rounds after `earlier`.
+    fn since(&self, earlier: &Self) -> Self {
+        Self {
+            count: self.count - earlier.count,
+            total_s: self.total_s - earlier.total_s,
+            over_1s: self.over_1s - earlier.over_1s,
+        }
+    }
+
+    pub fn mean_s(&self) -> f64 {
+        self.total_s / self.count.max(1.0)
+    }
 }
 
 pub async fn run(
@@ -60,6 +85,7 @@ pub async fn run(
     .await;
     let seed_s = seeding.elapsed().as_secs_f64();
     let (cpu0, sim_cpu0) = (server.cpu_seconds(), simulator.cpu_seconds());
+    let watch_before = watch_rounds(server).await;
     let started = Instant::now();
     let mut last = Instant::now();
     let mut last_print = Instant::now();
@@ -102,6 +128,7 @@ pub async fn run(
         .json()
         .await
         .expect("stats are JSON");
+    let watch = watch_rounds(server).await.since(&watch_before);
     let ends = done_times(db, &user.id).await;
     let (mut calls, mut lags, mut over_budget) = (Vec::new(), Vec::new(), 0);
     for avatar in stats["avatars"].as_array().into_iter().flatten() {
@@ -149,6 +176,27 @@ pub async fn run(
         cpu_us_per_job_second: cpu_s * 1e6 / job_seconds.max(1.0),
         sim_cpu_s,
         rss_peak_kib: rss_peak,
+        watch,
+    }
+}
+
+async fn watch_rounds(server: &Process) -> WatchRounds {
+    let Ok(answer) = reqwest::get(server.url("/metrics")).await else {
+        return WatchRounds::default();
+    };
+    let text = answer.text().await.unwrap_or_default();
+    let metric = "avatar_studio_training_watch_round_seconds";
+    let read = |series: &str| {
+        text.lines()
+            .find_map(|line| line.strip_prefix(series)?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    let count = read(&format!("{metric}_count "));
+    let within_1s = read(&format!("{metric}_bucket{{le=\"1\"}} "));
+    WatchRounds {
+        count,
+        total_s: read(&format!("{metric}_sum ")),
+        over_1s: count - within_1s,
     }
 }
 

@@ -1,7 +1,7 @@
 //! Accounts over JSON: sign-up, log-in, log-out, the current user and personal API tokens.
 
 use super::json::ApiJson;
-use crate::domain::{accounts, credits, media, tokens};
+use crate::domain::{accounts, media, tokens};
 use crate::error::AppError;
 use crate::server::session::{self, CurrentUser};
 use crate::server::state::AppState;
@@ -27,8 +27,11 @@ pub struct Me {
     storage_quota: Option<u64>,
 }
 
-async fn me_of(state: &AppState, user: accounts::User) -> Result<Json<Me>, AppError> {
-    let credits = credits::balance(&state.studio.db, &user.id).await?;
+/// The account summary of `user_id` (unauthorized when the account is gone).
+async fn me_of(state: &AppState, user_id: &str) -> Result<Json<Me>, AppError> {
+    let (user, credits) = accounts::find_with_credits(&state.studio.db, user_id)
+        .await?
+        .ok_or_else(AppError::unauthorized)?;
     let storage = media::usage(&state.studio, &user.id).await?;
     Ok(Json(Me {
         id: user.id,
@@ -53,7 +56,7 @@ pub async fn signup(
     )
     .await?;
     session::log_in(&session, &user.id).await?;
-    Ok((StatusCode::CREATED, me_of(&state, user).await?))
+    Ok((StatusCode::CREATED, me_of(&state, &user.id).await?))
 }
 
 #[utoipa::path(post, path = "/api/auth/login", tag = "account", security(()), request_body = Credentials, responses((status = 200, description = "Session started", body = Me), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody), (status = 429, description = "Rate limited (Retry-After)", body = super::openapi::ErrorBody)))]
@@ -64,7 +67,7 @@ pub async fn login(
 ) -> Result<Json<Me>, AppError> {
     let user = accounts::log_in(&state.studio.db, &body.email, &body.password).await?;
     session::log_in(&session, &user.id).await?;
-    me_of(&state, user).await
+    me_of(&state, &user.id).await
 }
 
 #[utoipa::path(post, path = "/api/auth/logout", tag = "account", responses((status = 200, description = "`{\"ok\": true}`: the session ended", body = Object)))]
@@ -75,10 +78,7 @@ pub async fn logout(session: Session) -> Result<Json<serde_json::Value>, AppErro
 
 #[utoipa::path(get, path = "/api/me", tag = "account", responses((status = 200, description = "The caller and their credits", body = Me), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
 pub async fn me(State(state): State<AppState>, user: CurrentUser) -> Result<Json<Me>, AppError> {
-    let user = accounts::find_user(&state.studio.db, &user.id)
-        .await?
-        .ok_or_else(AppError::unauthorized)?;
-    me_of(&state, user).await
+    me_of(&state, &user.id).await
 }
 
 #[derive(Deserialize, Default, utoipa::ToSchema)]

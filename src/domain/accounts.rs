@@ -183,6 +183,12 @@ pub async fn find_user(db: &Db, id: &str) -> Result<Option<User>, DomainError> {
     Ok(users::find_by_id(&db.pool, id).await?.map(User::from))
 }
 
+/// The user and their credit balance.
+pub async fn find_with_credits(db: &Db, id: &str) -> Result<Option<(User, i64)>, DomainError> {
+    let found = users::find_with_balance(&db.pool, id).await?;
+    Ok(found.map(|(row, credits)| (row.into(), credits)))
+}
+
 /// The user of a session that logged in at `since` (ms), unless the account is gone or a
 /// password change since then ended the session.
 pub async fn session_user(db: &Db, id: &str, since: i64) -> Result<Option<User>, DomainError> {

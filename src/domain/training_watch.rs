@@ -29,6 +29,9 @@ const CHUNK: usize = 100;
 const CHUNKS_AT_ONCE: usize = 4;
 /// Status calls side by side when A2E has no batch call.
 const SINGLES_AT_ONCE: usize = 8;
+/// Progress is an estimate from time: written when it moved this many points (or the status
+/// changed), so ten thousand long trainings do not each rewrite their row every round.
+const PROGRESS_STEP: i64 = 5;
 
 /// Makes sure the watch is queued (once, whatever the number of instances).
 pub async fn schedule(studio: &Studio) -> Result<(), sqlx::Error> {
@@ -92,7 +95,8 @@ impl TrainingWatch {
                 Err(_) => return None,
             };
             let state = self.past_deadline(c, state);
-            let changed = state.status != c.avatar_status || state.progress != c.avatar_progress;
+            let moved = state.progress.unwrap_or(0) - c.avatar_progress.unwrap_or(0);
+            let changed = state.status != c.avatar_status || moved.abs() >= PROGRESS_STEP;
             changed.then_some((c, avatar_id, state))
         });
         let changes: Vec<_> = futures::future::join_all(states)
@@ -184,6 +188,7 @@ impl JobHandler for TrainingWatch {
         if let Err(err) = self.round().await {
             tracing::warn!(error = %err, "the training watch did not finish its round");
         }
+        crate::telemetry::watch_round(started.elapsed());
         // Rounds start one poll interval apart, however long a round took.
         let spent = started.elapsed().as_millis() as i64;
         Outcome::Again {

@@ -23,21 +23,18 @@ pub struct UserSummary {
 #[server(prefix = "/sfn")]
 pub async fn load_session() -> Result<SessionInfo, AppError> {
     use super::context;
-    use crate::domain::{accounts, credits};
+    use crate::domain::accounts;
     let state = context::state()?;
     let demo_mode = state.config.demo_mode();
     let user = match context::user_id().await {
-        Ok(id) => accounts::find_user(&state.studio.db, &id).await?,
+        Ok(id) => accounts::find_with_credits(&state.studio.db, &id).await?,
         Err(_) => None,
     };
-    let user = match user {
-        Some(u) => Some(UserSummary {
-            credits: credits::balance(&state.studio.db, &u.id).await?,
-            id: u.id,
-            email: u.email,
-        }),
-        None => None,
-    };
+    let user = user.map(|(u, credits)| UserSummary {
+        id: u.id,
+        email: u.email,
+        credits,
+    });
     Ok(SessionInfo {
         user,
         demo_mode,

@@ -57,6 +57,22 @@ pub async fn find_by_id<'c>(
     row.as_ref().map(from_row).transpose()
 }
 
+/// The user with their credit balance, in one read (every page's header shows both).
+pub async fn find_with_balance<'c>(
+    exec: impl Executor<'c, Database = Any>,
+    id: &str,
+) -> Result<Option<(UserRow, i64)>, sqlx::Error> {
+    // PostgreSQL sums BIGINT into NUMERIC; the cast keeps one integer type on both databases.
+    let sql = format!(
+        "SELECT {COLUMNS}, (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM credit_ledger
+             WHERE credit_ledger.user_id = users.id) AS balance
+         FROM users WHERE id = $1"
+    );
+    let row = sqlx::query(&sql).bind(id).fetch_optional(exec).await?;
+    row.map(|r| Ok((from_row(&r)?, r.try_get("balance")?)))
+        .transpose()
+}
+
 /// The user, with the moment before which their log-ins no longer count (0: all count), in
 /// one query: every request with a session asks it.
 pub async fn find_with_session_cutoff<'c>(

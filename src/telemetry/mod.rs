@@ -9,4 +9,4 @@ pub mod logs;
 pub mod record;
 pub mod recorder;
 
-pub use record::{a2e_call, credits, job_step, CreditEvent};
+pub use record::{a2e_call, credits, job_step, watch_round, CreditEvent};

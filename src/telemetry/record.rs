@@ -1,7 +1,9 @@
 //! The events the studio counts. Each label value is a route pattern, a call name, a job kind
 //! or a fixed word: never an id, so the number of series stays small.
 
-use super::recorder::{A2E_DURATION, A2E_ERRORS, CREDITS, CREDIT_OPERATIONS, JOB_STEPS};
+use super::recorder::{
+    A2E_DURATION, A2E_ERRORS, CREDITS, CREDIT_OPERATIONS, JOB_STEPS, WATCH_ROUND,
+};
 use std::time::Duration;
 
 /// One HTTP request to A2E: `path` is the client's (after `/api/v1/`, query and ids included);
@@ -63,6 +65,11 @@ pub fn credits(event: CreditEvent, amount: i64) {
 /// A job step ended with `outcome` (`done`, `again`, `retry`, `failed`, `lease_lost`).
 pub fn job_step(kind: &str, outcome: &'static str) {
     metrics::counter!(JOB_STEPS, "kind" => kind.to_string(), "outcome" => outcome).increment(1);
+}
+
+/// The training watch finished a round.
+pub fn watch_round(elapsed: Duration) {
+    metrics::histogram!(WATCH_ROUND).record(elapsed.as_secs_f64());
 }
 
 #[cfg(test)]

@@ -13,6 +13,7 @@ pub const CREDIT_OPERATIONS: &str = "avatar_studio_credit_operations_total";
 pub const JOB_STEPS: &str = "avatar_studio_job_steps_total";
 pub const JOBS: &str = "avatar_studio_jobs";
 pub const TRAININGS_IN_FLIGHT: &str = "avatar_studio_trainings_in_flight";
+pub const WATCH_ROUND: &str = "avatar_studio_training_watch_round_seconds";
 
 /// Pages and API answers take milliseconds; streams and uploads take longer.
 const HTTP_BUCKETS: &[f64] = &[
@@ -20,6 +21,9 @@ const HTTP_BUCKETS: &[f64] = &[
 ];
 /// A2E answers in tenths of a second to tens of seconds (timeouts at `A2E_TIMEOUT_SECS`).
 const A2E_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0];
+
+/// A watch round should take a small share of the poll interval (ten seconds by default).
+const WATCH_BUCKETS: &[f64] = &[0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
 /// Histograms keep their samples until rendered; without scrapes they would pile up.
 const UPKEEP_EVERY: Duration = Duration::from_secs(5);
@@ -35,6 +39,7 @@ fn install() -> Option<PrometheusHandle> {
     let handle = PrometheusBuilder::new()
         .set_buckets_for_metric(Matcher::Full(HTTP_DURATION.into()), HTTP_BUCKETS)
         .and_then(|b| b.set_buckets_for_metric(Matcher::Full(A2E_DURATION.into()), A2E_BUCKETS))
+        .and_then(|b| b.set_buckets_for_metric(Matcher::Full(WATCH_ROUND.into()), WATCH_BUCKETS))
         .and_then(|b| b.install_recorder());
     let handle = match handle {
         Ok(handle) => handle,
@@ -77,6 +82,12 @@ fn describe() {
         "Ledger entries written for credit grants, reservations, settlements and refunds."
     );
     describe_counter!(JOB_STEPS, "Job steps run, by job kind and outcome.");
+    describe_histogram!(
+        WATCH_ROUND,
+        Unit::Seconds,
+        "One round of the training watch (every training in flight looked at once at A2E): \
+         a round near the poll interval delays the news of finished trainings."
+    );
     describe_gauge!(JOBS, "Unfinished jobs in the database, by kind and state.");
     describe_gauge!(
         TRAININGS_IN_FLIGHT,

@@ -7,7 +7,8 @@ use std::collections::HashSet;
 
 on_both_databases!(
     each_job_is_claimed_by_one_worker,
-    lapsed_leases_are_taken_over_and_keys_dedupe
+    lapsed_leases_are_taken_over_and_keys_dedupe,
+    housekeeping_is_claimed_before_earlier_user_work
 );
 
 fn job(n: usize, key: Option<String>) -> NewJob {
@@ -20,6 +21,7 @@ fn job(n: usize, key: Option<String>) -> NewJob {
         dedupe_key: key,
         reservation_key: None,
         deadline_ms: queue::DEFAULT_DEADLINE_MS,
+        priority: queue::USER_PRIORITY,
     }
 }
 
@@ -134,4 +136,36 @@ async fn lapsed_leases_are_taken_over_and_keys_dedupe(backend: Backend) {
         queue::enqueue(&db, job(3, key)).await.unwrap().is_some(),
         "a finished job frees its key"
     );
+}
+
+async fn housekeeping_is_claimed_before_earlier_user_work(backend: Backend) {
+    // The app works no jobs, so only the test claims.
+    let app = TestApp::spawn_with(backend, |c| c.run_jobs = false).await;
+    let db = app.state.studio.db.clone();
+    for n in 0..40 {
+        queue::enqueue(&db, job(n, None)).await.unwrap();
+    }
+    let watch = NewJob {
+        delay_ms: 0,
+        ..NewJob::recurring("test_housekeeping", 1_000, serde_json::Value::Null)
+    };
+    queue::enqueue(&db, watch).await.unwrap().expect("queued");
+    // One job per claim: the first of the test's jobs out is the housekeeping one, though forty
+    // user jobs fell due before it; then user work, in due order.
+    assert_eq!(next_test_job(&db).await.kind, "test_housekeeping");
+    let next = next_test_job(&db).await;
+    assert_eq!(next.kind, "test_job");
+    assert_eq!(next.payload["n"], 0);
+}
+
+/// Claims one job at a time until one of the test's comes out (the app's own housekeeping may
+/// fall due meanwhile and come first).
+async fn next_test_job(db: &avatar_studio::store::Db) -> queue::Job {
+    loop {
+        let claimed = queue::claim(db, "worker", 60_000, 1).await.unwrap();
+        let job = claimed.into_iter().next().expect("a due job");
+        if job.kind.starts_with("test_") {
+            return job;
+        }
+    }
 }

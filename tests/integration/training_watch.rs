@@ -69,11 +69,30 @@ fn single_status_calls(log: &[Value]) -> usize {
         .count()
 }
 
+/// Rounds the watch has timed, as `/metrics` tells (one recorder serves every test of the
+/// process, so only its growth says something about this test).
+async fn watch_rounds(app: &TestApp) -> f64 {
+    let text = reqwest::get(app.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|line| line.strip_prefix("avatar_studio_training_watch_round_seconds_count "))
+        .map_or(0.0, |n| n.parse().unwrap())
+}
+
 async fn trainings_in_flight_are_followed_together(backend: Backend) {
     let app = app(backend).await;
     let (client, _) = app.user("crowd@example.com").await;
+    let rounds_before = watch_rounds(&app).await;
     let ids = start_trainings(&app, &client, 6).await;
     until_all_completed(&app, &client, &ids).await;
+    assert!(
+        watch_rounds(&app).await > rounds_before,
+        "the watch's rounds are timed at /metrics"
+    );
 
     let log = app.simulator_requests().await;
     let batches: Vec<usize> = log
