@@ -183,8 +183,8 @@ pub async fn enqueue_in(
 }
 
 /// Leases up to `limit` due jobs to `worker` under a fresh fence token, highest priority first,
-/// then in due order. Jobs whose lease ran out (a crashed or stalled worker) are due again. On PostgreSQL, `SKIP LOCKED` lets several
-/// instances claim side by side.
+/// then in due order. Jobs whose lease ran out (a crashed or stalled worker) are due again. On
+/// PostgreSQL, `SKIP LOCKED` lets several instances claim side by side.
 pub async fn claim(
     db: &Db,
     worker: &str,

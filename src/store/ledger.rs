@@ -51,17 +51,16 @@ pub async fn append(conn: &mut AnyConnection, entry: &NewEntry<'_>) -> Result<bo
     Ok(done.rows_affected() == 1)
 }
 
+/// A user's balance as an SQL expression over `credit_ledger` rows. PostgreSQL sums BIGINT into
+/// NUMERIC; the cast keeps one integer type on both databases.
+pub const BALANCE: &str = "CAST(COALESCE(SUM(amount), 0) AS BIGINT)";
+
 pub async fn balance<'c>(
     exec: impl Executor<'c, Database = Any>,
     user_id: &str,
 ) -> Result<i64, sqlx::Error> {
-    // PostgreSQL sums BIGINT into NUMERIC; the cast keeps one integer type on both databases.
-    let row = sqlx::query(
-        "SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) AS balance FROM credit_ledger WHERE user_id = $1",
-    )
-    .bind(user_id)
-    .fetch_one(exec)
-    .await?;
+    let sql = format!("SELECT {BALANCE} AS balance FROM credit_ledger WHERE user_id = $1");
+    let row = sqlx::query(&sql).bind(user_id).fetch_one(exec).await?;
     row.try_get("balance")
 }
 

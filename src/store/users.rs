@@ -62,9 +62,9 @@ pub async fn find_with_balance<'c>(
     exec: impl Executor<'c, Database = Any>,
     id: &str,
 ) -> Result<Option<(UserRow, i64)>, sqlx::Error> {
-    // PostgreSQL sums BIGINT into NUMERIC; the cast keeps one integer type on both databases.
+    let balance = super::ledger::BALANCE;
     let sql = format!(
-        "SELECT {COLUMNS}, (SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM credit_ledger
+        "SELECT {COLUMNS}, (SELECT {balance} FROM credit_ledger
              WHERE credit_ledger.user_id = users.id) AS balance
          FROM users WHERE id = $1"
     );
