@@ -69,7 +69,8 @@ impl TrainingWatch {
             };
             after = last.id.clone();
             let full = tracked.len() as i64 == page;
-            let looks = tracked.chunks(CHUNK).map(|chunk| self.look(chunk));
+            let due = self.due_for_a_look(tracked);
+            let looks = due.chunks(CHUNK).map(|chunk| self.look(chunk));
             for result in futures::future::join_all(looks).await {
                 if let Err(err) = result {
                     tracing::warn!(error = %err, "the training watch skipped a chunk");
@@ -79,6 +80,17 @@ impl TrainingWatch {
                 return Ok(());
             }
         }
+    }
+
+    /// A training started less than a poll interval ago is left for the next round: it cannot
+    /// have finished yet, and looking would spend an A2E call on it for nothing (so a training
+    /// is named in at most `its time / poll interval + 2` calls, its start included).
+    fn due_for_a_look(&self, tracked: Vec<Character>) -> Vec<Character> {
+        let recent = now_millis() - self.studio.clock.poll_ms;
+        tracked
+            .into_iter()
+            .filter(|c| c.training_started_at.is_none_or(|at| at <= recent))
+            .collect()
     }
 
     /// Reads one chunk's trainings at A2E and records what changed, in one transaction.

@@ -83,6 +83,39 @@ async fn watch_rounds(app: &TestApp) -> f64 {
         .map_or(0.0, |n| n.parse().unwrap())
 }
 
+/// Each training was named in at most `its time / poll interval + 2` A2E calls, its start
+/// included (the simulator counts a batch call as a call for each avatar it names).
+async fn calls_within_budget(app: &TestApp, client: &Client, ids: &[String]) {
+    let poll_ms = app.state.studio.clock.poll_ms as f64;
+    let list: Vec<Value> = app.get_json(client, "/api/characters").await;
+    let avatars: Vec<&str> = list
+        .iter()
+        .filter(|c| ids.iter().any(|id| c["id"] == id.as_str()))
+        .filter_map(|c| c["avatar_id"].as_str())
+        .collect();
+    let stats: Value = reqwest::get(app.url("/a2e-sim/_simulator/stats"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut checked = 0;
+    for avatar in stats["avatars"].as_array().unwrap() {
+        if !avatars.contains(&avatar["id"].as_str().unwrap()) {
+            continue;
+        }
+        let took_ms =
+            avatar["ends_at_ms"].as_f64().unwrap() - avatar["started_at_ms"].as_f64().unwrap();
+        let named = 1.0 + avatar["calls"].as_f64().unwrap();
+        assert!(
+            named <= took_ms / poll_ms + 2.0,
+            "{avatar}: named in {named} calls, poll {poll_ms} ms"
+        );
+        checked += 1;
+    }
+    assert_eq!(checked, ids.len(), "every training counted: {stats}");
+}
+
 async fn trainings_in_flight_are_followed_together(backend: Backend) {
     let app = app(backend).await;
     let (client, _) = app.user("crowd@example.com").await;
@@ -105,6 +138,7 @@ async fn trainings_in_flight_are_followed_together(backend: Backend) {
         "several trainings named in one call: {batches:?}"
     );
     assert_eq!(single_status_calls(&log), 0, "none asked for alone");
+    calls_within_budget(&app, &client, &ids).await;
     // Each character's history tells its end once.
     for id in &ids {
         let events: Vec<Value> = app
