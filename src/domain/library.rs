@@ -88,7 +88,7 @@ pub async fn gallery(
     let order = filter.sort.as_str();
     let after = paging::decode(order, filter.sort == Sort::Name, q.cursor.as_deref())?;
     let rows =
-        character_page::page(&studio.db.pool, user_id, &filter, after.as_ref(), limit + 1).await?;
+        character_page::page(&studio.db, user_id, &filter, after.as_ref(), limit + 1).await?;
     Ok(paging::page_of(rows, limit, order, |c| After {
         key: filter.sort.key_of(c),
         id: c.id.clone(),
@@ -202,7 +202,7 @@ pub async fn provenance(
     let after = paging::decode("used", false, cursor)?;
     characters::get(studio, user_id, id).await?;
     let rows =
-        generation_rows::page_of_character(&studio.db.pool, user_id, id, after.as_ref(), limit + 1)
+        generation_rows::page_of_character(&studio.db, user_id, id, after.as_ref(), limit + 1)
             .await?;
     Ok(paging::page_of(rows, limit, "used", generation_after))
 }
@@ -216,6 +216,6 @@ pub async fn generations(
 ) -> Result<Page<Generation>, DomainError> {
     let limit = paging::limit(limit)?;
     let after = paging::decode("newest", false, cursor)?;
-    let rows = generation_rows::page(&studio.db.pool, user_id, after.as_ref(), limit + 1).await?;
+    let rows = generation_rows::page(&studio.db, user_id, after.as_ref(), limit + 1).await?;
     Ok(paging::page_of(rows, limit, "newest", generation_after))
 }

@@ -1,10 +1,10 @@
 //! One page of a user's characters: searched, filtered, sorted, keyset-paged. Every sort order
 //! has an index `(user_id, key, id)` (migration 0008), so a page reads only its own rows.
 
-use super::characters::from_row;
+use super::characters::{CharacterRow, COLUMNS};
 use super::paging::{After, Params, SortKey};
+use super::{json_rows, Db};
 use crate::models::{AvatarStatus, Character, TrainingKind};
-use sqlx::{Any, Executor};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Sort {
@@ -62,16 +62,17 @@ pub struct Filter {
 }
 
 /// Up to `limit` characters after `after`, in the filter's order.
-pub async fn page<'c>(
-    exec: impl Executor<'c, Database = Any>,
+pub async fn page(
+    db: &Db,
     user_id: &str,
     filter: &Filter,
     after: Option<&After>,
     limit: i64,
 ) -> Result<Vec<Character>, sqlx::Error> {
     let (sql, p) = query(user_id, filter, after, limit);
-    let rows = p.bind(sqlx::query(&sql)).fetch_all(exec).await?;
-    rows.iter().map(from_row).collect()
+    let order = filter.sort.sql().2;
+    let rows: Vec<CharacterRow> = json_rows::fetch(db, &sql, COLUMNS, order, &p).await?;
+    rows.into_iter().map(Character::try_from).collect()
 }
 
 /// The page's SQL and its parameters (public so a test can read the database's plan for it).
@@ -108,9 +109,9 @@ pub fn query(
         conditions.push(format!("({column}, id) {op} ({key}, {id})"));
     }
     let limit = p.push(SortKey::Int(limit));
+    // `sort_name` too: the page's JSON is put in order by its output columns.
     let sql = format!(
-        "SELECT {} FROM character_references WHERE {} ORDER BY {order} LIMIT {limit}",
-        super::characters::COLUMNS,
+        "SELECT {COLUMNS}, sort_name FROM character_references WHERE {} ORDER BY {order} LIMIT {limit}",
         conditions.join(" AND ")
     );
     (sql, p)

@@ -63,52 +63,86 @@ impl AvatarState {
     }
 }
 
-fn word<T>(
-    row: &sqlx::any::AnyRow,
-    column: &str,
-    parse: fn(&str) -> Option<T>,
-) -> Result<T, sqlx::Error> {
-    let text: String = row.try_get(column)?;
-    parse(&text).ok_or_else(|| sqlx::Error::Decode(format!("unknown {column} {text:?}").into()))
+/// A row as stored: read by sqlx (one row) or from a page of rows as JSON
+/// ([`super::json_rows`]), then checked into a [`Character`] by one conversion.
+#[derive(sqlx::FromRow, serde::Deserialize)]
+pub(crate) struct CharacterRow {
+    id: String,
+    user_id: String,
+    name: String,
+    prompt: String,
+    outfit_description: String,
+    image_url: Option<String>,
+    video_url: Option<String>,
+    source: String,
+    gender: Option<String>,
+    avatar_id: Option<String>,
+    avatar_status: String,
+    avatar_error: Option<String>,
+    avatar_progress: Option<i64>,
+    training_started_at: Option<i64>,
+    training_eta_at: Option<i64>,
+    preview_url: Option<String>,
+    model_version: String,
+    training_kind: String,
+    continued: i64,
+    tags: String,
+    notice: Option<String>,
+    times_used: i64,
+    created_at: i64,
+    updated_at: i64,
+}
+
+fn word<T>(column: &str, text: &str, parse: fn(&str) -> Option<T>) -> Result<T, sqlx::Error> {
+    parse(text).ok_or_else(|| sqlx::Error::Decode(format!("unknown {column} {text:?}").into()))
+}
+
+impl TryFrom<CharacterRow> for Character {
+    type Error = sqlx::Error;
+
+    fn try_from(row: CharacterRow) -> Result<Self, sqlx::Error> {
+        let status = word("avatar_status", &row.avatar_status, AvatarStatus::parse)?;
+        let eta_seconds = row
+            .training_eta_at
+            .filter(|_| status == AvatarStatus::Training)
+            .map(|at| ((at - super::now_millis()) / 1000).max(0));
+        Ok(Character {
+            source: word("source", &row.source, Source::parse)?,
+            training_kind: word("training_kind", &row.training_kind, TrainingKind::parse)?,
+            tags: row
+                .tags
+                .split(',')
+                .filter(|t| !t.is_empty())
+                .map(String::from)
+                .collect(),
+            id: row.id,
+            user_id: row.user_id,
+            name: row.name,
+            prompt: row.prompt,
+            outfit_description: row.outfit_description,
+            image_url: row.image_url,
+            video_url: row.video_url,
+            gender: row.gender,
+            avatar_id: row.avatar_id,
+            avatar_status: status,
+            avatar_error: row.avatar_error,
+            avatar_progress: row.avatar_progress,
+            eta_seconds,
+            training_started_at: row.training_started_at,
+            preview_url: row.preview_url,
+            model_version: row.model_version,
+            continued: row.continued != 0,
+            notice: row.notice,
+            times_used: row.times_used,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
 }
 
 pub(crate) fn from_row(row: &sqlx::any::AnyRow) -> Result<Character, sqlx::Error> {
-    let tags: String = row.try_get("tags")?;
-    let eta_at: Option<i64> = row.try_get("training_eta_at")?;
-    let status = word(row, "avatar_status", AvatarStatus::parse)?;
-    let eta_seconds = eta_at
-        .filter(|_| status == AvatarStatus::Training)
-        .map(|at| ((at - super::now_millis()) / 1000).max(0));
-    Ok(Character {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        name: row.try_get("name")?,
-        prompt: row.try_get("prompt")?,
-        outfit_description: row.try_get("outfit_description")?,
-        image_url: row.try_get("image_url")?,
-        video_url: row.try_get("video_url")?,
-        source: word(row, "source", Source::parse)?,
-        gender: row.try_get("gender")?,
-        avatar_id: row.try_get("avatar_id")?,
-        avatar_status: status,
-        avatar_error: row.try_get("avatar_error")?,
-        avatar_progress: row.try_get("avatar_progress")?,
-        eta_seconds,
-        training_started_at: row.try_get("training_started_at")?,
-        preview_url: row.try_get("preview_url")?,
-        model_version: row.try_get("model_version")?,
-        training_kind: word(row, "training_kind", TrainingKind::parse)?,
-        continued: row.try_get::<i64, _>("continued")? != 0,
-        tags: tags
-            .split(',')
-            .filter(|t| !t.is_empty())
-            .map(String::from)
-            .collect(),
-        notice: row.try_get("notice")?,
-        times_used: row.try_get("times_used")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+    use sqlx::FromRow;
+    CharacterRow::from_row(row)?.try_into()
 }
 
 pub async fn insert(

@@ -1,47 +1,80 @@
 //! The `generations` table. The spec (`kind` + `inputs`), references and work are typed JSON.
 
 use super::paging::{After, Params, SortKey};
+use super::{json_rows, Db};
 use crate::models::{Generation, GenerationSpec, GenerationStatus};
 use sqlx::{Any, AnyConnection, Executor, Row};
 
 const COLUMNS: &str = "id, user_id, kind, status, progress, inputs, refs, work, result_urls, error, notice, cost, created_at, updated_at";
 
-fn json<T: serde::de::DeserializeOwned + Default>(
-    row: &sqlx::any::AnyRow,
-    column: &str,
-) -> Result<T, sqlx::Error> {
-    let text: String = row.try_get(column)?;
-    Ok(serde_json::from_str(&text).unwrap_or_default())
+/// A row as stored: read by sqlx (one row) or from a page of rows as JSON
+/// ([`super::json_rows`]), then checked into a [`Generation`] by one conversion.
+#[derive(sqlx::FromRow, serde::Deserialize)]
+struct GenerationRow {
+    id: String,
+    user_id: String,
+    kind: String,
+    status: String,
+    progress: i64,
+    inputs: String,
+    refs: String,
+    work: String,
+    result_urls: String,
+    error: Option<String>,
+    notice: Option<String>,
+    cost: i64,
+    created_at: i64,
+    updated_at: i64,
 }
 
 fn decode_error(what: &str, detail: impl std::fmt::Display) -> sqlx::Error {
     sqlx::Error::Decode(format!("generation {what}: {detail}").into())
 }
 
+/// A JSON column; unreadable is its default, as a row from before the column's shape changed.
+fn json<T: serde::de::DeserializeOwned + Default>(text: &str) -> T {
+    serde_json::from_str(text).unwrap_or_default()
+}
+
+impl TryFrom<GenerationRow> for Generation {
+    type Error = sqlx::Error;
+
+    fn try_from(row: GenerationRow) -> Result<Self, sqlx::Error> {
+        let inputs: serde_json::Value =
+            serde_json::from_str(&row.inputs).map_err(|e| decode_error("inputs", e))?;
+        let spec: GenerationSpec =
+            serde_json::from_value(serde_json::json!({ "kind": row.kind, "inputs": inputs }))
+                .map_err(|e| decode_error("spec", e))?;
+        let status = GenerationStatus::parse(&row.status)
+            .ok_or_else(|| decode_error("status", &row.status))?;
+        Ok(Generation {
+            spec,
+            status,
+            references: json(&row.refs),
+            work: json(&row.work),
+            result_urls: json(&row.result_urls),
+            id: row.id,
+            user_id: row.user_id,
+            progress: row.progress,
+            error: row.error,
+            notice: row.notice,
+            cost: row.cost,
+            created_at: row.created_at,
+            updated_at: row.updated_at,
+        })
+    }
+}
+
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Generation, sqlx::Error> {
-    let kind: String = row.try_get("kind")?;
-    let inputs: String = row.try_get("inputs")?;
-    let inputs: serde_json::Value =
-        serde_json::from_str(&inputs).map_err(|e| decode_error("inputs", e))?;
-    let spec: GenerationSpec =
-        serde_json::from_value(serde_json::json!({ "kind": kind, "inputs": inputs }))
-            .map_err(|e| decode_error("spec", e))?;
-    let status: String = row.try_get("status")?;
-    Ok(Generation {
-        id: row.try_get("id")?,
-        user_id: row.try_get("user_id")?,
-        spec,
-        status: GenerationStatus::parse(&status).ok_or_else(|| decode_error("status", &status))?,
-        progress: row.try_get("progress")?,
-        references: json(row, "refs")?,
-        work: json(row, "work")?,
-        result_urls: json(row, "result_urls")?,
-        error: row.try_get("error")?,
-        notice: row.try_get("notice")?,
-        cost: row.try_get("cost")?,
-        created_at: row.try_get("created_at")?,
-        updated_at: row.try_get("updated_at")?,
-    })
+    use sqlx::FromRow;
+    GenerationRow::from_row(row)?.try_into()
+}
+
+/// A page of generations: `select`'s rows (output columns [`COLUMNS`]), newest first.
+async fn page_from(db: &Db, select: &str, p: &Params) -> Result<Vec<Generation>, sqlx::Error> {
+    let order = "created_at DESC, id DESC";
+    let rows: Vec<GenerationRow> = json_rows::fetch(db, select, COLUMNS, order, p).await?;
+    rows.into_iter().map(Generation::try_from).collect()
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> String {
@@ -150,8 +183,8 @@ pub async fn mark_cancelled(
 
 /// Up to `limit` of the user's generations, newest first, strictly after `after`
 /// (`created_at`, `id`); read along the index `(user_id, created_at, id)`.
-pub async fn page<'c>(
-    exec: impl Executor<'c, Database = Any>,
+pub async fn page(
+    db: &Db,
     user_id: &str,
     after: Option<&After>,
     limit: i64,
@@ -167,14 +200,13 @@ pub async fn page<'c>(
     }
     let limit = p.push(SortKey::Int(limit));
     sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {limit}"));
-    let rows = p.bind(sqlx::query(&sql)).fetch_all(exec).await?;
-    rows.iter().map(from_row).collect()
+    page_from(db, &sql, &p).await
 }
 
 /// The generations that used a character (provenance), newest first, keyset-paged like
 /// [`page`] along `generation_characters (character_id, created_at, generation_id)`.
-pub async fn page_of_character<'c>(
-    exec: impl Executor<'c, Database = Any>,
+pub async fn page_of_character(
+    db: &Db,
     user_id: &str,
     character_id: &str,
     after: Option<&After>,
@@ -202,8 +234,7 @@ pub async fn page_of_character<'c>(
     sql.push_str(&format!(
         " ORDER BY gc.created_at DESC, gc.generation_id DESC LIMIT {limit}"
     ));
-    let rows = p.bind(sqlx::query(&sql)).fetch_all(exec).await?;
-    rows.iter().map(from_row).collect()
+    page_from(db, &sql, &p).await
 }
 
 /// Records which of the user's characters a new generation uses (each once), and counts the

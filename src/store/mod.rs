@@ -7,6 +7,7 @@ pub mod closing;
 pub mod db;
 pub mod generations;
 pub mod imports;
+pub mod json_rows;
 pub mod ledger;
 pub mod media;
 pub mod media_usage;
