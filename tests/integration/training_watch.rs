@@ -93,12 +93,7 @@ async fn calls_within_budget(app: &TestApp, client: &Client, ids: &[String]) {
         .filter(|c| ids.iter().any(|id| c["id"] == id.as_str()))
         .filter_map(|c| c["avatar_id"].as_str())
         .collect();
-    let stats: Value = reqwest::get(app.url("/a2e-sim/_simulator/stats"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let stats = app.simulator_json("stats").await;
     let mut checked = 0;
     for avatar in stats["avatars"].as_array().unwrap() {
         if !avatars.contains(&avatar["id"].as_str().unwrap()) {

@@ -161,14 +161,19 @@ impl TestApp {
             .unwrap()
     }
 
-    /// The calls the built-in A2E simulator received.
-    pub async fn simulator_requests(&self) -> Vec<Value> {
-        let log: Value = reqwest::get(self.url("/a2e-sim/_simulator/requests"))
+    /// What one of the built-in A2E simulator's control routes (`/_simulator/…`) answers.
+    pub async fn simulator_json(&self, route: &str) -> Value {
+        reqwest::get(self.url(&format!("/a2e-sim/_simulator/{route}")))
             .await
             .unwrap()
             .json()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// The calls the built-in A2E simulator received.
+    pub async fn simulator_requests(&self) -> Vec<Value> {
+        let log = self.simulator_json("requests").await;
         log["requests"].as_array().unwrap().clone()
     }
 
