@@ -19,6 +19,13 @@ pub struct Db {
 }
 
 impl DbKind {
+    /// Whether a pooled connection is pinged before each use. A PostgreSQL connection can die
+    /// with its server or the network; a SQLite one is a file opened in this process, and its
+    /// ping is only a round trip to sqlx's worker thread (a sixth of a page's database time).
+    pub fn test_before_acquire(self) -> bool {
+        self == Self::Postgres
+    }
+
     pub fn of_url(url: &str) -> Result<Self, String> {
         if url.starts_with("sqlite:") {
             Ok(Self::Sqlite)
@@ -41,6 +48,7 @@ impl Db {
         };
         let pool = AnyPoolOptions::new()
             .max_connections(if kind == DbKind::Sqlite { 8 } else { 16 })
+            .test_before_acquire(kind.test_before_acquire())
             .acquire_timeout(Duration::from_secs(10))
             .after_connect(move |conn, _| {
                 Box::pin(async move {

@@ -18,7 +18,11 @@ impl Sessions {
         let fail = |e: sqlx::Error| format!("cannot prepare the session store: {e}");
         let store = match db.kind {
             DbKind::Sqlite => {
-                let pool = sqlx::SqlitePool::connect(&db.url).await.map_err(fail)?;
+                let pool = sqlx::sqlite::SqlitePoolOptions::new()
+                    .test_before_acquire(db.kind.test_before_acquire())
+                    .connect(&db.url)
+                    .await
+                    .map_err(fail)?;
                 let store = SqliteStore::new(pool);
                 store.migrate().await.map_err(fail)?;
                 Self::Sqlite(store)

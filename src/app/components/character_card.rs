@@ -35,11 +35,13 @@ pub fn CharacterCard(
     let name = character.name.clone();
     let can_continue = character.avatar_status == AvatarStatus::Completed;
     let can_retry = character.avatar_status == AvatarStatus::Failed;
-    let busy = move || {
-        continue_action.pending().get()
-            || retry_action.pending().get()
-            || delete_action.pending().get()
-    };
+    // One memo per action, made here: `pending()` makes a new memo on every call.
+    let pending = [
+        continue_action.pending(),
+        retry_action.pending(),
+        delete_action.pending(),
+    ];
+    let busy = move || pending.iter().any(|p| p.get());
     let href = format!("/characters/{}", character.id);
     let title = character.name.clone();
     let select = selection.map(|selected| {
@@ -136,6 +138,7 @@ fn TagEditor(character: Character, on_change: Callback<()>) -> impl IntoView {
     let editing = RwSignal::new(false);
     let text = RwSignal::new(character.tags.join(", "));
     let save = ServerAction::<EditCharacter>::new();
+    let saving = save.pending();
     Effect::new(move |_| {
         if succeeded(save) {
             editing.set(false);
@@ -165,7 +168,7 @@ fn TagEditor(character: Character, on_change: Callback<()>) -> impl IntoView {
                 <form class="tag-form" on:submit=move |ev| { ev.prevent_default(); submit(); }>
                     <input type="text" aria-label=label.clone() placeholder="hero, sci-fi" maxlength="900"
                         prop:value=text on:input=move |ev| text.set(event_target_value(&ev))/>
-                    <button type="submit" class="small" disabled=move || save.pending().get()>"Save tags"</button>
+                    <button type="submit" class="small" disabled=saving>"Save tags"</button>
                     <button type="button" class="secondary small" on:click=move |_| editing.set(false)>"Cancel"</button>
                 </form>
             }>

@@ -48,6 +48,7 @@ fn PickerItem(character: Character, picked: Picked) -> impl IntoView {
     let trained = character.avatar_status == AvatarStatus::Completed;
     let failed = character.avatar_status == AvatarStatus::Failed;
     let retry = ServerAction::<RetryTraining>::new();
+    let retrying = retry.pending();
     let is_picked = move || picked.with(|p| p.iter().any(|x| x.character_id == id.get_value()));
     let uses_image = move || {
         picked.with(|p| {
@@ -88,7 +89,7 @@ fn PickerItem(character: Character, picked: Picked) -> impl IntoView {
                 <Show when=is_picked>
                     <div class="pick-choice" role="group" aria-label="Avatar training failed">
                         <small>"Its avatar training failed: its image is used."</small>
-                        <button type="button" class="secondary small" disabled=move || retry.pending().get()
+                        <button type="button" class="secondary small" disabled=retrying
                             on:click=move |_| { retry.dispatch(RetryTraining { id: id.get_value() }); }>"Retry training"</button>
                         <ErrorNotice result=retry.value()/>
                     </div>

@@ -45,6 +45,7 @@ pub fn CreateCharacterPanel(#[prop(into)] on_created: Callback<()>) -> impl Into
 #[component]
 fn PromptForm(on_created: Callback<()>) -> impl IntoView {
     let action = ServerAction::<CreateCharacter>::new();
+    let pending = action.pending();
     Effect::new(move |_| {
         if succeeded(action) {
             on_created.run(());
@@ -72,8 +73,8 @@ fn PromptForm(on_created: Callback<()>) -> impl IntoView {
                 })}
             </Transition>
             <p class="muted small">{format!("Costs {CHARACTER_IMAGE_COST} credits. Training the avatar afterwards is free and starts by itself.")}</p>
-            <button type="submit" disabled=move || action.pending().get()>
-                {move || if action.pending().get() { "Creating portrait…" } else { "Create character" }}
+            <button type="submit" disabled=pending>
+                {move || if pending.get() { "Creating portrait…" } else { "Create character" }}
             </button>
         </ActionForm>
         <ErrorNotice result=own_result(action)/>

@@ -34,6 +34,7 @@ pub fn GenerationCard(
     let cancel = ServerAction::<CancelGeneration>::new();
     let retry = ServerAction::<RetryGeneration>::new();
     let delete = ServerAction::<DeleteGeneration>::new();
+    let (retrying, delete_pending) = (retry.pending(), delete.pending());
     Effect::new(move |_| {
         if succeeded(cancel) || succeeded(retry) || succeeded(delete) {
             confirming.set(false);
@@ -89,7 +90,7 @@ pub fn GenerationCard(
                 <p class="failure-reason small">{g.error.clone().unwrap_or_default()}</p>
                 <ActionForm action=retry attr:class="inline-form">
                     <input type="hidden" name="id" value=id.get_value()/>
-                    <button type="submit" class="secondary small" disabled=move || retry.pending().get()>
+                    <button type="submit" class="secondary small" disabled=retrying>
                         {format!("Retry ({} credits)", g.cost)}
                     </button>
                 </ActionForm>
@@ -102,7 +103,7 @@ pub fn GenerationCard(
                     <p>"Delete this from your history? Its credits are not affected."</p>
                     <ActionForm action=delete attr:class="inline-form">
                         <input type="hidden" name="id" value=id.get_value()/>
-                        <button type="submit" class="danger small" disabled=move || delete.pending().get()>"Delete for good"</button>
+                        <button type="submit" class="danger small" disabled=delete_pending>"Delete for good"</button>
                     </ActionForm>
                 </ConfirmStep>
             })}
@@ -117,6 +118,7 @@ pub fn GenerationCard(
 #[component]
 fn Remake(id: String, cost: i64, on_change: Callback<()>) -> impl IntoView {
     let action = ServerAction::<RemakeGeneration>::new();
+    let remaking = action.pending();
     Effect::new(move |_| {
         if succeeded(action) {
             on_change.run(());
@@ -131,10 +133,10 @@ fn Remake(id: String, cost: i64, on_change: Callback<()>) -> impl IntoView {
     };
     view! {
         <div class="card-actions">
-            <button class="secondary small" disabled=move || action.pending().get()
+            <button class="secondary small" disabled=remaking
                 title="The same request with the same avatars as then"
                 on:click=move |_| run(false)>{format!("Make again ({cost} credits)")}</button>
-            <button class="secondary small" disabled=move || action.pending().get()
+            <button class="secondary small" disabled=remaking
                 title="The same request with each character's avatar as it is today"
                 on:click=move |_| run(true)>"Make again with today's avatar"</button>
         </div>
@@ -196,7 +198,8 @@ fn CancelControl(
     confirming: RwSignal<bool>,
     action: ServerAction<CancelGeneration>,
 ) -> impl IntoView {
-    let pending = move || action.pending().get();
+    let pending = action.pending();
+    let pending = move || pending.get();
     if !started {
         return view! {
             <ActionForm action=action attr:class="inline-form">

@@ -45,6 +45,8 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
     let animate = ServerAction::<Animate>::new();
     let motion = ServerAction::<TransferMotion>::new();
     let lipsync = ServerAction::<Lipsync>::new();
+    let (animating, transferring, lipsyncing) =
+        (animate.pending(), motion.pending(), lipsync.pending());
     Effect::new(move |_| {
         if succeeded(animate) || succeeded(motion) || succeeded(lipsync) {
             mode.set(Mode::None);
@@ -79,7 +81,7 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
                             <option value="15">"15 s"</option><option value="20">"20 s"</option>
                         </select>
                     </label>
-                    <button type="button" disabled=move || animate.pending().get()
+                    <button type="button" disabled=animating
                         on:click=move |_| { animate.dispatch(Animate { subject: subject.get_value(), prompt: prompt.get(), duration: duration.get() }); }>
                         {move || format!("Animate ({} credits)", price(|p| p.image_to_video))}
                     </button>
@@ -97,7 +99,7 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
                     </label>
                     <label>"…or its URL"<input type="url" placeholder="https://…/dance.mp4"
                         prop:value=video_url on:input=move |ev| video_url.set(event_target_value(&ev))/></label>
-                    <button type="button" disabled=move || motion.pending().get() || video_url.get().is_empty()
+                    <button type="button" disabled=move || transferring.get() || video_url.get().is_empty()
                         on:click=move |_| { motion.dispatch(TransferMotion { subject: subject.get_value(), video_url: video_url.get(), prompt: String::new() }); }>
                         {move || format!("Transfer motion ({} credits)", price(|p| p.motion_transfer))}
                     </button>
@@ -113,7 +115,7 @@ pub fn SubjectActions(subject: Subject, #[prop(into)] on_created: Callback<()>) 
                     {move || (!audio_url.get().is_empty()).then(|| view! {
                         <p class="muted small" data-testid="audio-chosen">"Audio uploaded: it is used when the text is empty."</p>
                     })}
-                    <button type="button" disabled=move || lipsync.pending().get()
+                    <button type="button" disabled=lipsyncing
                         on:click=move |_| {
                             let text = Some(speech.get()).filter(|t| !t.trim().is_empty());
                             let audio_url = if text.is_none() { Some(audio_url.get()).filter(|u| !u.is_empty()) } else { None };

@@ -196,6 +196,7 @@ fn ImportAvatars() -> impl IntoView {
     // How often the user asked (0: not yet): each click asks A2E again.
     let looks = RwSignal::new(0u32);
     let import = ServerAction::<ImportAvatars>::new();
+    let importing = import.pending();
     let avatars = Resource::new(
         move || (looks.get(), import.version().get()),
         |(looks, _)| async move {
@@ -246,7 +247,7 @@ fn ImportAvatars() -> impl IntoView {
                                 }
                             }).collect_view()}
                         </ul>
-                        <button type="button" disabled=move || chosen.with(Vec::is_empty) || import.pending().get()
+                        <button type="button" disabled=move || chosen.with(Vec::is_empty) || importing.get()
                             on:click=move |_| { import.dispatch(ImportAvatars { avatar_ids: chosen.get() }); }>
                             {move || format!("Import selected ({})", chosen.with(Vec::len))}
                         </button>

@@ -31,6 +31,7 @@ where
 #[component]
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<LogIn>::new();
+    let pending = action.pending();
     on_success(action);
     view! {
         <Title text="Log in"/>
@@ -39,7 +40,7 @@ pub fn LoginPage() -> impl IntoView {
             <ActionForm action=action>
                 <label>"Email"<input type="email" name="email" required autocomplete="email"/></label>
                 <label>"Password"<input type="password" name="password" required autocomplete="current-password"/></label>
-                <button type="submit" disabled=move || action.pending().get()>"Log in"</button>
+                <button type="submit" disabled=pending>"Log in"</button>
             </ActionForm>
             <ErrorNotice result=own_result(action)/>
             <p class="muted">"No account yet? "<A href="/signup">"Sign up"</A></p>
@@ -50,6 +51,7 @@ pub fn LoginPage() -> impl IntoView {
 #[component]
 pub fn SignupPage() -> impl IntoView {
     let action = ServerAction::<SignUp>::new();
+    let pending = action.pending();
     on_success(action);
     let session = use_session();
     let closed = move || {
@@ -76,7 +78,7 @@ pub fn SignupPage() -> impl IntoView {
                     <input type="password" name="password" required minlength="8" autocomplete="new-password"/>
                     <small class="muted">"At least 8 characters."</small>
                 </label>
-                <button type="submit" disabled=move || action.pending().get()>"Sign up"</button>
+                <button type="submit" disabled=pending>"Sign up"</button>
             </ActionForm>
             </Show>
             </Transition>

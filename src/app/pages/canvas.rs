@@ -68,7 +68,7 @@ fn Canvas() -> impl IntoView {
             <h2>"Characters"</h2>
             <PickerSearch search/>
             <Transition fallback=|| view! { <p class="muted">"Loading characters…"</p> }>
-                {move || characters.get().map(|r| match r {
+                {move || Suspend::new(async move { match characters.await {
                     Ok(page) => view! {
                         <CharacterPicker characters=page.items picked/>
                         {page.next_cursor.is_some().then(|| view! {
@@ -78,7 +78,7 @@ fn Canvas() -> impl IntoView {
                         })}
                     }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                })}
+                }})}
             </Transition>
             <PickedActions picked known on_created=refresh/>
         </section>
@@ -114,7 +114,7 @@ fn History(generations: GenerationPage, on_change: Callback<()>) -> impl IntoVie
         <section class="history">
             <h2>"Your generations"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || generations.get().map(|r| match r {
+                {move || Suspend::new(async move { match generations.await {
                     Ok(page) if page.items.is_empty() => view! { <p class="muted">"Nothing generated yet."</p> }.into_any(),
                     Ok(page) => {
                         let list = page.items.clone();
@@ -142,7 +142,7 @@ fn History(generations: GenerationPage, on_change: Callback<()>) -> impl IntoVie
                         }.into_any()
                     }
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                })}
+                }})}
             </Transition>
         </section>
     }
@@ -250,6 +250,7 @@ fn SceneForm(
     });
     let sketch = RwSignal::new(None::<String>);
     let action = ServerAction::<GenerateScene>::new();
+    let pending = action.pending();
     Effect::new(move |_| {
         if succeeded(action) {
             on_created.run(());
@@ -272,11 +273,11 @@ fn SceneForm(
             </div>
             <p class="muted small">{move || format!("Costs {} credits.", cost())}</p>
             {move || blocked().then(|| view! { <p class="notice small">"Waiting for a picked character's avatar to finish training…"</p> })}
-            <button type="button" disabled=move || action.pending().get() || blocked() || prompt.get().trim().is_empty()
+            <button type="button" disabled=move || pending.get() || blocked() || prompt.get().trim().is_empty()
                 on:click=move |_| {
                     action.dispatch(GenerateScene { prompt: prompt.get(), picks: picked.get(), sketch: sketch.get(), aspect_ratio: aspect.get() });
                 }>
-                {move || if action.pending().get() { "Submitting…".to_string() } else { format!("Generate ({} credits)", cost()) }}
+                {move || if pending.get() { "Submitting…".to_string() } else { format!("Generate ({} credits)", cost()) }}
             </button>
             <ErrorNotice result=action.value()/>
         </section>
@@ -291,6 +292,7 @@ fn FightPanel(
 ) -> impl IntoView {
     let moves = RwSignal::new(vec![String::new()]);
     let action = ServerAction::<Fight>::new();
+    let pending = action.pending();
     Effect::new(move |_| {
         if succeeded(action) {
             on_created.run(());
@@ -326,7 +328,7 @@ fn FightPanel(
             </ol>
             <button type="button" class="secondary small" on:click=move |_| moves.update(|m| m.push(String::new()))>"Add move"</button>
             <p class="muted small">{move || format!("Costs {} credits.", cost())}</p>
-            <button type="button" disabled=move || action.pending().get() || blocked() || picked.with(|p| p.is_empty())
+            <button type="button" disabled=move || pending.get() || blocked() || picked.with(|p| p.is_empty())
                 on:click=move |_| { action.dispatch(Fight { picks: picked.get(), moves: moves.get() }); }>
                 {move || format!("Start fight ({} credits)", cost())}
             </button>

@@ -38,14 +38,14 @@ fn Detail() -> impl IntoView {
     view! {
         <p class="small"><A href="/characters">"← All characters"</A></p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || detail.get().map(|answer| match answer {
+            {move || Suspend::new(async move { match detail.await {
                 Ok(d) => view! {
                     <Title text=d.character.name.clone()/>
                     <Overview character=d.character.clone()/>
                     <History events=d.events/>
                 }.into_any(),
                 Err(err) => view! { <section class="card"><p class="error" role="alert">{err.message}</p></section> }.into_any(),
-            })}
+            }})}
         </Transition>
         <Provenance id=id reload=reload on_change=refresh/>
     }
@@ -198,7 +198,7 @@ fn Provenance(
         <section class="card">
             <h2>"Made with this character"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || first.get().map(|answer| match answer {
+                {move || Suspend::new(async move { match first.await {
                     Ok(page) if page.items.is_empty() => view! {
                         <p class="muted">"Nothing made with this character yet. Pick it on the Canvas."</p>
                     }.into_any(),
@@ -228,7 +228,7 @@ fn Provenance(
                         }.into_any()
                     }
                     Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
-                })}
+                }})}
             </Transition>
         </section>
     }

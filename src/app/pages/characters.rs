@@ -100,10 +100,13 @@ fn CharactersList() -> impl IntoView {
                 </div>
                 <BulkDelete selected=selected more=more on_deleted=refresh/>
             </div>
+            // Awaited in a `Suspend`, not read with `.get()`: on the server a boundary runs a read
+            // closure twice (once to find its resources, once to render), which built every card
+            // twice; a `Suspend` builds them once, when the page has arrived.
             <Transition fallback=|| view! { <p class="muted">"Loading characters…"</p> }>
-                {move || first.get().map(|answer| match answer {
+                {move || Suspend::new(async move { match first.await {
                     Ok(page) if page.items.is_empty() => view! {
-                        <p class="muted" data-testid="gallery-empty">{empty_text(&query.get())}</p>
+                        <p class="muted" data-testid="gallery-empty">{empty_text(&query.get_untracked())}</p>
                     }.into_any(),
                     Ok(page) => {
                         let shown: HashSet<String> = page.items.iter().map(|c| c.id.clone()).collect();
@@ -131,7 +134,7 @@ fn CharactersList() -> impl IntoView {
                         }.into_any()
                     }
                     Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
-                })}
+                }})}
             </Transition>
             {move || more_error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>
@@ -207,6 +210,7 @@ fn BulkDelete(
 ) -> impl IntoView {
     let confirming = RwSignal::new(false);
     let action = ServerAction::<DeleteCharacters>::new();
+    let pending = action.pending();
     Effect::new(move |_| {
         if succeeded(action) {
             let gone = selected.get_untracked();
@@ -225,7 +229,7 @@ fn BulkDelete(
             <Show when=asking>
                 <div class="confirm" role="dialog" aria-label="Confirm bulk delete">
                     <p>{move || format!("Delete {} characters? Their avatars at A2E are removed too.", count())}</p>
-                    <button class="danger" disabled=move || action.pending().get()
+                    <button class="danger" disabled=pending
                         on:click=move |_| { action.dispatch(DeleteCharacters { ids: selected.get().into_iter().collect() }); }>
                         "Delete them for good"
                     </button>

@@ -30,7 +30,7 @@ fn CreditsLedger() -> impl IntoView {
             <h1>"Credits"</h1>
             <p class="muted"><A href="/account">"← Account"</A></p>
             <Transition fallback=|| view! { <p class="muted">"Loading the ledger…"</p> }>
-                {move || data.get().map(|answer| match answer {
+                {move || Suspend::new(async move { match data.await {
                     Ok((summary, page)) => view! {
                         <dl class="facts">
                             <dt>"Balance"</dt>
@@ -45,7 +45,7 @@ fn CreditsLedger() -> impl IntoView {
                         <LedgerTable page=page first=cursor.get().is_none()/>
                     }.into_any(),
                     Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
-                })}
+                }})}
             </Transition>
         </section>
     }

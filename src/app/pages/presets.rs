@@ -43,7 +43,7 @@ fn Presets() -> impl IntoView {
             <p class="muted">"A preset keeps a trained character's look and your favourite settings, to start a new character or a canvas generation from."</p>
             <PickerSearch search/>
             <Transition fallback=|| view! { <p class="muted">"Loading characters…"</p> }>
-                {move || characters.get().map(|answer| match answer {
+                {move || Suspend::new(async move { match characters.await {
                     Ok(page) => {
                         let trained: Vec<Character> = page.items;
                         if trained.is_empty() && search.with(String::is_empty) {
@@ -53,7 +53,7 @@ fn Presets() -> impl IntoView {
                         }
                     }
                     Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
-                })}
+                }})}
             </Transition>
             <ErrorNotice result=own_result(save)/>
             {move || succeeded(save).then(|| view! { <p class="notice" role="status">"Preset saved."</p> })}
@@ -62,7 +62,7 @@ fn Presets() -> impl IntoView {
             <h2>"Your presets"</h2>
             <ErrorNotice result=own_result(delete)/>
             <Transition fallback=|| view! { <p class="muted">"Loading presets…"</p> }>
-                {move || presets.get().map(|answer| match answer {
+                {move || Suspend::new(async move { match presets.await {
                     Ok(list) if list.is_empty() => view! { <p class="muted">"No presets yet."</p> }.into_any(),
                     Ok(list) => view! {
                         <ul class="preset-list" data-testid="presets">
@@ -70,7 +70,7 @@ fn Presets() -> impl IntoView {
                         </ul>
                     }.into_any(),
                     Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
-                })}
+                }})}
             </Transition>
         </section>
     }
