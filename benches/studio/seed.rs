@@ -8,7 +8,7 @@ use avatar_studio::models::{
     Reference, Source, StartState, SubjectChoice, TrainingKind, Via,
 };
 use avatar_studio::store::characters::{self, AvatarState, NewCharacter};
-use avatar_studio::store::{character_events, generations, new_id, now_millis, Db};
+use avatar_studio::store::{character_events, generations, new_id, now_millis, Db, DbKind};
 use sqlx::AnyConnection;
 
 /// A signed-up user: its id and the `Cookie` header of its session.
@@ -79,6 +79,15 @@ pub async fn library(db: &Db, user_id: &str, characters: usize, generations: usi
             .expect("generation's characters");
     }
     tx.commit().await.expect("seed committed");
+    // A PostgreSQL library grown over months has planner statistics (autovacuum gathers them);
+    // one written in a second has none yet, and PostgreSQL would then join all of a character's
+    // generations before taking a page of them. (SQLite gathers none unless asked: left as is.)
+    if db.kind == DbKind::Postgres {
+        sqlx::query("ANALYZE")
+            .execute(&db.pool)
+            .await
+            .expect("statistics gathered");
+    }
     Library {
         busiest_character: ids[0].clone(),
     }
