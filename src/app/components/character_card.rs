@@ -46,13 +46,16 @@ pub fn CharacterCard(
     let title = character.name.clone();
     let select = selection.map(|selected| {
         let label = format!("Select {}", character.name);
+        // Owned ids, not the card's `StoredValue`: the page's selection outlives the card, and a
+        // card dropped on a reload may still be told of a change to it before its view goes.
+        let (shown, toggled) = (character.id.clone(), character.id.clone());
         view! {
             <label class="select-box">
                 <input type="checkbox" aria-label=label data-testid="select"
-                    prop:checked=move || selected.with(|s| s.contains(&id.get_value()))
+                    prop:checked=move || selected.with(|s| s.contains(&shown))
                     on:change=move |ev| {
                         let on = event_target_checked(&ev);
-                        selected.update(|s| { if on { s.insert(id.get_value()); } else { s.remove(&id.get_value()); } });
+                        selected.update(|s| { if on { s.insert(toggled.clone()); } else { s.remove(&toggled); } });
                     }/>
             </label>
         }

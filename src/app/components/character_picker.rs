@@ -49,13 +49,11 @@ fn PickerItem(character: Character, picked: Picked) -> impl IntoView {
     let failed = character.avatar_status == AvatarStatus::Failed;
     let retry = ServerAction::<RetryTraining>::new();
     let retrying = retry.pending();
-    let is_picked = move || picked.with(|p| p.iter().any(|x| x.character_id == id.get_value()));
-    let uses_image = move || {
-        picked.with(|p| {
-            p.iter()
-                .any(|x| x.character_id == id.get_value() && x.use_image)
-        })
-    };
+    // `try_with_value`: `picked` is the page's and outlives this item, which a reload may drop
+    // while it is still told of a change to `picked` (a plain read of a dropped value panics).
+    let is_mine = move |x: &Pick| id.try_with_value(|me| x.character_id == *me) == Some(true);
+    let is_picked = move || picked.with(|p| p.iter().any(is_mine));
+    let uses_image = move || picked.with(|p| p.iter().any(|x| is_mine(x) && x.use_image));
     let toggle = move |_| {
         picked.update(|p| {
             let me = id.get_value();
