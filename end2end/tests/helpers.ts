@@ -29,3 +29,12 @@ export function postAsPage(page: Page, path: string, data: unknown) {
   const origin = new URL(page.url()).origin;
   return page.request.post(path, { data, headers: { Origin: origin } });
 }
+
+/** Collects the page's WASM panics (a panic can leave the page half-updated yet still visible). */
+export function watchPanics(page: Page): string[] {
+  const panics: string[] = [];
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' && msg.text().includes('panicked at')) panics.push(msg.text().split('\n\nStack')[0]);
+  });
+  return panics;
+}
