@@ -21,7 +21,7 @@ pub struct Db {
 impl DbKind {
     /// Whether a pooled connection is pinged before each use. A PostgreSQL connection can die
     /// with its server or the network; a SQLite one is a file opened in this process, and its
-    /// ping is only a round trip to sqlx's worker thread (a sixth of a page's database time).
+    /// ping is only a round trip to sqlx's worker thread.
     pub fn test_before_acquire(self) -> bool {
         self == Self::Postgres
     }
