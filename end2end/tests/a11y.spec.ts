@@ -1,6 +1,6 @@
-import { test, expect, Page } from '@playwright/test';
+import { expect, Page } from '@playwright/test';
 import AxeBuilder from '@axe-core/playwright';
-import { openHydrated, postAsPage, signUp, uniqueEmail } from './helpers';
+import { test, openHydrated, postAsPage, signUp, uniqueEmail } from './helpers';
 
 /** Serious and critical accessibility faults axe-core finds on the page as it is now. */
 async function seriousViolations(page: Page) {

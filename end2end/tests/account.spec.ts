@@ -1,5 +1,5 @@
-import { Browser, expect, Page, test } from '@playwright/test';
-import { openHydrated, PASSWORD, postAsPage, signUp, uniqueEmail } from './helpers';
+import { Browser, expect, Page } from '@playwright/test';
+import { test, openHydrated, PASSWORD, postAsPage, signUp, uniqueEmail } from './helpers';
 
 async function logIn(page: Page, email: string, password = PASSWORD): Promise<void> {
   await openHydrated(page, '/login');

@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { openHydrated, PASSWORD, signUp, uniqueEmail } from './helpers';
+import { expect } from '@playwright/test';
+import { test, openHydrated, PASSWORD, signUp, uniqueEmail } from './helpers';
 
 test('sign up, log out, log in again and see the shell with credits', async ({ page }) => {
   const email = uniqueEmail('shell');

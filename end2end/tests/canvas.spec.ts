@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { openHydrated, postAsPage, signUp, uniqueEmail } from './helpers';
+import { expect, Page } from '@playwright/test';
+import { test, openHydrated, postAsPage, signUp, uniqueEmail } from './helpers';
 
 async function trainedCharacter(page: Page, name: string, prompt: string) {
   const res = await postAsPage(page, '/api/a2e/character', { name, prompt, waitForAvatar: true });

@@ -1,9 +1,9 @@
-import { expect, Page, test } from '@playwright/test';
+import { expect, Page } from '@playwright/test';
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openHydrated, signUp, uniqueEmail } from './helpers';
+import { test, openHydrated, signUp, uniqueEmail } from './helpers';
 
 async function createByPrompt(page: Page, name: string, prompt: string) {
   await page.getByLabel('Name').fill(name);

@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { openHydrated, signUp, uniqueEmail } from './helpers';
+import { expect, Page } from '@playwright/test';
+import { test, openHydrated, signUp, uniqueEmail } from './helpers';
 
 /** Collects every Content-Security-Policy violation and script error the page reports. */
 function watchViolations(page: Page): string[] {

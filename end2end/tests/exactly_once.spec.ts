@@ -1,5 +1,5 @@
-import { expect, test } from '@playwright/test';
-import { openHydrated, signUp, uniqueEmail } from './helpers';
+import { expect } from '@playwright/test';
+import { test, openHydrated, signUp, uniqueEmail } from './helpers';
 
 // While A2E refuses work (503 before doing anything), a scene waits and says so; cancelling it
 // before A2E started refunds it in full, as the button says before the click.

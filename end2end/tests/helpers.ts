@@ -1,4 +1,4 @@
-import { expect, Page } from '@playwright/test';
+import { test as base, expect, Page } from '@playwright/test';
 
 export const PASSWORD = 'correct horse battery';
 
@@ -30,11 +30,20 @@ export function postAsPage(page: Page, path: string, data: unknown) {
   return page.request.post(path, { data, headers: { Origin: origin } });
 }
 
-/** Collects the page's WASM panics (a panic can leave the page half-updated yet still visible). */
-export function watchPanics(page: Page): string[] {
-  const panics: string[] = [];
-  page.on('console', (msg) => {
-    if (msg.type() === 'error' && msg.text().includes('panicked at')) panics.push(msg.text().split('\n\nStack')[0]);
-  });
-  return panics;
-}
+/**
+ * Playwright's `test`, failing any test whose page had a WASM panic in its console: a panic can
+ * leave the page half-updated yet still showing, which a test's own checks may not notice.
+ */
+export const test = base.extend<{ noPanics: void }>({
+  noPanics: [
+    async ({ page }, use) => {
+      const panics: string[] = [];
+      page.on('console', (msg) => {
+        if (msg.type() === 'error' && msg.text().includes('panicked at')) panics.push(msg.text().split('\n\nStack')[0]);
+      });
+      await use();
+      expect(panics, 'WASM panics in the page console').toEqual([]);
+    },
+    { auto: true },
+  ],
+});

@@ -1,5 +1,5 @@
-import { test, expect } from '@playwright/test';
-import { openHydrated, signUp, uniqueEmail } from './helpers';
+import { expect } from '@playwright/test';
+import { test, openHydrated, signUp, uniqueEmail } from './helpers';
 
 // A phone: pages fit the width, and the sketch pad draws where the finger is.
 test.use({ viewport: { width: 390, height: 844 } });

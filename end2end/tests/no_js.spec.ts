@@ -1,5 +1,5 @@
-import { expect, Page, test } from '@playwright/test';
-import { PASSWORD, postAsPage, uniqueEmail } from './helpers';
+import { expect, Page } from '@playwright/test';
+import { test, PASSWORD, postAsPage, uniqueEmail } from './helpers';
 
 // Before the WASM has loaded (or with JavaScript off), the main forms still work: each is a real
 // form the browser posts by itself, and the server sends it back to the page, with the error

@@ -199,7 +199,6 @@ fn CancelControl(
     action: ServerAction<CancelGeneration>,
 ) -> impl IntoView {
     let pending = action.pending();
-    let pending = move || pending.get();
     if !started {
         return view! {
             <ActionForm action=action attr:class="inline-form">
