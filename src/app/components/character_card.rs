@@ -2,7 +2,7 @@
 
 use super::actions::{own_result, succeeded};
 use super::avatar_badge::AvatarBadge;
-use super::confirm::{step_state, ConfirmStep};
+use super::confirm::{ConfirmStep, Step};
 use super::notice::ErrorNotice;
 use crate::models::{AvatarStatus, Character, TrainingKind, CONTINUE_TRAINING_COST};
 use crate::server_fns::characters::{ContinueTraining, DeleteCharacter, RetryTraining};
@@ -19,16 +19,18 @@ pub fn CharacterCard(
     #[prop(optional)] selection: Option<RwSignal<HashSet<String>>>,
 ) -> impl IntoView {
     // The confirmation steps, each open or not (closed again once its action succeeded).
-    let confirm_continue = step_state(format!("continue:{}", character.id));
-    let confirm_delete = step_state(format!("delete:{}", character.id));
+    let confirm_continue = Step::new(format!("continue:{}", character.id));
+    let confirm_delete = Step::new(format!("delete:{}", character.id));
     let continue_action = ServerAction::<ContinueTraining>::new();
     let retry_action = ServerAction::<RetryTraining>::new();
     let delete_action = ServerAction::<DeleteCharacter>::new();
-    Effect::new(move |_| {
-        if succeeded(continue_action) || succeeded(retry_action) || succeeded(delete_action) {
-            confirm_continue.set(false);
-            confirm_delete.set(false);
-            on_change.run(());
+    Effect::new({
+        let steps = [confirm_continue.clone(), confirm_delete.clone()];
+        move |_| {
+            if succeeded(continue_action) || succeeded(retry_action) || succeeded(delete_action) {
+                steps.iter().for_each(Step::close);
+                on_change.run(());
+            }
         }
     });
     let id = StoredValue::new(character.id.clone());

@@ -6,6 +6,7 @@
 
 use leptos::html;
 use leptos::prelude::*;
+use std::sync::Arc;
 
 #[component]
 pub fn ConfirmStep(
@@ -29,38 +30,43 @@ pub fn ConfirmStep(
     body_testid: Option<&'static str>,
     /// The step-back button's text ("Cancel", "Keep it"); shown once the script runs.
     keep: &'static str,
-    /// Whether it is open; set it `false` to close it (e.g. after the action succeeded).
-    open: RwSignal<bool>,
+    /// Whether it is open; set it closed after the action succeeded ([`Step::close`]).
+    open: Step,
     /// What happens, and the confirming form.
     children: Children,
 ) -> impl IntoView {
     let details = NodeRef::<html::Details>::new();
     let summary = NodeRef::<html::Summary>::new();
     let scripted = scripted();
-    let close = move || {
-        open.set(false);
-        if let Some(summary) = summary.get_untracked() {
-            let _ = summary.focus();
-        }
+    // A `Callback` (copied into each handler) that owns its own handle on the step.
+    let close = {
+        let open = open.clone();
+        Callback::new(move |()| {
+            open.close();
+            if let Some(summary) = summary.get_untracked() {
+                let _ = summary.focus();
+            }
+        })
     };
+    let (shown, toggled) = (open.clone(), open.clone());
     view! {
-        <details class="confirm-step" node_ref=details prop:open=move || open.get()
+        <details class="confirm-step" node_ref=details prop:open=move || shown.is_open()
             on:toggle=move |_| {
                 if let Some(d) = details.get_untracked() {
-                    open.set(d.open());
+                    toggled.set(d.open());
                 }
             }
             on:keydown=move |ev| {
-                if ev.key() == "Escape" && open.get_untracked() {
+                if ev.key() == "Escape" && open.is_open_untracked() {
                     ev.prevent_default();
-                    close();
+                    close.run(());
                 }
             }>
             <summary class=class data-testid=testid node_ref=summary>{ask}</summary>
             <div class="confirm" role=role aria-label=label data-testid=body_testid>
                 {children()}
                 <Show when=move || scripted.get()>
-                    <button type="button" class="secondary small" on:click=move |_| close()>{keep}</button>
+                    <button type="button" class="secondary small" on:click=move |_| close.run(())>{keep}</button>
                 </Show>
             </div>
         </details>
@@ -68,8 +74,24 @@ pub fn ConfirmStep(
 }
 
 /// `true` once the page's script runs (effects never run on the server), so controls that only
-/// work with it appear only then, after hydration.
+/// work with it appear only then, after hydration. One signal for the whole app (provided by
+/// [`provide_scripted`]), not one per control: a page of cards has dozens of them.
 pub fn scripted() -> ReadSignal<bool> {
+    match use_context::<Scripted>() {
+        Some(Scripted(on)) => on,
+        None => own_scripted(),
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Scripted(ReadSignal<bool>);
+
+/// Called once by the app, above every page.
+pub fn provide_scripted() {
+    provide_context(Scripted(own_scripted()));
+}
+
+fn own_scripted() -> ReadSignal<bool> {
     let (on, set_on) = signal(false);
     Effect::new(move |_| set_on.set(true));
     on
@@ -86,20 +108,49 @@ pub fn provide_open_step() {
     provide_context(OpenStep(RwSignal::new(None)));
 }
 
-/// The open state of the step `name`: restored from, and kept in, the page's [`OpenStep`].
-pub fn step_state(name: String) -> RwSignal<bool> {
-    let Some(OpenStep(page)) = use_context::<OpenStep>() else {
-        return RwSignal::new(false);
-    };
-    let open = RwSignal::new(page.get_untracked().as_deref() == Some(name.as_str()));
-    Effect::new(move |_| {
-        let now = open.get();
-        let mine = page.with_untracked(|p| p.as_deref() == Some(name.as_str()));
-        if now && !mine {
-            page.set(Some(name.clone()));
-        } else if !now && mine {
-            page.set(None);
+/// One confirmation step's open state: whether the page's open step (or, on a page without
+/// one, its own) is this one. No signal or effect of its own per step.
+#[derive(Clone)]
+pub struct Step {
+    open: RwSignal<Option<String>>,
+    name: Arc<str>,
+}
+
+impl Step {
+    pub fn new(name: String) -> Self {
+        let open = match use_context::<OpenStep>() {
+            Some(OpenStep(page)) => page,
+            None => RwSignal::new(None),
+        };
+        Self {
+            open,
+            name: name.into(),
         }
-    });
-    open
+    }
+
+    fn is_mine(&self, open: &Option<String>) -> bool {
+        open.as_deref() == Some(&*self.name)
+    }
+
+    pub fn is_open(&self) -> bool {
+        self.open.with(|o| self.is_mine(o))
+    }
+
+    fn is_open_untracked(&self) -> bool {
+        self.open.with_untracked(|o| self.is_mine(o))
+    }
+
+    /// Opens it (closing any other of the page), or closes it if it is the open one.
+    pub fn set(&self, open: bool) {
+        let mine = self.is_open_untracked();
+        if open && !mine {
+            self.open.set(Some(self.name.to_string()));
+        } else if !open && mine {
+            self.open.set(None);
+        }
+    }
+
+    pub fn close(&self) {
+        self.set(false);
+    }
 }

@@ -2,7 +2,7 @@
 //! whole fight sequence), A2E's reason and Retry when it failed, and what to do next with it.
 
 use super::actions::{own_result, succeeded};
-use super::confirm::{step_state, ConfirmStep};
+use super::confirm::{ConfirmStep, Step};
 use super::notice::ErrorNotice;
 use super::subject_actions::SubjectActions;
 use crate::models::{Generation, GenerationKind, GenerationSpec, GenerationStatus};
@@ -29,17 +29,19 @@ pub fn GenerationCard(
     #[prop(optional)] remake: bool,
 ) -> impl IntoView {
     let g = generation;
-    let confirming = step_state(format!("cancel:{}", g.id));
-    let deleting = step_state(format!("delete:{}", g.id));
+    let confirming = Step::new(format!("cancel:{}", g.id));
+    let deleting = Step::new(format!("delete:{}", g.id));
     let cancel = ServerAction::<CancelGeneration>::new();
     let retry = ServerAction::<RetryGeneration>::new();
     let delete = ServerAction::<DeleteGeneration>::new();
     let (retrying, delete_pending) = (retry.pending(), delete.pending());
-    Effect::new(move |_| {
-        if succeeded(cancel) || succeeded(retry) || succeeded(delete) {
-            confirming.set(false);
-            deleting.set(false);
-            on_change.run(());
+    Effect::new({
+        let steps = [confirming.clone(), deleting.clone()];
+        move |_| {
+            if succeeded(cancel) || succeeded(retry) || succeeded(delete) {
+                steps.iter().for_each(Step::close);
+                on_change.run(());
+            }
         }
     });
     let id = StoredValue::new(g.id.clone());
@@ -195,7 +197,7 @@ fn CancelControl(
     id: String,
     started: bool,
     cost: i64,
-    confirming: RwSignal<bool>,
+    confirming: Step,
     action: ServerAction<CancelGeneration>,
 ) -> impl IntoView {
     let pending = action.pending();
