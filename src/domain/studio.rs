@@ -5,9 +5,28 @@ use crate::jobs::Runner;
 use crate::live::{EventHub, LiveEvent};
 use crate::store::media::MediaStore;
 use crate::store::Db;
+use std::sync::Arc;
 
+/// The studio's services, shared: a clone (made for every request's server functions and
+/// every job) is one reference count, not a copy of each service's handles.
 #[derive(Clone)]
-pub struct Studio {
+pub struct Studio(Arc<Services>);
+
+impl Studio {
+    pub fn new(services: Services) -> Self {
+        Self(Arc::new(services))
+    }
+}
+
+impl std::ops::Deref for Studio {
+    type Target = Services;
+
+    fn deref(&self) -> &Services {
+        &self.0
+    }
+}
+
+pub struct Services {
     pub db: Db,
     pub a2e: A2eClient,
     pub media: MediaStore,

@@ -2,12 +2,12 @@
 
 use super::assets::{self, Assets};
 use super::guard;
-use super::state::AppState;
+use super::state::{AppState, Shared};
 use crate::a2e::{A2eClient, A2eConfig};
 use crate::app::{shell, App};
 use crate::config::Config;
 use crate::domain::generation_worker::GenerationWorker;
-use crate::domain::studio::{Clock, Studio};
+use crate::domain::studio::{Clock, Services, Studio};
 use crate::domain::{avatars, generations, media, reconciler, training_watch};
 use crate::jobs::Runner;
 use crate::live::EventHub;
@@ -58,7 +58,7 @@ pub async fn build(config: Config) -> Result<Built, String> {
     )?;
     let (a2e, simulator) = a2e_connection(&config)?;
     let events = EventHub::for_database(&db, shutdown.clone()).await;
-    let studio = Studio {
+    let studio = Studio::new(Services {
         db,
         a2e,
         media,
@@ -82,7 +82,7 @@ pub async fn build(config: Config) -> Result<Built, String> {
         job_deadline_ms: config.job_deadline_secs as i64 * 1000,
         user_storage_bytes: config.user_storage_mb << 20,
         voices: Default::default(),
-    };
+    });
     let character_job = Arc::new(avatars::CharacterJob(studio.clone()));
     jobs.handle(avatars::CHARACTER_JOB, character_job.clone());
     // Training trackers queued by earlier versions are carried on by the same job.
@@ -125,13 +125,13 @@ pub async fn build(config: Config) -> Result<Built, String> {
         true => jobs.spawn(shutdown.clone().cancelled_owned()),
         false => tokio::spawn(async {}),
     };
-    let state = AppState {
+    let state = AppState::new(Shared {
         leptos_options: AppState::leptos_options(&config),
         config: Arc::new(config),
         studio,
         shutdown: shutdown.clone(),
         sessions: sessions.clone(),
-    };
+    });
     let mut router = router(state.clone(), sessions);
     if let Some(simulator) = simulator {
         router = router.nest("/a2e-sim", simulator);

@@ -7,8 +7,26 @@ use leptos::config::LeptosOptions;
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
 
+/// Shared by every request (each middleware, handler and server function holds a clone): a
+/// clone is one reference count.
 #[derive(Clone)]
-pub struct AppState {
+pub struct AppState(Arc<Shared>);
+
+impl AppState {
+    pub fn new(shared: Shared) -> Self {
+        Self(Arc::new(shared))
+    }
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Shared;
+
+    fn deref(&self) -> &Shared {
+        &self.0
+    }
+}
+
+pub struct Shared {
     pub config: Arc<Config>,
     pub studio: Studio,
     pub leptos_options: LeptosOptions,

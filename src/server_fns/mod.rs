@@ -61,7 +61,7 @@ pub(crate) mod context {
     {
         let result = async {
             let (state, user) = (state()?, user_id().await?);
-            work(state.studio, user).await.map_err(Into::into)
+            work(state.studio.clone(), user).await.map_err(Into::into)
         }
         .await;
         answer(result)
