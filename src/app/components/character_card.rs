@@ -2,7 +2,7 @@
 
 use super::actions::{own_result, succeeded};
 use super::avatar_badge::AvatarBadge;
-use super::confirm::{ConfirmStep, Step};
+use super::confirm::{close_on_success, ConfirmStep, Step};
 use super::notice::ErrorNotice;
 use crate::models::{AvatarStatus, Character, TrainingKind, CONTINUE_TRAINING_COST};
 use crate::server_fns::characters::{ContinueTraining, DeleteCharacter, RetryTraining};
@@ -24,15 +24,11 @@ pub fn CharacterCard(
     let continue_action = ServerAction::<ContinueTraining>::new();
     let retry_action = ServerAction::<RetryTraining>::new();
     let delete_action = ServerAction::<DeleteCharacter>::new();
-    Effect::new({
-        let steps = [confirm_continue.clone(), confirm_delete.clone()];
-        move |_| {
-            if succeeded(continue_action) || succeeded(retry_action) || succeeded(delete_action) {
-                steps.iter().for_each(Step::close);
-                on_change.run(());
-            }
-        }
-    });
+    close_on_success(
+        [&confirm_continue, &confirm_delete],
+        move || succeeded(continue_action) || succeeded(retry_action) || succeeded(delete_action),
+        on_change,
+    );
     let id = StoredValue::new(character.id.clone());
     let name = character.name.clone();
     let can_continue = character.avatar_status == AvatarStatus::Completed;

@@ -154,3 +154,19 @@ impl Step {
         self.set(false);
     }
 }
+
+/// A card's steps after one of its actions succeeded (`succeeded` turns true, read in an
+/// effect): they close, and `then` runs (the page reloads its list).
+pub fn close_on_success<const N: usize>(
+    steps: [&Step; N],
+    succeeded: impl Fn() -> bool + 'static,
+    then: Callback<()>,
+) {
+    let steps = steps.map(Step::clone);
+    Effect::new(move |_| {
+        if succeeded() {
+            steps.iter().for_each(Step::close);
+            then.run(());
+        }
+    });
+}

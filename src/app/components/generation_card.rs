@@ -2,7 +2,7 @@
 //! whole fight sequence), A2E's reason and Retry when it failed, and what to do next with it.
 
 use super::actions::{own_result, succeeded};
-use super::confirm::{ConfirmStep, Step};
+use super::confirm::{close_on_success, ConfirmStep, Step};
 use super::notice::ErrorNotice;
 use super::subject_actions::SubjectActions;
 use crate::models::{Generation, GenerationKind, GenerationSpec, GenerationStatus};
@@ -35,15 +35,11 @@ pub fn GenerationCard(
     let retry = ServerAction::<RetryGeneration>::new();
     let delete = ServerAction::<DeleteGeneration>::new();
     let (retrying, delete_pending) = (retry.pending(), delete.pending());
-    Effect::new({
-        let steps = [confirming.clone(), deleting.clone()];
-        move |_| {
-            if succeeded(cancel) || succeeded(retry) || succeeded(delete) {
-                steps.iter().for_each(Step::close);
-                on_change.run(());
-            }
-        }
-    });
+    close_on_success(
+        [&confirming, &deleting],
+        move || succeeded(cancel) || succeeded(retry) || succeeded(delete),
+        on_change,
+    );
     let id = StoredValue::new(g.id.clone());
     let running = !g.is_finished();
     let who: Vec<String> = g
