@@ -9,22 +9,7 @@ use std::sync::Arc;
 
 /// The studio's services, shared: a clone (made for every request's server functions and
 /// every job) is one reference count, not a copy of each service's handles.
-#[derive(Clone)]
-pub struct Studio(Arc<Services>);
-
-impl Studio {
-    pub fn new(services: Services) -> Self {
-        Self(Arc::new(services))
-    }
-}
-
-impl std::ops::Deref for Studio {
-    type Target = Services;
-
-    fn deref(&self) -> &Services {
-        &self.0
-    }
-}
+pub type Studio = Arc<Services>;
 
 pub struct Services {
     pub db: Db,
@@ -74,7 +59,7 @@ impl Clock {
     }
 }
 
-impl Studio {
+impl Services {
     pub fn announce_character(&self, character: &crate::models::Character) {
         let data = serde_json::to_value(character).unwrap_or_default();
         self.publish(&character.user_id, "character", &character.id, data);

@@ -132,7 +132,7 @@ impl Step {
         open.as_deref() == Some(&*self.name)
     }
 
-    pub fn is_open(&self) -> bool {
+    fn is_open(&self) -> bool {
         self.open.with(|o| self.is_mine(o))
     }
 
@@ -141,7 +141,7 @@ impl Step {
     }
 
     /// Opens it (closing any other of the page), or closes it if it is the open one.
-    pub fn set(&self, open: bool) {
+    fn set(&self, open: bool) {
         let mine = self.is_open_untracked();
         if open && !mine {
             self.open.set(Some(self.name.to_string()));
