@@ -10,7 +10,8 @@ where
     T: Clone + Send + Sync + 'static,
 {
     move || {
-        result.get().and_then(Result::err).map(|err| {
+        // `try_get`: a card dropped by a list reload while its action was answering must not panic.
+        result.try_get().flatten().and_then(Result::err).map(|err| {
             view! { <p class="error" role="alert">{err.message}</p> }
         })
     }
