@@ -2,6 +2,7 @@
 
 pub mod assets;
 pub mod cli;
+pub mod compression;
 pub mod guard;
 pub mod router;
 pub mod session;

@@ -199,6 +199,8 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
     // Limits need the session (inside it); headers, client address and CSRF come first (outside).
     let routes = guard::inner(routes, &state).layer(session_layer);
     guard::outer(routes, &state)
+        // Text answers compressed for clients that accept it (see `compression`).
+        .layer(super::compression::layer())
         // Outside the guards, so refused requests are timed too; inside routing (as every
         // `Router::layer`), so the matched route pattern is known.
         .layer(axum::middleware::from_fn(crate::telemetry::http::track))

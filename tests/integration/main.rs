@@ -9,6 +9,7 @@ mod account_pages;
 mod accounts;
 mod characters;
 mod cli;
+mod compression;
 mod credits;
 mod csrf;
 mod exactly_once;

@@ -6,7 +6,7 @@ use avatar_studio::store::media::{MediaKind, MediaLimits, MediaStore};
 use bytes::Bytes;
 use reqwest::header::{ACCEPT_RANGES, CONTENT_RANGE, CONTENT_TYPE, ETAG, IF_NONE_MATCH, RANGE};
 
-fn wav(samples: usize) -> Vec<u8> {
+pub fn wav(samples: usize) -> Vec<u8> {
     let mut v = b"RIFF".to_vec();
     v.extend_from_slice(&((36 + samples * 2) as u32).to_le_bytes());
     v.extend_from_slice(b"WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80\x3e\x00\x00\x00\x7d\x00\x00\x02\x00\x10\x00data");
