@@ -13,7 +13,8 @@
 //! `BENCH_SECONDS` (per route, 5), `BENCH_CONNECTIONS` (16), `BENCH_SOAK_SECS` (600: the ten minutes of the goal),
 //! `BENCH_TRAININGS` (10000), `BENCH_POLL_MS` (10000), `BENCH_SIM_SPEEDUP` (2),
 //! `BENCH_RUNNER_TIMEOUT_SECS` (900), `BENCH_ROUTES` (only these routes, comma-separated
-//! prefixes), `TEST_POSTGRES_URL`.
+//! prefixes), `BENCH_ACCEPT_ENCODING` (sent with every loaded request, e.g. `br`: the figures
+//! then include compressing each answer; unset, answers are sent uncompressed), `TEST_POSTGRES_URL`.
 
 #[path = "../../tests/integration/common/mod.rs"]
 mod common;
@@ -37,6 +38,8 @@ struct Settings {
     connections: u32,
     soak: Duration,
     runner: runner::Settings,
+    /// `Accept-Encoding` of the loaded requests (empty: none).
+    accept_encoding: String,
 }
 
 fn env_or<T: std::str::FromStr>(name: &str, default: T) -> T {
@@ -70,6 +73,8 @@ struct Row {
     load: wrk::Load,
     ratio: f64,
     body_bytes: usize,
+    /// The same answer as a browser gets it (brotli).
+    brotli_bytes: usize,
     status: u16,
 }
 
@@ -303,11 +308,33 @@ async fn first_load(studio: &Process) -> Vec<(String, usize, usize, usize)> {
     sizes
 }
 
-fn headers(route: &Route, user: &seed::Account) -> Vec<String> {
-    match route.logged_in {
-        true => vec![user.cookie.clone()],
-        false => Vec::new(),
+fn headers(route: &Route, user: &seed::Account, settings: &Settings) -> Vec<String> {
+    let mut headers = Vec::new();
+    if route.logged_in {
+        headers.push(user.cookie.clone());
     }
+    if !settings.accept_encoding.is_empty() {
+        headers.push(format!("Accept-Encoding: {}", settings.accept_encoding));
+    }
+    headers
+}
+
+/// One answer alone: its status and its size as sent with `encoding` (reqwest here decodes
+/// nothing, so the bytes are what went over the wire).
+async fn fetch_once(
+    client: &reqwest::Client,
+    url: &str,
+    route: &Route,
+    user: &seed::Account,
+    encoding: &str,
+) -> reqwest::Result<(u16, usize)> {
+    let mut req = client.get(url).header("accept-encoding", encoding);
+    if route.logged_in {
+        req = req.header("cookie", user.cookie.trim_start_matches("Cookie: "));
+    }
+    let res = req.send().await?;
+    let status = res.status().as_u16();
+    Ok((status, res.bytes().await?.len()))
 }
 
 /// One `wrk` run per route; ratios against the first row (`/healthz`).
@@ -325,20 +352,19 @@ async fn load_all(
     let mut rows: Vec<Row> = Vec::new();
     for route in routes {
         let url = studio.url(&route.path);
-        let mut req = client.get(&url);
-        if route.logged_in {
-            req = req.header("cookie", user.cookie.trim_start_matches("Cookie: "));
-        }
         let started = Instant::now();
-        let (status, body_bytes) = match req.send().await {
-            Ok(res) => (
-                res.status().as_u16(),
-                res.bytes().await.map_or(0, |b| b.len()),
-            ),
+        let (status, body_bytes) = match fetch_once(&client, &url, &route, user, "identity").await {
+            Ok(answer) => answer,
             Err(err) => {
                 println!("  {}: no answer alone ({err}); not loaded", route.path);
                 (0, 0)
             }
+        };
+        let brotli_bytes = match status {
+            0 => 0,
+            _ => fetch_once(&client, &url, &route, user, "br")
+                .await
+                .map_or(0, |(_, bytes)| bytes),
         };
         let load = match status {
             0 => wrk::Load::none(),
@@ -346,7 +372,7 @@ async fn load_all(
                 &url,
                 settings.connections,
                 settings.seconds,
-                &headers(&route, user),
+                &headers(&route, user, settings),
             ),
         };
         if started.elapsed() > Duration::from_secs(settings.seconds as u64 + 30) {
@@ -362,6 +388,7 @@ async fn load_all(
             route,
             load,
             body_bytes,
+            brotli_bytes,
             status,
         };
         if row.status != 200 || row.load.bad_answers > 0 || row.load.socket_errors > 0 {
@@ -377,8 +404,8 @@ async fn load_all(
 }
 
 fn print_routes(rows: &[Row]) {
-    println!("| route | req/s | × /healthz | p50 | p99 | body | goal | |");
-    println!("|---|---:|---:|---:|---:|---:|---|---|");
+    println!("| route | req/s | × /healthz | p50 | p99 | body | brotli | goal | |");
+    println!("|---|---:|---:|---:|---:|---:|---:|---|---|");
     for r in rows {
         let goal = match r.route.goal {
             Goal::Baseline => "",
@@ -386,13 +413,14 @@ fn print_routes(rows: &[Row]) {
             Goal::Json => "≥ 0.5×",
         };
         println!(
-            "| `{}` | {:.0} | {:.3} | {:.1} ms | {:.1} ms | {:.1} KB | {goal} | {} |",
+            "| `{}` | {:.0} | {:.3} | {:.1} ms | {:.1} ms | {:.1} KB | {:.1} KB | {goal} | {} |",
             short(&r.route.path),
             r.load.per_second,
             r.ratio,
             r.load.p50_ms,
             r.load.p99_ms,
             r.body_bytes as f64 / 1000.0,
+            r.brotli_bytes as f64 / 1000.0,
             r.verdict()
         );
     }
@@ -425,7 +453,7 @@ async fn soak(
                 &studio.url(&route.path),
                 settings.connections,
                 seconds,
-                &headers(route, user),
+                &headers(route, user, settings),
             );
         }
         samples.push((started.elapsed().as_secs_f64(), studio.rss_kib()));
@@ -556,7 +584,7 @@ fn print_summary(runs: &[Run], settings: &Settings) {
         head += &format!(" {0} req/s | {0} × /healthz | {0} p99 |", run.backend);
         rule += "---:|---:|---:|";
     }
-    println!("{head} body |\n{rule}---:|");
+    println!("{head} body | brotli |\n{rule}---:|---:|");
     let Some(first) = runs.first() else { return };
     for (i, row) in first.rows.iter().enumerate() {
         let mut line = format!("| `{}` |", short(&row.route.path));
@@ -574,7 +602,11 @@ fn print_summary(runs: &[Run], settings: &Settings) {
                 r.load.p99_ms
             );
         }
-        println!("{line} {:.1} KB |", row.body_bytes as f64 / 1000.0);
+        println!(
+            "{line} {:.1} KB | {:.1} KB |",
+            row.body_bytes as f64 / 1000.0,
+            row.brotli_bytes as f64 / 1000.0
+        );
     }
 }
 
@@ -593,6 +625,7 @@ fn main() {
             speedup: env_or("BENCH_SIM_SPEEDUP", 2.0),
             timeout: Duration::from_secs(env_or("BENCH_RUNNER_TIMEOUT_SECS", 900)),
         },
+        accept_encoding: env_or("BENCH_ACCEPT_ENCODING", String::new()),
     };
     // Absolute: the processes run in folders of their own.
     let settings = Settings {
