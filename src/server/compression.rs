@@ -31,8 +31,6 @@ const COMPRESSIBLE: &[&str] = &[
     "text/javascript",
     "application/javascript",
     "application/json",
-    "application/problem+json",
-    "application/x-www-form-urlencoded",
     "image/svg+xml",
     "application/wasm",
 ];
