@@ -59,6 +59,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     session::provide_session();
+    live::provide_live_updates();
     components::confirm::provide_scripted();
     // Async: the server waits for the session before sending, so hydration changes nothing visible.
     let ssr = SsrMode::Async;

@@ -10,6 +10,12 @@ use tower_sessions::Session;
 const USER_KEY: &str = "user_id";
 /// When the session logged in (ms): it ends at `SESSION_MAX_DAYS` whatever its activity.
 const SINCE_KEY: &str = "since";
+/// When the session was last renewed (ms). tower-sessions saves only a changed session, and only
+/// a save pushes its inactivity expiry (and its cookie's) forward: without a change now and then,
+/// a session in daily use would still end its inactivity period after logging in.
+const RENEWED_KEY: &str = "renewed";
+/// How often a session in use is renewed: one write a day, not one a request.
+const RENEW_EVERY_MS: i64 = 24 * 3600 * 1000;
 
 /// Starts a fresh session for the user (a new id, so a planted cookie cannot be reused).
 pub async fn log_in(session: &Session, user_id: &str) -> Result<(), AppError> {
@@ -43,7 +49,30 @@ pub async fn session_user(session: &Session, max_age_ms: i64) -> Result<Option<S
         }
         return Ok(None);
     }
-    session.get::<String>(USER_KEY).await.map_err(session_error)
+    let user = session
+        .get::<String>(USER_KEY)
+        .await
+        .map_err(session_error)?;
+    if user.is_some() {
+        renew_if_due(session, since.unwrap_or_default()).await?;
+    }
+    Ok(user)
+}
+
+/// Marks a session in use as changed once a day, so it is saved with a fresh expiry.
+async fn renew_if_due(session: &Session, since: i64) -> Result<(), AppError> {
+    let now = crate::store::now_millis();
+    let renewed = session
+        .get::<i64>(RENEWED_KEY)
+        .await
+        .map_err(session_error)?;
+    if now - renewed.unwrap_or(since) >= RENEW_EVERY_MS {
+        session
+            .insert(RENEWED_KEY, now)
+            .await
+            .map_err(session_error)?;
+    }
+    Ok(())
 }
 
 fn session_error(err: tower_sessions::session::Error) -> AppError {

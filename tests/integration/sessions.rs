@@ -2,9 +2,11 @@
 //! an open event stream ends when its session logs out or its token is revoked.
 
 use crate::common::{Backend, TestApp};
+use avatar_studio::server::router::SESSION_COOKIE;
 
 on_both_databases!(
     sessions_end_at_their_absolute_lifetime,
+    sessions_in_use_are_renewed_daily,
     event_streams_end_with_their_log_in
 );
 
@@ -26,6 +28,82 @@ async fn sessions_end_at_their_absolute_lifetime(backend: Backend) {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     let res = page.get(app.url("/api/me")).send().await.unwrap();
     assert_eq!(res.status(), 401, "the session ended");
+}
+
+/// A session in daily use keeps going: once a day a request saves it with a fresh inactivity
+/// expiry (and cookie); tower-sessions alone saves only a changed session, so an active user
+/// was logged out when the inactivity period after logging in ran out.
+async fn sessions_in_use_are_renewed_daily(backend: Backend) {
+    use tower_sessions::SessionStore;
+    let app = TestApp::spawn(backend).await;
+    let client = reqwest::Client::builder()
+        .default_headers(crate::common::same_origin(&app.base))
+        .build()
+        .unwrap();
+    let res = client
+        .post(app.url("/api/auth/signup"))
+        .json(&serde_json::json!({ "email": "daily@example.com", "password": "correct horse battery" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let set = session_cookie(&res).expect("a session cookie at sign-up");
+    let cookie = set.split(';').next().unwrap().to_string();
+    let (_, value) = cookie.split_once('=').unwrap();
+    let id: tower_sessions::session::Id = value.parse().unwrap();
+    let me = |client: &reqwest::Client| {
+        client
+            .get(app.url("/api/me"))
+            .header(reqwest::header::COOKIE, &cookie)
+            .send()
+    };
+
+    let res = me(&client).await.unwrap();
+    assert_eq!(res.status(), 200);
+    assert_eq!(session_cookie(&res), None, "not renewed on every request");
+
+    // As if the user last came by two days ago and the session had an hour left.
+    let sessions = &app.state.sessions;
+    let mut record = sessions
+        .load(&id)
+        .await
+        .unwrap()
+        .expect("the stored session");
+    let two_days_ago = now_millis() - 2 * 24 * 3600 * 1000;
+    record.data.insert("renewed".into(), two_days_ago.into());
+    record.expiry_date = time::OffsetDateTime::now_utc() + time::Duration::hours(1);
+    sessions.save(&record).await.unwrap();
+
+    let res = me(&client).await.unwrap();
+    assert_eq!(res.status(), 200);
+    let renewed = session_cookie(&res).expect("a renewed cookie");
+    assert!(renewed.contains("Max-Age="), "{renewed}");
+    let record = sessions.load(&id).await.unwrap().expect("still stored");
+    let left = record.expiry_date - time::OffsetDateTime::now_utc();
+    assert!(
+        left > time::Duration::days(13),
+        "expiry pushed forward, {left} left"
+    );
+    assert!(record.data["renewed"].as_i64().unwrap() > two_days_ago);
+    let res = me(&client).await.unwrap();
+    assert_eq!(session_cookie(&res), None, "renewed once, not again");
+}
+
+fn now_millis() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
+
+/// The session's `Set-Cookie` of an answer (`name=value; attributes`), if it sets one.
+fn session_cookie(res: &reqwest::Response) -> Option<String> {
+    res.headers()
+        .get_all(reqwest::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{SESSION_COOKIE}=")))
+        .map(String::from)
 }
 
 /// Reads a response body until it ends; `false` if it is still open after `secs`.
