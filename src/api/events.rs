@@ -20,7 +20,7 @@ async fn credential_ends(state: AppState, credential: Credential) {
     }
 }
 
-#[utoipa::path(get, path = "/api/events", tag = "meta", responses((status = 200, description = "Server-sent events `character` and `generation`: changes of the caller's items", content_type = "text/event-stream"), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
+#[utoipa::path(get, path = "/api/events", tag = "meta", responses((status = 200, description = "Server-sent events `character`, `generation` and `credits`: changes of the caller's items; `resync`: some may have been missed, reload", content_type = "text/event-stream"), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
 pub async fn stream(
     State(state): State<AppState>,
     user: CurrentUser,

@@ -57,7 +57,8 @@ fn subscribe(set_count: WriteSignal<u32>, session: crate::app::session::SessionC
     });
     // `open` counts too: events sent before the stream (re)opened, while the page was rendered
     // and hydrated or the connection was down, were missed, so what is shown is reloaded.
-    for kind in ["open", "character", "generation", "credits"] {
+    // `resync`: the server may have dropped some of this user's events (see `LiveEvent::resync`).
+    for kind in ["open", "character", "generation", "credits", "resync"] {
         let _ = source.add_event_listener_with_callback(kind, on_event.as_ref().unchecked_ref());
     }
     let guard = SendWrapper::new((source, on_event));

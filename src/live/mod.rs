@@ -17,6 +17,22 @@ pub struct LiveEvent {
     pub data: serde_json::Value,
 }
 
+impl LiveEvent {
+    /// Tells a stream that some of its user's events may have been missed (its reader fell
+    /// behind, or other instances' events were lost while the PostgreSQL listener was down):
+    /// the page reloads what it shows, as it does for any event.
+    pub fn resync() -> Self {
+        Self {
+            kind: "resync",
+            id: String::new(),
+            data: serde_json::Value::Null,
+        }
+    }
+}
+
+/// The owner of an event meant for every open stream (no user id is empty).
+const EVERYONE: &str = "";
+
 #[derive(Clone)]
 pub struct EventHub {
     tx: broadcast::Sender<(String, LiveEvent)>,
@@ -56,8 +72,8 @@ impl EventHub {
         let _ = self.tx.send((user_id.to_string(), event));
     }
 
-    /// The user's events from now on. A slow reader that falls behind skips ahead
-    /// (the UI reloads its data on every event, so nothing is lost for good).
+    /// The user's events from now on. A slow reader that falls behind skips ahead and gets a
+    /// [`LiveEvent::resync`] in place of what it skipped.
     pub fn subscribe(
         &self,
         user_id: String,
@@ -66,8 +82,13 @@ impl EventHub {
         futures::stream::unfold((rx, user_id), |(mut rx, user_id)| async move {
             loop {
                 match rx.recv().await {
-                    Ok((owner, event)) if owner == user_id => return Some((event, (rx, user_id))),
-                    Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => continue,
+                    Ok((owner, event)) if owner == user_id || owner == EVERYONE => {
+                        return Some((event, (rx, user_id)))
+                    }
+                    Ok(_) => continue,
+                    Err(broadcast::error::RecvError::Lagged(_)) => {
+                        return Some((LiveEvent::resync(), (rx, user_id)))
+                    }
                     Err(broadcast::error::RecvError::Closed) => return None,
                 }
             }
@@ -75,22 +96,50 @@ impl EventHub {
     }
 }
 
+/// Tells every open stream of this instance to reload (see [`LiveEvent::resync`]).
+fn resync_everyone(local: &broadcast::Sender<(String, LiveEvent)>) {
+    let _ = local.send((EVERYONE.to_string(), LiveEvent::resync()));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use futures::StreamExt;
 
+    fn event(id: &str) -> LiveEvent {
+        LiveEvent {
+            kind: "character",
+            id: id.into(),
+            data: serde_json::json!({}),
+        }
+    }
+
     #[tokio::test]
     async fn users_only_see_their_own_events() {
         let hub = EventHub::new();
         let mut ana = Box::pin(hub.subscribe("ana".into()));
-        let event = |id: &str| LiveEvent {
-            kind: "character",
-            id: id.into(),
-            data: serde_json::json!({}),
-        };
         hub.publish("bob", event("b1"));
         hub.publish("ana", event("a1"));
         assert_eq!(ana.next().await.unwrap().id, "a1");
+    }
+
+    #[tokio::test]
+    async fn a_reader_that_fell_behind_is_told_to_resync() {
+        let hub = EventHub::new();
+        let mut ana = Box::pin(hub.subscribe("ana".into()));
+        for n in 0..1100 {
+            hub.publish("bob", event(&format!("b{n}")));
+        }
+        hub.publish("ana", event("a1"));
+        assert_eq!(ana.next().await.unwrap(), LiveEvent::resync());
+        assert_eq!(ana.next().await.unwrap().id, "a1");
+    }
+
+    #[tokio::test]
+    async fn a_resync_for_everyone_reaches_every_stream() {
+        let hub = EventHub::new();
+        let mut ana = Box::pin(hub.subscribe("ana".into()));
+        resync_everyone(&hub.tx);
+        assert_eq!(ana.next().await.unwrap(), LiveEvent::resync());
     }
 }

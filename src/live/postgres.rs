@@ -119,17 +119,25 @@ async fn listen(
         match subscribe(&url).await {
             Ok(mut listener) => {
                 failures = 0;
-                if let Some(ready) = ready.take() {
-                    let _ = ready.send(());
+                // What the others announced while this instance was not listening (after a
+                // lost connection, or a start-up that went on without it) is gone.
+                let listening_since_start = ready.take().is_some_and(|r| r.send(()).is_ok());
+                if !listening_since_start {
+                    super::resync_everyone(&local);
                 }
-                // `recv` reconnects once by itself; an error means that failed too.
+                // `try_recv`, not `recv`: `recv` reconnects by itself, silently losing what was
+                // announced meanwhile; reconnecting here is what tells the streams.
                 loop {
                     let next = tokio::select! {
                         _ = shutdown.cancelled() => return,
-                        next = listener.recv() => next,
+                        next = listener.try_recv() => next,
                     };
                     match next {
-                        Ok(note) => deliver(&instance, note.payload(), &local),
+                        Ok(Some(note)) => deliver(&instance, note.payload(), &local),
+                        Ok(None) => {
+                            tracing::warn!("live events: lost the PostgreSQL listener");
+                            break;
+                        }
                         Err(err) => {
                             tracing::warn!(%err, "live events: lost the PostgreSQL listener");
                             break;

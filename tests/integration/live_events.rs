@@ -114,12 +114,15 @@ fn event(id: &str) -> LiveEvent {
 }
 
 /// The next event of `stream`, bounded.
-async fn next_id(stream: &mut (impl futures::Stream<Item = LiveEvent> + Unpin)) -> String {
+async fn next_event(stream: &mut (impl futures::Stream<Item = LiveEvent> + Unpin)) -> LiveEvent {
     tokio::time::timeout(PATIENCE, stream.next())
         .await
         .expect("an event arrives")
         .expect("the stream is open")
-        .id
+}
+
+async fn next_id(stream: &mut (impl futures::Stream<Item = LiveEvent> + Unpin)) -> String {
+    next_event(stream).await.id
 }
 
 /// Three instances' hubs on one database. Each event reaches each subscriber once: the
@@ -167,5 +170,35 @@ async fn postgres_events_reach_each_subscriber_exactly_once() {
     assert_eq!((got.id.as_str(), got.data), ("big", Value::Null));
     assert_eq!(next_id(&mut bob_on_c).await, "b1");
     assert_eq!(next_id(&mut on_a).await, "big", "bob's event is not ana's");
+    shutdown.cancel();
+}
+
+/// When an instance's PostgreSQL listener loses its connection, what other instances announce
+/// meanwhile never reaches it; once it listens again, every open stream is told to reload, and
+/// events from elsewhere flow again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_postgres_listener_makes_every_stream_resync() {
+    let pg = ThrowawayPg::create().await;
+    let db = Db::connect(&pg.url).await.unwrap();
+    let shutdown = CancellationToken::new();
+    let here = EventHub::for_database(&db, shutdown.clone()).await;
+    let elsewhere = EventHub::for_database(&db, shutdown.clone()).await;
+    let mut ana = Box::pin(here.subscribe("ana".into()));
+    let mut bob = Box::pin(here.subscribe("bob".into()));
+
+    // Cut both instances' listeners (this throwaway database's only `LISTEN` sessions).
+    let cut: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE datname = current_database() AND query LIKE 'LISTEN%'",
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(cut, vec![true, true], "both listeners cut");
+
+    assert_eq!(next_event(&mut ana).await, LiveEvent::resync());
+    assert_eq!(next_event(&mut bob).await, LiveEvent::resync());
+    elsewhere.publish("ana", event("after"));
+    assert_eq!(next_id(&mut ana).await, "after", "listening again");
     shutdown.cancel();
 }
