@@ -509,6 +509,13 @@ fn print_run(run: &Run, settings: &Settings) {
         // Allocator noise is not growth: a round may end a little above another.
         yes(last <= first + first / 20)
     );
+    // The whole series: a leak climbs round after round, an allocator's reserve levels off.
+    let series: Vec<String> = run
+        .soak
+        .iter()
+        .map(|s| format!("{:.0}", mib(s.1)))
+        .collect();
+    println!("\nRSS after each soak round (MiB): {}", series.join(", "));
     let r = &run.runner;
     let s = &settings.runner;
     println!(
