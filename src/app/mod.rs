@@ -58,6 +58,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    #[cfg(feature = "ssr")]
+    if let Some(pages) = use_context::<crate::server::pages::PagesInMemory>() {
+        pages.count_this_page();
+    }
     session::provide_session();
     live::provide_live_updates();
     components::confirm::provide_scripted();

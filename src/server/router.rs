@@ -131,6 +131,7 @@ pub async fn build(config: Config) -> Result<Built, String> {
         studio,
         shutdown: shutdown.clone(),
         sessions: sessions.clone(),
+        pages_in_memory: Default::default(),
     });
     let mut router = router(state.clone(), sessions);
     if let Some(simulator) = simulator {
@@ -185,16 +186,19 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
         .with_expiry(Expiry::OnInactivity(time::Duration::days(14)));
     let options = state.leptos_options.clone();
     let assets = Arc::new(Assets::open(&state.config.site_root));
-    let page_context = assets::page_context(&assets);
+    let page_context = assets::page_context(&assets, &state.pages_in_memory);
+    let pages = Router::new()
+        .leptos_routes(&state, route_list(), move || {
+            page_context();
+            shell(options.clone())
+        })
+        .layer(axum::middleware::from_fn(super::pages::render_to_the_end));
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(crate::telemetry::endpoint::serve))
         .merge(crate::api::routes())
         .merge(crate::store::media::routes(state.studio.media.clone()))
-        .leptos_routes(&state, route_list(), move || {
-            page_context();
-            shell(options.clone())
-        })
+        .merge(pages)
         .fallback(move |state, req| assets::serve(assets.clone(), state, req));
     // Limits need the session (inside it); headers, client address and CSRF come first (outside).
     let routes = guard::inner(routes, &state).layer(session_layer);

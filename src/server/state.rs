@@ -34,6 +34,7 @@ pub struct Shared {
     pub shutdown: CancellationToken,
     /// The session store (open streams check that their log-in still exists).
     pub sessions: crate::store::sessions::Sessions,
+    pub pages_in_memory: super::pages::PagesInMemory,
 }
 
 impl FromRef<AppState> for LeptosOptions {

@@ -32,6 +32,7 @@ pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Respons
     if let Err(err) = refresh_gauges(&state.studio.db, &state.studio.jobs.kinds()).await {
         tracing::warn!(error = %err, "could not read job and training gauges");
     }
+    metrics::gauge!(recorder::PAGES_IN_MEMORY).set(state.pages_in_memory.get() as f64);
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, CONTENT_TYPE)],

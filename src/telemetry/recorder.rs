@@ -13,6 +13,7 @@ pub const CREDIT_OPERATIONS: &str = "avatar_studio_credit_operations_total";
 pub const JOB_STEPS: &str = "avatar_studio_job_steps_total";
 pub const JOBS: &str = "avatar_studio_jobs";
 pub const TRAININGS_IN_FLIGHT: &str = "avatar_studio_trainings_in_flight";
+pub const PAGES_IN_MEMORY: &str = "avatar_studio_pages_in_memory";
 pub const WATCH_ROUND: &str = "avatar_studio_training_watch_round_seconds";
 
 /// Pages and API answers take milliseconds; streams and uploads take longer.
@@ -89,6 +90,10 @@ fn describe() {
          a round near the poll interval delays the news of finished trainings."
     );
     describe_gauge!(JOBS, "Unfinished jobs in the database, by kind and state.");
+    describe_gauge!(
+        PAGES_IN_MEMORY,
+        "Server-rendered pages whose reactive state is still held (0 when idle)."
+    );
     describe_gauge!(
         TRAININGS_IN_FLIGHT,
         "Characters whose avatar is training at A2E now."

@@ -5,6 +5,7 @@
 mod common;
 
 mod a2e_contract;
+mod abandoned_pages;
 mod account_pages;
 mod accounts;
 mod characters;

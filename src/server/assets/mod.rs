@@ -81,7 +81,7 @@ pub async fn serve(assets: Arc<Assets>, State(state): State<AppState>, req: Requ
         .build()
         .unwrap_or_else(|_| req.uri().clone());
     let handler = leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-        page_context(&assets),
+        page_context(&assets, &state.pages_in_memory),
         crate::app::shell,
     );
     let response = handler(uri, State(state), req).await;
@@ -96,10 +96,18 @@ pub async fn serve(assets: Arc<Assets>, State(state): State<AppState>, req: Requ
     }
 }
 
-/// What pages need from here: the URL prefix of this build's files.
-pub fn page_context(assets: &Assets) -> impl Fn() + Clone + Send + 'static {
+/// What pages need from the server: the URL prefix of this build's files, and the count of
+/// pages in memory.
+pub fn page_context(
+    assets: &Assets,
+    pages: &super::pages::PagesInMemory,
+) -> impl Fn() + Clone + Send + 'static {
     let root = crate::app::AssetRoot(assets.root());
-    move || leptos::prelude::provide_context(root.clone())
+    let pages = pages.clone();
+    move || {
+        leptos::prelude::provide_context(root.clone());
+        leptos::prelude::provide_context(pages.clone());
+    }
 }
 
 fn is_page(response: &Response) -> bool {
