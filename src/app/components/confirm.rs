@@ -43,7 +43,7 @@ pub fn ConfirmStep(
         let open = open.clone();
         Callback::new(move |()| {
             open.close();
-            if let Some(summary) = summary.get_untracked() {
+            if let Some(summary) = summary.try_get_untracked().flatten() {
                 let _ = summary.focus();
             }
         })
@@ -52,7 +52,9 @@ pub fn ConfirmStep(
     view! {
         <details class="confirm-step" node_ref=details prop:open=move || shown.is_open()
             on:toggle=move |_| {
-                if let Some(d) = details.get_untracked() {
+                // `toggle` is queued: it may come after a reload replaced this step (and
+                // disposed its node references) with a fresh one.
+                if let Some(d) = details.try_get_untracked().flatten() {
                     toggled.set(d.open());
                 }
             }
