@@ -28,16 +28,7 @@ async fn a_page_abandoned_mid_render_is_still_freed() {
     let (client, _) = app.user("gone@example.com").await;
     let pages = app.state.pages_in_memory.clone();
     for name in ["Ada", "Bo", "Cy"] {
-        let form = reqwest::multipart::Form::new().text("name", name).part(
-            "file",
-            reqwest::multipart::Part::bytes(portrait_png()).file_name("me.png"),
-        );
-        let res = client
-            .post(app.url("/api/characters"))
-            .multipart(form)
-            .send()
-            .await
-            .unwrap();
+        let res = crate::characters::upload(&client, &app, name, portrait_png(), "me.png").await;
         assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
     }
 

@@ -512,7 +512,7 @@ async fn avatar_status_routes_poll_and_validate(backend: Backend) {
     );
 }
 
-async fn upload(
+pub(crate) async fn upload(
     client: &Client,
     app: &TestApp,
     name: &str,

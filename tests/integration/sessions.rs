@@ -3,6 +3,7 @@
 
 use crate::common::{Backend, TestApp};
 use avatar_studio::server::router::SESSION_COOKIE;
+use avatar_studio::store::now_millis;
 
 on_both_databases!(
     sessions_end_at_their_absolute_lifetime,
@@ -87,13 +88,6 @@ async fn sessions_in_use_are_renewed_daily(backend: Backend) {
     assert!(record.data["renewed"].as_i64().unwrap() > two_days_ago);
     let res = me(&client).await.unwrap();
     assert_eq!(session_cookie(&res), None, "renewed once, not again");
-}
-
-fn now_millis() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
 }
 
 /// The session's `Set-Cookie` of an answer (`name=value; attributes`), if it sets one.
