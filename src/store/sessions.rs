@@ -2,15 +2,21 @@
 //! The stores are typed per database, so one enum lets a single layer serve both.
 
 use super::{Db, DbKind};
+use sqlx::{PgPool, SqlitePool};
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
+/// Each store with its pool (the stores keep theirs private): saving goes through ours.
 #[derive(Debug, Clone)]
 pub enum Sessions {
-    Sqlite(SqliteStore),
-    Postgres(PostgresStore),
+    Sqlite(SqliteStore, SqlitePool),
+    Postgres(PostgresStore, PgPool),
 }
+
+/// The stores' default tables (`SqliteStore::new`, `PostgresStore::new`).
+const SQLITE_TABLE: &str = "tower_sessions";
+const POSTGRES_TABLE: &str = r#""tower_sessions"."session""#;
 
 impl Sessions {
     /// Opens a small typed pool beside the main one and creates the session table.
@@ -23,15 +29,15 @@ impl Sessions {
                     .connect(&db.url)
                     .await
                     .map_err(fail)?;
-                let store = SqliteStore::new(pool);
+                let store = SqliteStore::new(pool.clone());
                 store.migrate().await.map_err(fail)?;
-                Self::Sqlite(store)
+                Self::Sqlite(store, pool)
             }
             DbKind::Postgres => {
                 let pool = sqlx::PgPool::connect(&db.url).await.map_err(fail)?;
-                let store = PostgresStore::new(pool);
+                let store = PostgresStore::new(pool.clone());
                 store.migrate().await.map_err(fail)?;
-                Self::Postgres(store)
+                Self::Postgres(store, pool)
             }
         };
         Ok(store)
@@ -43,8 +49,8 @@ impl Sessions {
         let store = self.clone();
         tokio::spawn(async move {
             let result = match store {
-                Self::Sqlite(s) => s.continuously_delete_expired(every).await,
-                Self::Postgres(s) => s.continuously_delete_expired(every).await,
+                Self::Sqlite(s, _) => s.continuously_delete_expired(every).await,
+                Self::Postgres(s, _) => s.continuously_delete_expired(every).await,
             };
             if let Err(err) = result {
                 tracing::warn!(error = %err, "session cleanup stopped");
@@ -57,29 +63,58 @@ impl Sessions {
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(s) => s.create(record).await,
-            Self::Postgres(s) => s.create(record).await,
+            Self::Sqlite(s, _) => s.create(record).await,
+            Self::Postgres(s, _) => s.create(record).await,
         }
     }
 
+    /// Updates a stored session, and only a stored one. The stores' own save is an upsert
+    /// (insert, or update on conflict): a request that changed its session (the daily renewal)
+    /// while another logged it out would write it back, logging the user in again. A session
+    /// that is gone stays gone; its cookie then names nothing.
     async fn save(&self, record: &Record) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite(s) => s.save(record).await,
-            Self::Postgres(s) => s.save(record).await,
-        }
+        let data =
+            rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let id = record.id.to_string();
+        let updated = match self {
+            Self::Sqlite(_, pool) => {
+                let sql =
+                    format!("UPDATE {SQLITE_TABLE} SET data = ?, expiry_date = ? WHERE id = ?");
+                sqlx::query(&sql)
+                    .bind(data)
+                    .bind(record.expiry_date)
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .map(drop)
+            }
+            Self::Postgres(_, pool) => {
+                let sql = format!(
+                    "UPDATE {POSTGRES_TABLE} SET data = $1, expiry_date = $2 WHERE id = $3"
+                );
+                sqlx::query(&sql)
+                    .bind(data)
+                    .bind(record.expiry_date)
+                    .bind(id)
+                    .execute(pool)
+                    .await
+                    .map(drop)
+            }
+        };
+        updated.map_err(|e| session_store::Error::Backend(e.to_string()))
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
-            Self::Sqlite(s) => s.load(id).await,
-            Self::Postgres(s) => s.load(id).await,
+            Self::Sqlite(s, _) => s.load(id).await,
+            Self::Postgres(s, _) => s.load(id).await,
         }
     }
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         match self {
-            Self::Sqlite(s) => s.delete(id).await,
-            Self::Postgres(s) => s.delete(id).await,
+            Self::Sqlite(s, _) => s.delete(id).await,
+            Self::Postgres(s, _) => s.delete(id).await,
         }
     }
 }

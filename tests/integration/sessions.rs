@@ -8,6 +8,7 @@ use avatar_studio::store::now_millis;
 on_both_databases!(
     sessions_end_at_their_absolute_lifetime,
     sessions_in_use_are_renewed_daily,
+    a_session_logged_out_meanwhile_is_not_saved_back,
     event_streams_end_with_their_log_in
 );
 
@@ -37,21 +38,7 @@ async fn sessions_end_at_their_absolute_lifetime(backend: Backend) {
 async fn sessions_in_use_are_renewed_daily(backend: Backend) {
     use tower_sessions::SessionStore;
     let app = TestApp::spawn(backend).await;
-    let client = reqwest::Client::builder()
-        .default_headers(crate::common::same_origin(&app.base))
-        .build()
-        .unwrap();
-    let res = client
-        .post(app.url("/api/auth/signup"))
-        .json(&serde_json::json!({ "email": "daily@example.com", "password": "correct horse battery" }))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(res.status(), 201);
-    let set = session_cookie(&res).expect("a session cookie at sign-up");
-    let cookie = set.split(';').next().unwrap().to_string();
-    let (_, value) = cookie.split_once('=').unwrap();
-    let id: tower_sessions::session::Id = value.parse().unwrap();
+    let (client, cookie, id) = signed_up(&app, "daily@example.com").await;
     let me = |client: &reqwest::Client| {
         client
             .get(app.url("/api/me"))
@@ -88,6 +75,63 @@ async fn sessions_in_use_are_renewed_daily(backend: Backend) {
     assert!(record.data["renewed"].as_i64().unwrap() > two_days_ago);
     let res = me(&client).await.unwrap();
     assert_eq!(session_cookie(&res), None, "renewed once, not again");
+}
+
+/// A request that changed its session (the daily renewal) while another logged it out saves it
+/// when it ends: that save must not bring the logged-out session back (the stores' own save is
+/// an insert-or-update).
+async fn a_session_logged_out_meanwhile_is_not_saved_back(backend: Backend) {
+    use tower_sessions::SessionStore;
+    let app = TestApp::spawn(backend).await;
+    let (client, cookie, id) = signed_up(&app, "twice@example.com").await;
+    let sessions = &app.state.sessions;
+    let mut record = sessions.load(&id).await.unwrap().expect("logged in");
+
+    // The renewing request has read the session; the log-out lands before it saves.
+    let res = client
+        .post(app.url("/api/auth/logout"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    record.data.insert("renewed".into(), now_millis().into());
+    sessions.save(&record).await.unwrap();
+
+    assert!(
+        sessions.load(&id).await.unwrap().is_none(),
+        "stays logged out"
+    );
+    let res = client
+        .get(app.url("/api/me"))
+        .header(reqwest::header::COOKIE, &cookie)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 401);
+}
+
+/// Signs a user up with a client that keeps no cookies: its session cookie (`name=value`) and
+/// session id, to send by hand and to look the record up.
+async fn signed_up(
+    app: &TestApp,
+    email: &str,
+) -> (reqwest::Client, String, tower_sessions::session::Id) {
+    let client = reqwest::Client::builder()
+        .default_headers(crate::common::same_origin(&app.base))
+        .build()
+        .unwrap();
+    let res = client
+        .post(app.url("/api/auth/signup"))
+        .json(&serde_json::json!({ "email": email, "password": "correct horse battery" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), 201);
+    let set = session_cookie(&res).expect("a session cookie at sign-up");
+    let cookie = set.split(';').next().unwrap().to_string();
+    let (_, value) = cookie.split_once('=').unwrap();
+    (client, cookie.clone(), value.parse().unwrap())
 }
 
 /// The session's `Set-Cookie` of an answer (`name=value; attributes`), if it sets one.
