@@ -82,11 +82,15 @@ impl TrainingWatch {
         }
     }
 
-    /// A training started less than a poll interval ago is left for the next round: it cannot
-    /// have finished yet, and looking would spend an A2E call on it for nothing (so a training
-    /// is named in at most `its time / poll interval + 2` calls, its start included).
+    /// A training started less than one and a half poll intervals ago is left for a later
+    /// round: it cannot have finished yet, and looking would spend an A2E call on it for
+    /// nothing. Rounds start a poll interval apart, but a round reaches a training seconds into
+    /// it (ten thousand trainings take seconds to page through), so two looks can come closer
+    /// than an interval; waiting the extra half interval before the first look keeps a training
+    /// named in at most `its time / poll interval + 2` calls, its start included, while rounds
+    /// take less than half an interval. Its end is seen as soon as before.
     fn due_for_a_look(&self, tracked: Vec<Character>) -> Vec<Character> {
-        let recent = now_millis() - self.studio.clock.poll_ms;
+        let recent = now_millis() - self.studio.clock.poll_ms * 3 / 2;
         tracked
             .into_iter()
             .filter(|c| c.training_started_at.is_none_or(|at| at <= recent))
