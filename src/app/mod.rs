@@ -2,6 +2,7 @@
 
 pub mod components;
 pub mod live;
+pub mod loaded;
 pub mod pages;
 #[cfg(feature = "hydrate")]
 pub mod preflight;

@@ -6,13 +6,14 @@
 //! in `Suspend` rather than reading it with `.get()`: reading one resource in several
 //! `<Transition>`s can stall the server-rendered stream (leptos-rs/leptos#4578, #4851).
 
+use crate::app::loaded::{load, Loaded};
 use crate::error::AppError;
 use crate::server_fns::auth::{load_session, SessionInfo, UserSummary};
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
 pub struct SessionCtx {
-    pub info: Resource<Result<SessionInfo, AppError>>,
+    pub info: Loaded<Result<SessionInfo, AppError>>,
     version: RwSignal<u32>,
     /// The balance fetched since the session loaded (`None`: the session's own is current).
     credits: RwSignal<Option<i64>>,
@@ -53,7 +54,7 @@ impl SessionCtx {
 
 pub fn provide_session() {
     let version = RwSignal::new(0u32);
-    let info = Resource::new(move || version.get(), |_| load_session());
+    let info = load(move || version.get(), |_| load_session());
     provide_context(SessionCtx {
         info,
         version,

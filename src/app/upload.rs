@@ -72,10 +72,11 @@ pub fn UploadProgressBar(progress: UploadProgress) -> impl leptos::IntoView {
     }
 }
 
-/// Reads a JSON answer: the value on success, the `{"error":{…}}` otherwise.
+/// Reads a JSON answer: the value on success, the `{"error":{…}}` otherwise (from bytes, as
+/// every JSON the browser reads: see `loaded`).
 pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, AppError> {
     if (200..300).contains(&status) {
-        return serde_json::from_str(body).map_err(|_| {
+        return serde_json::from_slice(body.as_bytes()).map_err(|_| {
             AppError::new(502, "bad_answer", "The server's answer could not be read.")
         });
     }
@@ -88,7 +89,7 @@ pub fn decode<T: DeserializeOwned>(status: u16, body: &str) -> Result<T, AppErro
         code: String,
         message: String,
     }
-    match serde_json::from_str::<Envelope>(body) {
+    match serde_json::from_slice::<Envelope>(body.as_bytes()) {
         Ok(e) => Err(AppError::new(status, &e.error.code, e.error.message)),
         Err(_) => Err(AppError::new(
             status,

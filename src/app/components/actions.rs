@@ -1,5 +1,6 @@
 //! Glue shared by the forms that run server actions and show prices.
 
+use crate::app::loaded::Loaded;
 use crate::error::AppError;
 use crate::models::Prices;
 use leptos::prelude::*;
@@ -30,7 +31,7 @@ where
 
 /// One price from the list the page loaded (0 until it arrives), so buttons show the cost.
 pub fn price(pick: fn(&Prices) -> i64) -> i64 {
-    use_context::<Resource<Result<Prices, AppError>>>()
+    use_context::<Loaded<Result<Prices, AppError>>>()
         .and_then(|r| r.get())
         .and_then(Result::ok)
         .map(|p| pick(&p))

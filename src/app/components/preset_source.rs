@@ -2,15 +2,16 @@
 //! forms with its values.
 
 use crate::account_types::Preset;
+use crate::app::loaded::{load, Loaded};
 use crate::server_fns::account::load_preset;
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 /// The preset named by the page's `?preset=` (`None` without one, or when it is not the user's).
-pub fn use_preset() -> Resource<Option<Preset>> {
+pub fn use_preset() -> Loaded<Option<Preset>> {
     let query = use_query_map();
     let id = Memo::new(move |_| query.read().get("preset").filter(|p| !p.is_empty()));
-    Resource::new(
+    load(
         move || id.get(),
         |id| async move {
             match id {

@@ -3,6 +3,7 @@
 use super::actions::{price, succeeded};
 use super::notice::ErrorNotice;
 use super::voice_picker::VoicePicker;
+use crate::app::loaded::Loaded;
 use crate::app::upload::{UploadProgress, UploadProgressBar};
 use crate::error::AppError;
 use crate::models::{Generation, GenerationKind, GenerationStatus, Page};
@@ -19,7 +20,7 @@ enum Mode {
 
 /// The user's finished videos (of the newest page), newest first, as (label, URL).
 fn own_videos() -> Vec<(String, String)> {
-    let Some(page) = use_context::<Resource<Result<Page<Generation>, AppError>>>()
+    let Some(page) = use_context::<Loaded<Result<Page<Generation>, AppError>>>()
         .and_then(|r| r.get())
         .and_then(Result::ok)
     else {

@@ -1,5 +1,6 @@
 //! Choosing a voice from A2E's list (lipsync text, presets).
 
+use crate::app::loaded::{load, Loaded};
 use crate::server_fns::canvas::list_voices;
 use leptos::prelude::*;
 
@@ -7,10 +8,10 @@ use leptos::prelude::*;
 /// loaded (inside a `<Transition>`) provides it at its top ([`provide_voices`]): a resource made
 /// that late is not matched with the server's answer while hydrating, and hydration fails.
 #[derive(Clone, Copy)]
-pub struct Voices(Resource<Result<Vec<crate::models::Voice>, crate::error::AppError>>);
+pub struct Voices(Loaded<Result<Vec<crate::models::Voice>, crate::error::AppError>>);
 
 pub fn provide_voices() {
-    provide_context(Voices(Resource::new(|| (), |_| list_voices())));
+    provide_context(Voices(load(|| (), |_| list_voices())));
 }
 
 /// A `<select>` of A2E's voices named `name` (for forms), its first option `empty` (value "":
@@ -23,7 +24,7 @@ pub fn VoicePicker(
 ) -> impl IntoView {
     let voices = match use_context::<Voices>() {
         Some(Voices(voices)) => voices,
-        None => Resource::new(|| (), |_| list_voices()),
+        None => load(|| (), |_| list_voices()),
     };
     let options = move || {
         voices.get().map(|answer| match answer {

@@ -4,6 +4,7 @@
 use crate::app::components::actions::{own_result, succeeded};
 use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
+use crate::app::loaded::load;
 use crate::app::pages::credits::utc_time;
 use crate::app::session::use_session;
 use crate::server_fns::account::{
@@ -45,7 +46,7 @@ pub fn AccountPage() -> impl IntoView {
 fn ApiTokens() -> impl IntoView {
     let create_token = ServerAction::<CreateApiToken>::new();
     let revoke = ServerAction::<RevokeApiToken>::new();
-    let tokens = Resource::new(
+    let tokens = load(
         move || (create_token.version().get(), revoke.version().get()),
         |_| list_api_tokens(),
     );
@@ -197,7 +198,7 @@ fn ImportAvatars() -> impl IntoView {
     let looks = RwSignal::new(0u32);
     let import = ServerAction::<ImportAvatars>::new();
     let importing = import.pending();
-    let avatars = Resource::new(
+    let avatars = load(
         move || (looks.get(), import.version().get()),
         |(looks, _)| async move {
             match looks {

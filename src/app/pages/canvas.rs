@@ -11,6 +11,7 @@ use crate::app::components::require_login::RequireLogin;
 use crate::app::components::sketch::SketchPad;
 use crate::app::components::subject_actions::SubjectActions;
 use crate::app::live::use_live_reload;
+use crate::app::loaded::{load, Loaded};
 use crate::error::AppError;
 use crate::models::{Character, Generation, Page};
 use crate::server_fns::canvas::{load_prices, Fight, GenerateScene, Pick, Subject};
@@ -37,7 +38,7 @@ fn Canvas() -> impl IntoView {
     let preset = use_preset();
     let search = RwSignal::new(String::new());
     // A page of characters (a user may have thousands), plus the picked ones and the preset's.
-    let characters = Resource::new(
+    let characters = load(
         move || {
             let from_preset = preset.get().flatten().and_then(|p| p.character_id);
             (reload.get(), search.get(), from_preset)
@@ -52,8 +53,8 @@ fn Canvas() -> impl IntoView {
             picker_characters(q, include, false)
         },
     );
-    let generations = Resource::new(move || reload.get(), |_| generations_page(None));
-    let prices = Resource::new(|| (), |_| load_prices());
+    let generations = load(move || reload.get(), |_| generations_page(None));
+    let prices = load(|| (), |_| load_prices());
     provide_context(prices);
     // Actions offer the user's own finished videos as driving videos.
     provide_context(generations);
@@ -88,7 +89,7 @@ fn Canvas() -> impl IntoView {
     }
 }
 
-type GenerationPage = Resource<Result<crate::models::Page<Generation>, crate::error::AppError>>;
+type GenerationPage = Loaded<Result<crate::models::Page<Generation>, crate::error::AppError>>;
 
 /// The user's generations, newest first: the first page live, older ones with "More".
 #[component]
@@ -173,7 +174,7 @@ fn PickedActions(
 }
 
 /// Opened from a preset (`?preset=`): its character is picked, once, when it still exists.
-type PickerPage = Resource<Result<Page<Character>, AppError>>;
+type PickerPage = Loaded<Result<Page<Character>, AppError>>;
 
 /// Every character the page has shown (this search's and earlier ones'), so picks made in an
 /// earlier search keep their names and badges.
@@ -211,7 +212,7 @@ pub fn PickerSearch(search: RwSignal<String>) -> impl IntoView {
 }
 
 fn pick_preset_character(
-    preset: Resource<Option<Preset>>,
+    preset: Loaded<Option<Preset>>,
     characters: PickerPage,
     picked: RwSignal<Vec<Pick>>,
 ) {
@@ -239,7 +240,7 @@ fn SceneForm(
     picked: RwSignal<Vec<Pick>>,
     known: Signal<Vec<Character>>,
     on_created: Callback<()>,
-    preset: Resource<Option<Preset>>,
+    preset: Loaded<Option<Preset>>,
 ) -> impl IntoView {
     let prompt = RwSignal::new(String::new());
     let aspect = RwSignal::new("16:9".to_string());

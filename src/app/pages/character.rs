@@ -8,6 +8,7 @@ use crate::app::components::generation_card::GenerationCard;
 use crate::app::components::require_login::RequireLogin;
 use crate::app::components::time::{duration, utc};
 use crate::app::live::use_live_reload;
+use crate::app::loaded::load;
 use crate::models::{Character, CharacterEvent, EventKind, Generation};
 use crate::server_fns::library::{character_detail, character_generations};
 use leptos::prelude::*;
@@ -31,7 +32,7 @@ fn Detail() -> impl IntoView {
     let params = use_params_map();
     let id = Memo::new(move |_| params.with(|p| p.get("id").unwrap_or_default()));
     let (reload, refresh) = use_live_reload();
-    let detail = Resource::new(
+    let detail = load(
         move || (id.get(), reload.get()),
         |(id, _)| character_detail(id),
     );
@@ -173,7 +174,7 @@ fn Provenance(
     reload: Signal<(u32, u32)>,
     on_change: Callback<()>,
 ) -> impl IntoView {
-    let first = Resource::new(
+    let first = load(
         move || (id.get(), reload.get()),
         |(id, _)| character_generations(id, None),
     );

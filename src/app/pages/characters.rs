@@ -8,6 +8,7 @@ use crate::app::components::create_character::CreateCharacterPanel;
 use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
 use crate::app::live::use_live_reload;
+use crate::app::loaded::load;
 use crate::models::{Character, GalleryQuery};
 use crate::server_fns::library::{gallery_page, DeleteCharacters};
 use leptos::prelude::*;
@@ -46,7 +47,7 @@ fn url_query() -> Memo<GalleryQuery> {
 fn CharactersList() -> impl IntoView {
     let (reload, refresh) = use_live_reload();
     let query = url_query();
-    let first = Resource::new(
+    let first = load(
         move || (query.get(), reload.get()),
         |(q, _)| gallery_page(q),
     );

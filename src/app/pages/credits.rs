@@ -4,6 +4,7 @@
 
 use crate::account_types::{LedgerEntry, LedgerPage};
 use crate::app::components::require_login::RequireLogin;
+use crate::app::loaded::load;
 use crate::server_fns::account::load_credits;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -24,7 +25,7 @@ pub fn CreditsPage() -> impl IntoView {
 fn CreditsLedger() -> impl IntoView {
     let query = use_query_map();
     let cursor = Memo::new(move |_| query.read().get("cursor"));
-    let data = Resource::new(move || cursor.get(), load_credits);
+    let data = load(move || cursor.get(), load_credits);
     view! {
         <section class="card shrinkable">
             <h1>"Credits"</h1>

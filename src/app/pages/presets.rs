@@ -6,6 +6,7 @@ use crate::app::components::actions::{own_result, succeeded};
 use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
 use crate::app::components::voice_picker::{provide_voices, VoicePicker};
+use crate::app::loaded::load;
 use crate::app::pages::canvas::PickerSearch;
 use crate::models::Character;
 use crate::server_fns::account::{list_presets, DeletePreset, SavePreset};
@@ -29,14 +30,14 @@ pub fn PresetsPage() -> impl IntoView {
 fn Presets() -> impl IntoView {
     let save = ServerAction::<SavePreset>::new();
     let delete = ServerAction::<DeletePreset>::new();
-    let presets = Resource::new(
+    let presets = load(
         move || (save.version().get(), delete.version().get()),
         |_| list_presets(),
     );
     provide_voices();
     // A page of trained characters (a user may have thousands); the search finds the others.
     let search = RwSignal::new(String::new());
-    let characters = Resource::new(move || search.get(), |q| picker_characters(q, vec![], true));
+    let characters = load(move || search.get(), |q| picker_characters(q, vec![], true));
     view! {
         <section class="card">
             <h1>"Presets"</h1>
