@@ -88,10 +88,9 @@ async fn a_session_logged_out_meanwhile_is_not_saved_back(backend: Backend) {
     let mut record = sessions.load(&id).await.unwrap().expect("logged in");
 
     // The renewing request has read the session; the log-out lands before it saves.
-    let res = client
-        .post(app.url("/api/auth/logout"))
-        .header(reqwest::header::COOKIE, &cookie)
-        .send()
+    let with_cookie =
+        |req: reqwest::RequestBuilder| req.header(reqwest::header::COOKIE, &cookie).send();
+    let res = with_cookie(client.post(app.url("/api/auth/logout")))
         .await
         .unwrap();
     assert!(res.status().is_success(), "{}", res.status());
@@ -102,12 +101,7 @@ async fn a_session_logged_out_meanwhile_is_not_saved_back(backend: Backend) {
         sessions.load(&id).await.unwrap().is_none(),
         "stays logged out"
     );
-    let res = client
-        .get(app.url("/api/me"))
-        .header(reqwest::header::COOKIE, &cookie)
-        .send()
-        .await
-        .unwrap();
+    let res = with_cookie(client.get(app.url("/api/me"))).await.unwrap();
     assert_eq!(res.status(), 401);
 }
 
@@ -121,12 +115,7 @@ async fn signed_up(
         .default_headers(crate::common::same_origin(&app.base))
         .build()
         .unwrap();
-    let res = client
-        .post(app.url("/api/auth/signup"))
-        .json(&serde_json::json!({ "email": email, "password": "correct horse battery" }))
-        .send()
-        .await
-        .unwrap();
+    let res = app.sign_up(&client, email).await;
     assert_eq!(res.status(), 201);
     let set = session_cookie(&res).expect("a session cookie at sign-up");
     let cookie = set.split(';').next().unwrap().to_string();

@@ -94,15 +94,20 @@ impl TestApp {
             .unwrap()
     }
 
-    /// A signed-up user's client (logged in by its session cookie) and `/api/me` answer.
-    pub async fn user(&self, email: &str) -> (reqwest::Client, Value) {
-        let client = self.client();
-        let res = client
+    /// Signs `email` up through `client` (the test password); the answer as it came.
+    pub async fn sign_up(&self, client: &reqwest::Client, email: &str) -> reqwest::Response {
+        client
             .post(self.url("/api/auth/signup"))
             .json(&serde_json::json!({ "email": email, "password": "correct horse battery" }))
             .send()
             .await
-            .unwrap();
+            .unwrap()
+    }
+
+    /// A signed-up user's client (logged in by its session cookie) and `/api/me` answer.
+    pub async fn user(&self, email: &str) -> (reqwest::Client, Value) {
+        let client = self.client();
+        let res = self.sign_up(&client, email).await;
         assert_eq!(res.status(), 201, "sign-up of {email}");
         let me = res.json().await.unwrap();
         (client, me)
