@@ -14,9 +14,10 @@ pub enum Sessions {
     Postgres(PostgresStore, PgPool),
 }
 
-/// The stores' default tables (`SqliteStore::new`, `PostgresStore::new`).
-const SQLITE_TABLE: &str = "tower_sessions";
-const POSTGRES_TABLE: &str = r#""tower_sessions"."session""#;
+/// A save, on the stores' default tables (`SqliteStore::new`, `PostgresStore::new`).
+const SQLITE_UPDATE: &str = "UPDATE tower_sessions SET data = ?, expiry_date = ? WHERE id = ?";
+const POSTGRES_UPDATE: &str =
+    r#"UPDATE "tower_sessions"."session" SET data = $1, expiry_date = $2 WHERE id = $3"#;
 
 impl Sessions {
     /// Opens a small typed pool beside the main one and creates the session table.
@@ -77,29 +78,21 @@ impl SessionStore for Sessions {
             rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let id = record.id.to_string();
         let updated = match self {
-            Self::Sqlite(_, pool) => {
-                let sql =
-                    format!("UPDATE {SQLITE_TABLE} SET data = ?, expiry_date = ? WHERE id = ?");
-                sqlx::query(&sql)
-                    .bind(data)
-                    .bind(record.expiry_date)
-                    .bind(id)
-                    .execute(pool)
-                    .await
-                    .map(drop)
-            }
-            Self::Postgres(_, pool) => {
-                let sql = format!(
-                    "UPDATE {POSTGRES_TABLE} SET data = $1, expiry_date = $2 WHERE id = $3"
-                );
-                sqlx::query(&sql)
-                    .bind(data)
-                    .bind(record.expiry_date)
-                    .bind(id)
-                    .execute(pool)
-                    .await
-                    .map(drop)
-            }
+            // The same binds twice: the two pools are different types.
+            Self::Sqlite(_, pool) => sqlx::query(SQLITE_UPDATE)
+                .bind(data)
+                .bind(record.expiry_date)
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(drop),
+            Self::Postgres(_, pool) => sqlx::query(POSTGRES_UPDATE)
+                .bind(data)
+                .bind(record.expiry_date)
+                .bind(id)
+                .execute(pool)
+                .await
+                .map(drop),
         };
         updated.map_err(|e| session_store::Error::Backend(e.to_string()))
     }
