@@ -13,6 +13,7 @@ pub mod media;
 pub mod media_usage;
 pub mod paging;
 pub mod presets;
+pub mod session_cache;
 pub mod sessions;
 pub mod subjects;
 pub mod tokens;

@@ -1,15 +1,24 @@
 //! Login sessions in the database through tower-sessions' sqlx stores.
 //! The stores are typed per database, so one enum lets a single layer serve both.
 
+use super::session_cache::SessionCache;
 use super::{Db, DbKind};
 use sqlx::{PgPool, SqlitePool};
+use std::sync::Arc;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
+/// The session store: the database's, and on SQLite a copy of recent records in memory.
+#[derive(Debug, Clone)]
+pub struct Sessions {
+    store: Store,
+    cache: Option<Arc<SessionCache>>,
+}
+
 /// Each store with its pool (the stores keep theirs private): saving goes through ours.
 #[derive(Debug, Clone)]
-pub enum Sessions {
+enum Store {
     Sqlite(SqliteStore, SqlitePool),
     Postgres(PostgresStore, PgPool),
 }
@@ -32,26 +41,32 @@ impl Sessions {
                     .map_err(fail)?;
                 let store = SqliteStore::new(pool.clone());
                 store.migrate().await.map_err(fail)?;
-                Self::Sqlite(store, pool)
+                Store::Sqlite(store, pool)
             }
             DbKind::Postgres => {
                 let pool = sqlx::PgPool::connect(&db.url).await.map_err(fail)?;
                 let store = PostgresStore::new(pool.clone());
                 store.migrate().await.map_err(fail)?;
-                Self::Postgres(store, pool)
+                Store::Postgres(store, pool)
             }
         };
-        Ok(store)
+        let cache = (db.kind == DbKind::Sqlite).then(Arc::default);
+        Ok(Self { store, cache })
+    }
+
+    /// How many session records are kept in memory (none on PostgreSQL).
+    pub fn cached(&self) -> usize {
+        self.cache.as_ref().map_or(0, |c| c.len())
     }
 
     /// Removes expired sessions every few minutes, for as long as the server runs.
     pub fn spawn_cleanup(&self) -> tokio::task::JoinHandle<()> {
         let every = tokio::time::Duration::from_secs(300);
-        let store = self.clone();
+        let store = self.store.clone();
         tokio::spawn(async move {
             let result = match store {
-                Self::Sqlite(s, _) => s.continuously_delete_expired(every).await,
-                Self::Postgres(s, _) => s.continuously_delete_expired(every).await,
+                Store::Sqlite(s, _) => s.continuously_delete_expired(every).await,
+                Store::Postgres(s, _) => s.continuously_delete_expired(every).await,
             };
             if let Err(err) = result {
                 tracing::warn!(error = %err, "session cleanup stopped");
@@ -63,10 +78,14 @@ impl Sessions {
 #[async_trait::async_trait]
 impl SessionStore for Sessions {
     async fn create(&self, record: &mut Record) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite(s, _) => s.create(record).await,
-            Self::Postgres(s, _) => s.create(record).await,
+        match &self.store {
+            Store::Sqlite(s, _) => s.create(record).await?,
+            Store::Postgres(s, _) => s.create(record).await?,
         }
+        if let Some(cache) = &self.cache {
+            cache.keep_written(record);
+        }
+        Ok(())
     }
 
     /// Updates a stored session, and only a stored one. The stores' own save is an upsert
@@ -77,37 +96,71 @@ impl SessionStore for Sessions {
         let data =
             rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
         let id = record.id.to_string();
-        let updated = match self {
+        let updated = match &self.store {
             // The same binds twice: the two pools are different types.
-            Self::Sqlite(_, pool) => sqlx::query(SQLITE_UPDATE)
+            Store::Sqlite(_, pool) => sqlx::query(SQLITE_UPDATE)
                 .bind(data)
                 .bind(record.expiry_date)
                 .bind(id)
                 .execute(pool)
                 .await
-                .map(drop),
-            Self::Postgres(_, pool) => sqlx::query(POSTGRES_UPDATE)
+                .map(|done| done.rows_affected()),
+            Store::Postgres(_, pool) => sqlx::query(POSTGRES_UPDATE)
                 .bind(data)
                 .bind(record.expiry_date)
                 .bind(id)
                 .execute(pool)
                 .await
-                .map(drop),
+                .map(|done| done.rows_affected()),
         };
-        updated.map_err(|e| session_store::Error::Backend(e.to_string()))
+        let updated = updated.map_err(|e| session_store::Error::Backend(e.to_string()))?;
+        if let Some(cache) = &self.cache {
+            match updated {
+                0 => cache.forget(&record.id),
+                _ => cache.keep_written(record),
+            }
+        }
+        Ok(())
     }
 
+    async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
+        let Some(cache) = &self.cache else {
+            return self.store.load(id).await;
+        };
+        if let Some(record) = cache.get(id) {
+            return Ok(Some(record));
+        }
+        let started = cache.read_started();
+        let loaded = self.store.load(id).await?;
+        if let Some(record) = &loaded {
+            cache.keep_read(started, record);
+        }
+        Ok(loaded)
+    }
+
+    /// Forgotten before (should the database fail) and after (a read that began meanwhile
+    /// may hold the record still) the delete.
+    async fn delete(&self, id: &Id) -> session_store::Result<()> {
+        let forget = || {
+            if let Some(cache) = &self.cache {
+                cache.forget(id);
+            }
+        };
+        forget();
+        let deleted = match &self.store {
+            Store::Sqlite(s, _) => s.delete(id).await,
+            Store::Postgres(s, _) => s.delete(id).await,
+        };
+        forget();
+        deleted
+    }
+}
+
+impl Store {
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
         match self {
             Self::Sqlite(s, _) => s.load(id).await,
             Self::Postgres(s, _) => s.load(id).await,
-        }
-    }
-
-    async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        match self {
-            Self::Sqlite(s, _) => s.delete(id).await,
-            Self::Postgres(s, _) => s.delete(id).await,
         }
     }
 }

@@ -9,6 +9,7 @@ on_both_databases!(
     sessions_end_at_their_absolute_lifetime,
     sessions_in_use_are_renewed_daily,
     a_session_logged_out_meanwhile_is_not_saved_back,
+    a_logged_out_session_is_not_answered_from_memory,
     event_streams_end_with_their_log_in
 );
 
@@ -103,6 +104,32 @@ async fn a_session_logged_out_meanwhile_is_not_saved_back(backend: Backend) {
     );
     let res = with_cookie(client.get(app.url("/api/me"))).await.unwrap();
     assert_eq!(res.status(), 401);
+}
+
+/// On SQLite, sessions in use are answered from memory (one query fewer per request); a log-out
+/// must still end them at once, and a cookie of a session that was never stored stays refused.
+async fn a_logged_out_session_is_not_answered_from_memory(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let (client, cookie, _) = signed_up(&app, "kept@example.com").await;
+    let with_cookie =
+        |req: reqwest::RequestBuilder| req.header(reqwest::header::COOKIE, &cookie).send();
+    for _ in 0..2 {
+        let res = with_cookie(client.get(app.url("/api/me"))).await.unwrap();
+        assert_eq!(res.status(), 200);
+    }
+    let kept = app.state.sessions.cached();
+    match backend {
+        Backend::Sqlite => assert_eq!(kept, 1, "the session in use is kept"),
+        Backend::Postgres => assert_eq!(kept, 0, "other instances log out too: nothing kept"),
+    }
+
+    let res = with_cookie(client.post(app.url("/api/auth/logout")))
+        .await
+        .unwrap();
+    assert!(res.status().is_success(), "{}", res.status());
+    assert_eq!(app.state.sessions.cached(), 0);
+    let res = with_cookie(client.get(app.url("/api/me"))).await.unwrap();
+    assert_eq!(res.status(), 401, "logged out at once");
 }
 
 /// Signs a user up with a client that keeps no cookies: its session cookie (`name=value`) and
