@@ -463,3 +463,11 @@ pub async fn delete<'c>(
         .await?;
     Ok(done.rows_affected() == 1)
 }
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn pages_read_rows_in_column_order() {
+        super::super::json_rows::assert_columns_match::<super::CharacterRow>(super::COLUMNS);
+    }
+}

@@ -40,11 +40,7 @@ impl TryFrom<GenerationRow> for Generation {
     type Error = sqlx::Error;
 
     fn try_from(row: GenerationRow) -> Result<Self, sqlx::Error> {
-        let inputs: serde_json::Value =
-            serde_json::from_str(&row.inputs).map_err(|e| decode_error("inputs", e))?;
-        let spec: GenerationSpec =
-            serde_json::from_value(serde_json::json!({ "kind": row.kind, "inputs": inputs }))
-                .map_err(|e| decode_error("spec", e))?;
+        let spec = spec_of(&row.kind, &row.inputs)?;
         let status = GenerationStatus::parse(&row.status)
             .ok_or_else(|| decode_error("status", &row.status))?;
         Ok(Generation {
@@ -63,6 +59,16 @@ impl TryFrom<GenerationRow> for Generation {
             updated_at: row.updated_at,
         })
     }
+}
+
+/// The spec from its two columns, read in one pass as its wire form `{"kind": …, "inputs": …}`
+/// (no intermediate `Value` trees: this runs for every row of every page of generations).
+fn spec_of(kind: &str, inputs: &str) -> Result<GenerationSpec, sqlx::Error> {
+    // One JSON value and nothing after it, so the text below has the shape it claims.
+    serde_json::from_str::<serde::de::IgnoredAny>(inputs).map_err(|e| decode_error("inputs", e))?;
+    let kind = serde_json::to_string(kind).map_err(|e| decode_error("kind", e))?;
+    serde_json::from_str(&format!(r#"{{"kind":{kind},"inputs":{inputs}}}"#))
+        .map_err(|e| decode_error("spec", e))
 }
 
 fn from_row(row: &sqlx::any::AnyRow) -> Result<Generation, sqlx::Error> {
@@ -316,4 +322,28 @@ pub async fn delete(
         count_use(conn, &character_id, -1).await?;
     }
     Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pages_read_rows_in_column_order() {
+        super::super::json_rows::assert_columns_match::<GenerationRow>(COLUMNS);
+    }
+
+    #[test]
+    fn a_spec_reads_back_from_its_columns() {
+        let spec: GenerationSpec = serde_json::from_value(serde_json::json!({
+            "kind": "scene",
+            "inputs": { "prompt": "a \"quoted\" harbour", "aspect_ratio": "16:9" }
+        }))
+        .unwrap();
+        let wire = serde_json::to_value(&spec).unwrap();
+        let inputs = wire["inputs"].to_string();
+        assert_eq!(spec_of("scene", &inputs).unwrap(), spec);
+        assert!(spec_of("scene", r#"{"prompt": "x"}, "kind": "fight""#).is_err());
+        assert!(spec_of("no_such_kind", &inputs).is_err());
+    }
 }
