@@ -72,6 +72,19 @@ impl SessionCache {
         inner.keep(record);
     }
 
+    /// Call before writing a record to the database (a save or a delete): forgets it now, and
+    /// again when the guard goes unless [`Writing::kept`] keeps what was written. So a read
+    /// that began during the write cannot keep what the write replaced, even when the write's
+    /// future is dropped midway (a client hanging up).
+    pub fn writing(&self, id: Id) -> Writing<'_> {
+        self.forget(&id);
+        Writing {
+            cache: self,
+            id,
+            kept: false,
+        }
+    }
+
     /// Forgets a record deleted from the database (or found gone).
     pub fn forget(&self, id: &Id) {
         let mut inner = self.lock();
@@ -90,6 +103,29 @@ impl SessionCache {
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
         // A panic while holding the lock leaves plain data behind: still usable.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A write under way (see [`SessionCache::writing`]).
+pub struct Writing<'a> {
+    cache: &'a SessionCache,
+    id: Id,
+    kept: bool,
+}
+
+impl Writing<'_> {
+    /// The write went through: keep what was written.
+    pub fn kept(mut self, record: &Record) {
+        self.cache.keep_written(record);
+        self.kept = true;
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        if !self.kept {
+            self.cache.forget(&self.id);
+        }
     }
 }
 
@@ -142,6 +178,24 @@ mod tests {
             cache.get(&r.id).is_none(),
             "the logged-out record stays out"
         );
+    }
+
+    #[test]
+    fn a_write_forgets_what_it_replaces_even_when_dropped_midway() {
+        let cache = SessionCache::default();
+        let r = record(time::Duration::hours(1));
+        cache.keep_written(&r);
+        let writing = cache.writing(r.id);
+        assert!(cache.get(&r.id).is_none(), "forgotten as the write begins");
+        let started = cache.read_started(); // a read of the old row, during the write
+        drop(writing); // the write's future is dropped before it could keep anything
+        cache.keep_read(started, &r);
+        assert!(cache.get(&r.id).is_none(), "the old record is not kept");
+
+        let mut renewed = r.clone();
+        renewed.data.insert("renewed".into(), 1.into());
+        cache.writing(r.id).kept(&renewed);
+        assert_eq!(cache.get(&r.id).map(|k| k.data), Some(renewed.data));
     }
 
     #[test]

@@ -95,6 +95,7 @@ impl SessionStore for Sessions {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data =
             rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
+        let writing = self.cache.as_deref().map(|c| c.writing(record.id));
         let id = record.id.to_string();
         let updated = match &self.store {
             // The same binds twice: the two pools are different types.
@@ -114,11 +115,9 @@ impl SessionStore for Sessions {
                 .map(|done| done.rows_affected()),
         };
         let updated = updated.map_err(|e| session_store::Error::Backend(e.to_string()))?;
-        if let Some(cache) = &self.cache {
-            match updated {
-                0 => cache.forget(&record.id),
-                _ => cache.keep_written(record),
-            }
+        // A session found gone stays forgotten (the guard forgets it when dropped).
+        if let Some(writing) = writing.filter(|_| updated > 0) {
+            writing.kept(record);
         }
         Ok(())
     }
@@ -138,21 +137,13 @@ impl SessionStore for Sessions {
         Ok(loaded)
     }
 
-    /// Forgotten before (should the database fail) and after (a read that began meanwhile
-    /// may hold the record still) the delete.
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
-        let forget = || {
-            if let Some(cache) = &self.cache {
-                cache.forget(id);
-            }
-        };
-        forget();
-        let deleted = match &self.store {
+        // Forgotten now and once the delete is over (or its future dropped midway).
+        let _writing = self.cache.as_deref().map(|c| c.writing(*id));
+        match &self.store {
             Store::Sqlite(s, _) => s.delete(id).await,
             Store::Postgres(s, _) => s.delete(id).await,
-        };
-        forget();
-        deleted
+        }
     }
 }
 
