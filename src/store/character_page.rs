@@ -71,7 +71,7 @@ pub async fn page(
 ) -> Result<Vec<Character>, sqlx::Error> {
     let (sql, p) = query(user_id, filter, after, limit);
     let order = filter.sort.sql().2;
-    let rows: Vec<CharacterRow> = json_rows::fetch(db, &sql, COLUMNS, order, &p).await?;
+    let rows: Vec<CharacterRow> = json_rows::fetch(db, user_id, &sql, COLUMNS, order, &p).await?;
     rows.into_iter().map(Character::try_from).collect()
 }
 

@@ -1,7 +1,9 @@
 //! One pool for both databases: sqlx's `Any` driver runs the same SQL on SQLite and PostgreSQL.
 
+use super::page_cache::{self, PageCache};
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::AnyPool;
+use std::sync::Arc;
 use std::time::Duration;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -16,6 +18,8 @@ pub struct Db {
     pub kind: DbKind,
     /// The URL as connected (SQLite URLs get `mode=rwc`), needed by the typed session pool.
     pub url: String,
+    /// Pages of lists kept in memory (SQLite only: see [`PageCache`]).
+    pub pages: Option<Arc<PageCache>>,
 }
 
 impl DbKind {
@@ -74,7 +78,21 @@ impl Db {
             .run(&pool)
             .await
             .map_err(|e| format!("database migration failed: {e}"))?;
-        Ok(Self { pool, kind, url })
+        let pages = match kind {
+            DbKind::Sqlite => {
+                page_cache::install_triggers(&pool)
+                    .await
+                    .map_err(|e| format!("database triggers: {e}"))?;
+                Some(Arc::new(PageCache::default()))
+            }
+            DbKind::Postgres => None,
+        };
+        Ok(Self {
+            pool,
+            kind,
+            url,
+            pages,
+        })
     }
 
     /// True once the database answers a trivial query.

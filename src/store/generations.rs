@@ -77,9 +77,14 @@ fn from_row(row: &sqlx::any::AnyRow) -> Result<Generation, sqlx::Error> {
 }
 
 /// A page of generations: `select`'s rows (output columns [`COLUMNS`]), newest first.
-async fn page_from(db: &Db, select: &str, p: &Params) -> Result<Vec<Generation>, sqlx::Error> {
+async fn page_from(
+    db: &Db,
+    user_id: &str,
+    select: &str,
+    p: &Params,
+) -> Result<Vec<Generation>, sqlx::Error> {
     let order = "created_at DESC, id DESC";
-    let rows: Vec<GenerationRow> = json_rows::fetch(db, select, COLUMNS, order, p).await?;
+    let rows: Vec<GenerationRow> = json_rows::fetch(db, user_id, select, COLUMNS, order, p).await?;
     rows.into_iter().map(Generation::try_from).collect()
 }
 
@@ -206,7 +211,7 @@ pub async fn page(
     }
     let limit = p.push(SortKey::Int(limit));
     sql.push_str(&format!(" ORDER BY created_at DESC, id DESC LIMIT {limit}"));
-    page_from(db, &sql, &p).await
+    page_from(db, user_id, &sql, &p).await
 }
 
 /// The generations that used a character (provenance), newest first, keyset-paged like
@@ -240,7 +245,7 @@ pub async fn page_of_character(
     sql.push_str(&format!(
         " ORDER BY gc.created_at DESC, gc.generation_id DESC LIMIT {limit}"
     ));
-    page_from(db, &sql, &p).await
+    page_from(db, user_id, &sql, &p).await
 }
 
 /// Records which of the user's characters a new generation uses (each once), and counts the

@@ -9,25 +9,57 @@
 //! as arrays, not objects: the column names repeated in every row were about two fifths of the
 //! text the database wrote and serde read back and matched, key by key.
 
+use super::page_cache::{self, PageCache};
 use super::paging::Params;
 use super::{Db, DbKind};
 use sqlx::Row;
+use std::sync::Arc;
 
-/// The rows of `select` (a whole `SELECT … ORDER BY … LIMIT …` whose output columns include
-/// `columns`, comma-separated, in the order of `T`'s fields), in `order` (the same order, over
-/// the output columns).
+/// The rows of `select` (a whole `SELECT … ORDER BY … LIMIT …` of `user_id`'s rows whose output
+/// columns include `columns`, comma-separated, in the order of `T`'s fields), in `order` (the
+/// same order, over the output columns). Kept in memory where the database allows it.
 pub async fn fetch<T: serde::de::DeserializeOwned>(
     db: &Db,
+    user_id: &str,
     select: &str,
     columns: &str,
     order: &str,
     params: &Params,
 ) -> Result<Vec<T>, sqlx::Error> {
     let sql = wrap(db.kind, select, columns, order);
-    let row = params.bind(sqlx::query(&sql)).fetch_one(&db.pool).await?;
-    let text: String = row.try_get(0)?;
+    let text = match &db.pages {
+        Some(pages) => read_kept(db, pages, user_id, sql, params).await?,
+        None => read(db, &sql, params).await?,
+    };
     serde_json::from_str(&text)
         .map_err(|e| sqlx::Error::Decode(format!("a page of rows as JSON: {e}").into()))
+}
+
+/// The page from memory while the user's listed rows are unchanged, else from the database.
+async fn read_kept(
+    db: &Db,
+    pages: &PageCache,
+    user_id: &str,
+    sql: String,
+    params: &Params,
+) -> Result<Arc<str>, sqlx::Error> {
+    let Some(version) = page_cache::version_of(&db.pool, user_id).await? else {
+        return read(db, &sql, params).await; // no such user: nothing to keep
+    };
+    let key = (sql, params.values.clone());
+    if let Some(text) = pages.get(&key, version) {
+        return Ok(text);
+    }
+    // Read after the version: it holds at least that version's changes.
+    let text = read(db, &key.0, params).await?;
+    pages.keep(key, version, text.clone());
+    Ok(text)
+}
+
+async fn read(db: &Db, sql: &str, params: &Params) -> Result<Arc<str>, sqlx::Error> {
+    let row = params.bind(sqlx::query(sql)).fetch_one(&db.pool).await?;
+    let text: String = row.try_get(0)?;
+    Ok(text.into())
 }
 
 /// The SQL that folds `select`'s rows into one JSON array (`[]` for none).

@@ -11,6 +11,7 @@ pub mod json_rows;
 pub mod ledger;
 pub mod media;
 pub mod media_usage;
+pub mod page_cache;
 pub mod paging;
 pub mod presets;
 pub mod session_cache;

@@ -2,7 +2,7 @@
 //! page costs the same at the start of a list as at its 1,000th row (no OFFSET).
 
 /// The value a list is sorted by, at the last row of a page.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(untagged)]
 pub enum SortKey {
     Int(i64),

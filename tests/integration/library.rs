@@ -20,6 +20,7 @@ on_both_databases!(
     deleting_generations_keeps_money_and_running_work,
     other_users_ids_answer_404,
     migration_0008_carries_existing_rows_over,
+    kept_pages_follow_every_change,
 );
 
 /// A character from a prompt (2 credits), its training accepted by A2E.
@@ -1019,5 +1020,99 @@ async fn gallery_pages_read_along_an_index() {
                 "{sort:?} {tag:?}: {text}"
             );
         }
+    }
+}
+
+/// The ids in a list answer.
+async fn ids(client: &Client, app: &TestApp, path: &str) -> Vec<String> {
+    let list: Vec<Value> = app.get_json(client, path).await;
+    list.iter()
+        .map(|v| v["id"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// On SQLite, pages of lists are kept in memory under the user's count of changes to listed
+/// rows; every change shows in the next answer, whether the API, the job runner or another
+/// process (the operator's command line, say) wrote it. PostgreSQL keeps nothing.
+async fn kept_pages_follow_every_change(backend: Backend) {
+    use sqlx::Connection;
+    let app = TestApp::fast(backend, 1000).await;
+    let (client, _) = app.user("keeper@example.com").await;
+    let (neighbour, _) = app.user("neighbour@example.com").await;
+    let c = named(&app, &client, "Ada", "a mathematician", json!({})).await;
+    let id = c["id"].as_str().unwrap();
+    let kept = || app.state.studio.db.pages.as_ref().map_or(0, |p| p.len());
+    for _ in 0..2 {
+        assert_eq!(names(&client, &app, "/api/characters").await, ["Ada"]);
+    }
+    match backend {
+        Backend::Sqlite => assert_eq!(kept(), 1, "the page is kept"),
+        Backend::Postgres => assert_eq!(kept(), 0, "read from the database every time"),
+    }
+    assert!(
+        names(&neighbour, &app, "/api/characters").await.is_empty(),
+        "another user's page is their own"
+    );
+
+    // Through the API: a new name and a tag, in the list and its tag filter at once.
+    let res = patch(
+        &client,
+        &app,
+        id,
+        json!({ "name": "Grace", "tags": ["hero"] }),
+    )
+    .await;
+    assert_eq!(res.status(), 200);
+    assert_eq!(names(&client, &app, "/api/characters").await, ["Grace"]);
+    assert_eq!(
+        names(&client, &app, "/api/characters?tag=hero").await,
+        ["Grace"]
+    );
+
+    // Another process, on a connection of its own.
+    let mut other = sqlx::AnyConnection::connect(&app.database_url)
+        .await
+        .unwrap();
+    sqlx::query(
+        "UPDATE character_references SET name = 'Hopper', sort_name = 'hopper' WHERE id = $1",
+    )
+    .bind(id)
+    .execute(&mut other)
+    .await
+    .unwrap();
+    assert_eq!(names(&client, &app, "/api/characters").await, ["Hopper"]);
+    sqlx::query("DELETE FROM character_tags WHERE character_id = $1")
+        .bind(id)
+        .execute(&mut other)
+        .await
+        .unwrap();
+    assert!(names(&client, &app, "/api/characters?tag=hero")
+        .await
+        .is_empty());
+
+    // The job runner: a generation read while it runs, then as it finished, in both lists
+    // that show it, and the use counted on the character.
+    let used = format!("/api/characters/{id}/generations");
+    assert!(ids(&client, &app, &used).await.is_empty());
+    let g = scene(&app, &client, json!([{ "id": id }])).await;
+    let g_id = g["id"].as_str().unwrap();
+    assert_eq!(ids(&client, &app, "/api/generations").await, [g_id]);
+    assert_eq!(ids(&client, &app, &used).await, [g_id]);
+    let finished = until_finished(&client, &app, g_id).await;
+    for path in ["/api/generations", used.as_str()] {
+        let list: Vec<Value> = app.get_json(&client, path).await;
+        assert_eq!(list[0]["status"], finished["status"], "{path}");
+        assert_eq!(list[0]["result_urls"], finished["result_urls"], "{path}");
+    }
+    let gallery: Vec<Value> = app.get_json(&client, "/api/characters").await;
+    assert_eq!(gallery[0]["times_used"], 1);
+
+    // Deleted: gone from both lists.
+    let res = delete_generation(&client, &app, g_id).await;
+    assert!(res.status().is_success(), "{}", res.status());
+    assert!(ids(&client, &app, "/api/generations").await.is_empty());
+    assert!(ids(&client, &app, &used).await.is_empty());
+    if matches!(backend, Backend::Sqlite) {
+        assert!(kept() >= 4, "{} pages kept", kept());
     }
 }

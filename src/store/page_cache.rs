@@ -1,0 +1,233 @@
+//! Pages of lists kept in memory on SQLite, each under the count of changes to its user's
+//! listed rows (`users.lists_version`), so a list nobody changed is not built again.
+//!
+//! Why it is right: triggers in the database (installed at start by [`install_triggers`]) move
+//! the count in the same transaction as every insert, update and delete of a listed row
+//! (characters, their tags, generations and which characters each used), whichever process
+//! writes it (the server, its job runner, the operator's command line). A page is read from the
+//! database after the count it is kept under, so it holds at least that count's changes; a
+//! later change moves the count, and a kept page is answered only while its count is current.
+//!
+//! Only for SQLite: writes there take the whole database's lock anyway. On PostgreSQL one row a
+//! user's every write would have to lock (a deadlock when two transactions change rows in
+//! different orders) would serialize the job runner, so lists are read from the database.
+//!
+//! What is kept is the page's JSON text as the database wrote it: each answer still parses and
+//! converts it, so values computed at reading time (a training's ETA) stay current.
+
+use super::paging::SortKey;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// At most this much page text in all (a page of 100 characters is about 70 KB).
+const CAPACITY_BYTES: usize = 8 * 1024 * 1024;
+
+/// The tables a list reads, each with the column naming the row's user.
+const LISTED: [&str; 4] = [
+    "character_references",
+    "character_tags",
+    "generations",
+    "generation_characters",
+];
+
+/// A page's query: its SQL and the values bound to it.
+type Key = (String, Vec<SortKey>);
+
+#[derive(Debug, Default)]
+pub struct PageCache {
+    inner: Mutex<Inner>,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    pages: HashMap<Key, Kept>,
+    bytes: usize,
+    /// Counts lookups, so the least recently used page can go first when full.
+    clock: u64,
+}
+
+#[derive(Debug)]
+struct Kept {
+    version: i64,
+    text: Arc<str>,
+    used: u64,
+}
+
+impl PageCache {
+    /// The page kept for `key` at `version`, if any.
+    pub fn get(&self, key: &Key, version: i64) -> Option<Arc<str>> {
+        let mut inner = self.lock();
+        inner.clock += 1;
+        let now = inner.clock;
+        let kept = inner.pages.get_mut(key)?;
+        if kept.version != version {
+            return None;
+        }
+        kept.used = now;
+        Some(kept.text.clone())
+    }
+
+    /// Keeps a page read after its user's count was `version`, unless a newer one is kept.
+    pub fn keep(&self, key: Key, version: i64, text: Arc<str>) {
+        if text.len() > CAPACITY_BYTES / 4 {
+            return;
+        }
+        let mut inner = self.lock();
+        if inner.pages.get(&key).is_some_and(|k| k.version > version) {
+            return;
+        }
+        inner.clock += 1;
+        let kept = Kept {
+            version,
+            used: inner.clock,
+            text,
+        };
+        inner.bytes += kept.text.len();
+        if let Some(old) = inner.pages.insert(key, kept) {
+            inner.bytes -= old.text.len();
+        }
+        inner.make_room();
+    }
+
+    /// How many pages are kept.
+    pub fn len(&self) -> usize {
+        self.lock().pages.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+        // A panic elsewhere cannot leave the map half-changed: every change is one statement.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Inner {
+    /// Drops the least recently used pages until the text fits.
+    fn make_room(&mut self) {
+        while self.bytes > CAPACITY_BYTES {
+            let Some(oldest) = self
+                .pages
+                .iter()
+                .min_by_key(|(_, kept)| kept.used)
+                .map(|(key, _)| key.clone())
+            else {
+                return;
+            };
+            if let Some(gone) = self.pages.remove(&oldest) {
+                self.bytes -= gone.text.len();
+            }
+        }
+    }
+}
+
+/// The user's count of changes to listed rows; `None` for an unknown user.
+pub async fn version_of(pool: &sqlx::AnyPool, user_id: &str) -> Result<Option<i64>, sqlx::Error> {
+    use sqlx::Row;
+    let row = sqlx::query("SELECT lists_version FROM users WHERE id = $1")
+        .bind(user_id)
+        .fetch_optional(pool)
+        .await?;
+    row.map(|r| r.try_get(0)).transpose()
+}
+
+/// (Re)creates the SQLite triggers that move `users.lists_version` with every change to a
+/// listed row, in one transaction: always exactly the definitions below.
+pub async fn install_triggers(pool: &sqlx::AnyPool) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    for (name, sql) in trigger_sql() {
+        sqlx::query(&format!("DROP TRIGGER IF EXISTS {name}"))
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query(&sql).execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
+/// Each trigger's name and definition: insert, update and delete on every listed table.
+fn trigger_sql() -> Vec<(String, String)> {
+    let events = [
+        ("insert", "INSERT", "NEW"),
+        ("update", "UPDATE", "NEW"),
+        ("delete", "DELETE", "OLD"),
+    ];
+    let mut all = Vec::new();
+    for table in LISTED {
+        for (word, event, row) in events {
+            let name = format!("lists_version_{table}_{word}");
+            let sql = format!(
+                "CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW BEGIN \
+                 UPDATE users SET lists_version = lists_version + 1 WHERE id = {row}.user_id; END"
+            );
+            all.push((name, sql));
+        }
+    }
+    all
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn key(sql: &str) -> Key {
+        (sql.to_string(), vec![SortKey::Text("u1".into())])
+    }
+
+    #[test]
+    fn a_page_is_answered_only_at_its_version() {
+        let cache = PageCache::default();
+        cache.keep(key("a"), 3, "[1]".into());
+        assert_eq!(cache.get(&key("a"), 3).as_deref(), Some("[1]"));
+        assert_eq!(cache.get(&key("a"), 4), None, "changed since");
+        assert_eq!(cache.get(&key("b"), 3), None, "another query");
+        let other_user = ("a".to_string(), vec![SortKey::Text("u2".into())]);
+        assert_eq!(cache.get(&other_user, 3), None, "another user's values");
+    }
+
+    #[test]
+    fn a_late_read_does_not_replace_a_newer_page() {
+        let cache = PageCache::default();
+        cache.keep(key("a"), 5, "[5]".into());
+        cache.keep(key("a"), 4, "[4]".into());
+        assert_eq!(cache.get(&key("a"), 5).as_deref(), Some("[5]"));
+        cache.keep(key("a"), 6, "[6]".into());
+        assert_eq!(cache.get(&key("a"), 6).as_deref(), Some("[6]"));
+        assert_eq!(cache.len(), 1);
+    }
+
+    #[test]
+    fn the_least_recently_used_page_goes_when_full() {
+        let cache = PageCache::default();
+        let page: Arc<str> = "x".repeat(CAPACITY_BYTES / 5).into();
+        for name in ["a", "b", "c", "d", "e"] {
+            cache.keep(key(name), 1, page.clone());
+        }
+        assert!(cache.get(&key("a"), 1).is_some(), "a is used again");
+        cache.keep(key("f"), 1, page.clone());
+        assert_eq!(cache.len(), 5);
+        assert!(cache.get(&key("a"), 1).is_some());
+        assert!(
+            cache.get(&key("b"), 1).is_none(),
+            "b was the least recently used"
+        );
+        cache.keep(key("huge"), 1, "x".repeat(CAPACITY_BYTES).into());
+        assert!(cache.get(&key("huge"), 1).is_none(), "too big to keep");
+    }
+
+    #[test]
+    fn every_change_to_every_listed_table_has_a_trigger() {
+        let all = trigger_sql();
+        assert_eq!(all.len(), LISTED.len() * 3);
+        for table in LISTED {
+            for event in ["INSERT", "UPDATE", "DELETE"] {
+                assert!(
+                    all.iter()
+                        .any(|(_, sql)| sql.contains(&format!("AFTER {event} ON {table} "))),
+                    "{event} on {table}"
+                );
+            }
+        }
+    }
+}
