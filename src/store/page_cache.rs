@@ -19,8 +19,10 @@ use super::paging::SortKey;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-/// At most this much page text in all (a page of 100 characters is about 70 KB).
+/// At most this much page text and query text in all (a page of 100 characters is about
+/// 70 KB), and at most this many pages (many small ones: searches that matched nothing).
 const CAPACITY_BYTES: usize = 8 * 1024 * 1024;
+const CAPACITY_PAGES: usize = 2_000;
 
 /// The tables a list reads, each with the column naming the row's user.
 const LISTED: [&str; 4] = [
@@ -82,10 +84,11 @@ impl PageCache {
             used: inner.clock,
             text,
         };
-        inner.bytes += kept.text.len();
-        if let Some(old) = inner.pages.insert(key, kept) {
-            inner.bytes -= old.text.len();
+        inner.bytes += size(&key, &kept);
+        if let Some(old) = inner.pages.remove(&key) {
+            inner.bytes -= size(&key, &old);
         }
+        inner.pages.insert(key, kept);
         inner.make_room();
     }
 
@@ -105,9 +108,9 @@ impl PageCache {
 }
 
 impl Inner {
-    /// Drops the least recently used pages until the text fits.
+    /// Drops the least recently used pages until the rest fits.
     fn make_room(&mut self) {
-        while self.bytes > CAPACITY_BYTES {
+        while self.bytes > CAPACITY_BYTES || self.pages.len() > CAPACITY_PAGES {
             let Some(oldest) = self
                 .pages
                 .iter()
@@ -117,10 +120,23 @@ impl Inner {
                 return;
             };
             if let Some(gone) = self.pages.remove(&oldest) {
-                self.bytes -= gone.text.len();
+                self.bytes -= size(&oldest, &gone);
             }
         }
     }
+}
+
+/// What a kept page costs in memory, roughly: its text, its query and their bookkeeping.
+fn size(key: &Key, kept: &Kept) -> usize {
+    let values: usize = key
+        .1
+        .iter()
+        .map(|v| match v {
+            SortKey::Int(_) => 8,
+            SortKey::Text(t) => t.len(),
+        })
+        .sum();
+    kept.text.len() + key.0.len() + values + 128
 }
 
 /// The user's count of changes to listed rows; `None` for an unknown user.
@@ -200,7 +216,7 @@ mod tests {
     #[test]
     fn the_least_recently_used_page_goes_when_full() {
         let cache = PageCache::default();
-        let page: Arc<str> = "x".repeat(CAPACITY_BYTES / 5).into();
+        let page: Arc<str> = "x".repeat(CAPACITY_BYTES / 5 - 1024).into();
         for name in ["a", "b", "c", "d", "e"] {
             cache.keep(key(name), 1, page.clone());
         }
@@ -214,6 +230,17 @@ mod tests {
         );
         cache.keep(key("huge"), 1, "x".repeat(CAPACITY_BYTES).into());
         assert!(cache.get(&key("huge"), 1).is_none(), "too big to keep");
+    }
+
+    #[test]
+    fn many_small_pages_are_bounded_too() {
+        let cache = PageCache::default();
+        for n in 0..CAPACITY_PAGES + 10 {
+            cache.keep(key(&format!("search {n}")), 1, "[]".into());
+        }
+        assert_eq!(cache.len(), CAPACITY_PAGES);
+        assert!(cache.get(&key("search 0"), 1).is_none(), "the oldest went");
+        assert!(cache.lock().bytes < CAPACITY_BYTES);
     }
 
     #[test]
