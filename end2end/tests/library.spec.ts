@@ -54,6 +54,10 @@ test('gallery: search, filter, edit tags on the card, switch views and delete in
   await sol.getByLabel('Tags of Sol Sage').fill('mentor, Wise');
   await sol.getByRole('button', { name: 'Save tags' }).click();
   await expect(sol.getByTestId('tags').getByRole('listitem')).toHaveText(['mentor', 'wise']);
+  // The same page from the server again: it read that page before the edit (and on SQLite keeps
+  // the pages it read), and shows the edit at once.
+  await openHydrated(page, '/characters?sort=name');
+  await expect(card(page, 'Sol Sage').getByTestId('tags').getByRole('listitem')).toHaveText(['mentor', 'wise']);
   await search(page, { tag: 'wise' });
   await expect(gallery.getByTestId('character-card')).toHaveCount(1);
   await expect(card(page, 'Sol Sage')).toBeVisible();
