@@ -8,9 +8,10 @@
 //! database after the count it is kept under, so it holds at least that count's changes; a
 //! later change moves the count, and a kept page is answered only while its count is current.
 //!
-//! Only for SQLite: writes there take the whole database's lock anyway. On PostgreSQL one row a
-//! user's every write would have to lock (a deadlock when two transactions change rows in
-//! different orders) would serialize the job runner, so lists are read from the database.
+//! Only on SQLite, where every write takes the whole database's lock anyway. On PostgreSQL the
+//! count would be one row that each of a user's writes locks until it commits: the job runner's
+//! writes would queue on it, and two transactions changing rows in different orders could
+//! deadlock. Lists are read from the database there.
 //!
 //! What is kept is the page's JSON text as the database wrote it: each answer still parses and
 //! converts it, so values computed at reading time (a training's ETA) stay current.
@@ -24,7 +25,7 @@ use std::sync::{Arc, Mutex};
 const CAPACITY_BYTES: usize = 8 * 1024 * 1024;
 const CAPACITY_PAGES: usize = 2_000;
 
-/// The tables a list reads, each with the column naming the row's user.
+/// The tables a list reads (each has the `user_id` its triggers count for).
 const LISTED: [&str; 4] = [
     "character_references",
     "character_tags",
@@ -102,7 +103,7 @@ impl PageCache {
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
-        // A panic elsewhere cannot leave the map half-changed: every change is one statement.
+        // Nothing that runs under the lock panics midway, so a poisoned lock still holds a whole map.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
