@@ -1,8 +1,8 @@
 //! The visitor's session, shared by every page: who is logged in, their credits, demo mode.
 //!
-//! The session resource reloads only when someone logs in or out. Credits move far more often
-//! (every live event may change them); they are fetched into a signal of their own, so pages
-//! are never re-rendered (and lose their state) for a new balance. Boundaries await the resource
+//! The session never changes under a loaded page (logging in or out loads a page afresh).
+//! Credits move often (every live event may change them); they are fetched into a signal of
+//! their own, so pages are never re-rendered (and lose their state) for a new balance. Boundaries await the resource
 //! in `Suspend` rather than reading it with `.get()`: reading one resource in several
 //! `<Transition>`s can stall the server-rendered stream (leptos-rs/leptos#4578, #4851).
 
@@ -14,16 +14,18 @@ use leptos::prelude::*;
 #[derive(Clone, Copy)]
 pub struct SessionCtx {
     pub info: Loaded<Result<SessionInfo, AppError>>,
-    version: RwSignal<u32>,
+    /// Whether someone is logged in; `None` until known (see [`SessionCtx::logged_in`]).
+    logged_in: Memo<Option<bool>>,
     /// The balance fetched since the session loaded (`None`: the session's own is current).
     credits: RwSignal<Option<i64>>,
 }
 
 impl SessionCtx {
-    /// Reloads the whole session (after log-in or log-out).
-    pub fn refresh(&self) {
-        self.credits.set(None);
-        self.version.update(|v| *v += 1);
+    /// Whether someone is logged in, known without waiting: the server found the page's caller
+    /// before rendering (`CallerFound`), the browser hydrates with the session the server
+    /// loaded. It does not change under a loaded page: logging in or out starts the app afresh.
+    pub fn logged_in(&self) -> Option<bool> {
+        self.logged_in.get()
     }
 
     /// Fetches the balance again (after anything that may move credits).
@@ -53,15 +55,42 @@ impl SessionCtx {
 }
 
 pub fn provide_session() {
-    let version = RwSignal::new(0u32);
-    let info = load(move || version.get(), |_| load_session());
+    let info = load(|| (), |_| load_session());
+    let found = caller_found_before_render();
+    let logged_in = Memo::new(move |_| {
+        found.or_else(|| info.get().map(|i| i.ok().and_then(|i| i.user).is_some()))
+    });
     provide_context(SessionCtx {
         info,
-        version,
+        logged_in,
         credits: RwSignal::new(None),
     });
 }
 
 pub fn use_session() -> SessionCtx {
     expect_context::<SessionCtx>()
+}
+
+/// After logging in or out (or deleting the account): loads `path` as a new page, so that
+/// nothing the previous visitor's pages held stays in memory, and every page is built once for
+/// whoever is logged in now.
+pub fn start_afresh(path: &str) {
+    #[cfg(feature = "hydrate")]
+    let _ = window().location().set_href(path);
+    #[cfg(not(feature = "hydrate"))]
+    let _ = path;
+}
+
+#[cfg(feature = "ssr")]
+fn caller_found_before_render() -> Option<bool> {
+    let parts = use_context::<axum::http::request::Parts>()?;
+    let found = parts
+        .extensions
+        .get::<crate::server::pages::CallerFound>()?;
+    Some(found.0)
+}
+
+#[cfg(not(feature = "ssr"))]
+fn caller_found_before_render() -> Option<bool> {
+    None
 }

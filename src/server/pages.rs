@@ -7,9 +7,13 @@
 //! (the bench's 10-minute soak: 55 → 298 MiB, all of it from requests cut off by the load tool).
 //! So a page renders in a task of its own, and a body dropped before its end is read to its end
 //! in the background. [`PagesInMemory`] counts the pages not yet freed.
+//!
+//! A page also knows, before it renders, whether its caller is logged in ([`CallerFound`]).
 
+use super::session::CurrentUser;
+use super::state::AppState;
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::Request;
+use axum::extract::{FromRequestParts, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -33,6 +37,28 @@ pub async fn render_to_the_end(req: Request, next: Next) -> Response {
             StatusCode::INTERNAL_SERVER_ERROR.into_response()
         }
     }
+}
+
+/// Whether a page's request came from a logged-in caller, found before the page renders, so
+/// the page decides synchronously what to build (see `app::session::SessionCtx::logged_in`):
+/// deciding inside a `<Suspense>` would build the page again each time Leptos checks the
+/// boundary for pending loads, with a new set of resources and server calls each time.
+#[derive(Clone, Copy, Debug)]
+pub struct CallerFound(pub bool);
+
+/// Middleware for the page routes: finds the caller (kept for the page's server functions, see
+/// `session::KnownCaller`) and gives the page [`CallerFound`].
+pub async fn find_caller_first(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let (mut parts, body) = req.into_parts();
+    let found = CurrentUser::from_request_parts(&mut parts, &state)
+        .await
+        .is_ok();
+    parts.extensions.insert(CallerFound(found));
+    next.run(Request::from_parts(parts, body)).await
 }
 
 /// A response body that, dropped before its end, is read to its end in the background.

@@ -192,6 +192,10 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
             page_context();
             shell(options.clone())
         })
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::pages::find_caller_first,
+        ))
         .layer(axum::middleware::from_fn(super::pages::render_to_the_end));
     let routes = Router::new()
         .route("/healthz", get(healthz))

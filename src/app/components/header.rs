@@ -1,10 +1,9 @@
 //! The top bar: name, navigation, credits and account actions, and the demo-mode notice.
 
-use crate::app::session::use_session;
+use crate::app::session::{start_afresh, use_session};
 use crate::server_fns::auth::LogOut;
 use leptos::prelude::*;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 
 #[component]
 pub fn Header() -> impl IntoView {
@@ -54,13 +53,10 @@ pub fn Header() -> impl IntoView {
 
 #[component]
 fn LogOutButton() -> impl IntoView {
-    let session = use_session();
     let action = ServerAction::<LogOut>::new();
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
-            session.refresh();
-            navigate("/login", Default::default());
+            start_afresh("/login");
         }
     });
     view! {

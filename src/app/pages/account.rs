@@ -6,7 +6,7 @@ use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
 use crate::app::loaded::load;
 use crate::app::pages::credits::utc_time;
-use crate::app::session::use_session;
+use crate::app::session::{start_afresh, use_session};
 use crate::server_fns::account::{
     list_api_tokens, list_importable_avatars, ChangePassword, DeleteAccount, ImportAvatars,
     RevokeApiToken, TokenSummary,
@@ -24,15 +24,20 @@ pub fn AccountPage() -> impl IntoView {
         <RequireLogin>
             <section class="card">
                 <h1>"Account"</h1>
-                {move || session.user().map(|user| view! {
-                    <dl class="facts">
-                        <dt>"Email"</dt><dd data-testid="account-email">{user.email}</dd>
-                        <dt>"Credits"</dt>
-                        <dd>{user.credits}" · "<A href="/account/credits">"See every entry"</A></dd>
-                        <dt>"Presets"</dt>
-                        <dd><A href="/presets">"Saved character defaults"</A></dd>
-                    </dl>
-                })}
+                <Transition fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        let user = session.info.await.ok().and_then(|i| i.user)?;
+                        Some(view! {
+                            <dl class="facts">
+                                <dt>"Email"</dt><dd data-testid="account-email">{user.email}</dd>
+                                <dt>"Credits"</dt>
+                                <dd>{move || session.credits_or(user.credits)}" · "<A href="/account/credits">"See every entry"</A></dd>
+                                <dt>"Presets"</dt>
+                                <dd><A href="/presets">"Saved character defaults"</A></dd>
+                            </dl>
+                        })
+                    })}
+                </Transition>
             </section>
             <ApiTokens/>
             <ImportAvatars/>
@@ -137,7 +142,6 @@ fn PasswordChange() -> impl IntoView {
 
 #[component]
 fn AccountDeletion() -> impl IntoView {
-    let session = use_session();
     let delete = ServerAction::<DeleteAccount>::new();
     let confirming = RwSignal::new(false);
     // The dialog takes focus: its password field, once shown.
@@ -153,10 +157,7 @@ fn AccountDeletion() -> impl IntoView {
     });
     Effect::new(move |_| {
         if succeeded(delete) {
-            // Every page changes once logged out: reload from the start page.
-            session.refresh();
-            #[cfg(feature = "hydrate")]
-            let _ = leptos::prelude::window().location().set_href("/");
+            start_afresh("/");
         }
     });
     view! {

@@ -2,14 +2,13 @@
 
 use crate::app::components::actions::own_result;
 use crate::app::components::notice::ErrorNotice;
-use crate::app::session::use_session;
+use crate::app::session::{start_afresh, use_session};
 use crate::server_fns::auth::{LogIn, SignUp};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::A;
-use leptos_router::hooks::use_navigate;
 
-/// After a successful account action: reload the session and go to the canvas.
+/// After a successful account action: the canvas, as a new page for the new session.
 fn on_success<A>(action: ServerAction<A>)
 where
     A: leptos::server_fn::ServerFn<Output = (), Error = crate::error::AppError>
@@ -18,12 +17,9 @@ where
         + Sync
         + 'static,
 {
-    let session = use_session();
-    let navigate = use_navigate();
     Effect::new(move |_| {
         if let Some(Ok(())) = action.value().get() {
-            session.refresh();
-            navigate("/", Default::default());
+            start_afresh("/");
         }
     });
 }
