@@ -25,6 +25,7 @@ mod live_events;
 mod media;
 mod ops;
 mod outbound;
+mod page_data;
 mod plain_forms;
 mod restart;
 mod sessions;
