@@ -11,12 +11,32 @@ on_both_databases!(pages_load_their_data_once);
 
 /// What each page loads: the session, then its own data.
 const PAGES: [(&str, usize, &str); 6] = [
-    ("/", 5, "the session, a preset, the picker's characters, the history, the prices"),
-    ("/characters", 3, "the session, the gallery's first page, a preset for its form"),
-    ("/characters/{id}", 3, "the session, the character, its provenance"),
-    ("/account", 3, "the session, the API tokens, the importable avatars"),
+    (
+        "/",
+        5,
+        "the session, a preset, the picker's characters, the history, the prices",
+    ),
+    (
+        "/characters",
+        3,
+        "the session, the gallery's first page, a preset for its form",
+    ),
+    (
+        "/characters/{id}",
+        3,
+        "the session, the character, its provenance",
+    ),
+    (
+        "/account",
+        3,
+        "the session, the API tokens, the importable avatars",
+    ),
     ("/account/credits", 2, "the session, the ledger"),
-    ("/presets", 4, "the session, the presets, the picker's characters, the voices"),
+    (
+        "/presets",
+        4,
+        "the session, the presets, the picker's characters, the voices",
+    ),
 ];
 
 /// How many pages of each kind are rendered at once.
@@ -30,16 +50,30 @@ async fn pages_load_their_data_once(backend: Backend) {
         let body = json!({ "name": name, "prompt": format!("a knight named {name}") });
         let res = app.post(&client, "/api/a2e/character", body).await;
         assert_eq!(res.status(), 201);
-        ids.push(res.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_string());
+        ids.push(
+            res.json::<Value>().await.unwrap()["id"]
+                .as_str()
+                .unwrap()
+                .to_string(),
+        );
     }
     let scene = json!({ "prompt": "a duel at dawn", "characterIds": [ids[0], ids[1]] });
-    assert_eq!(app.post(&client, "/api/a2e/nanobanana", scene).await.status(), 202);
+    assert_eq!(
+        app.post(&client, "/api/a2e/nanobanana", scene)
+            .await
+            .status(),
+        202
+    );
 
     for (path, loads, what) in PAGES {
         let path = path.replace("{id}", &ids[0]);
         let renders = (0..AT_ONCE).map(|_| resources_sent(&app, &client, &path));
         for sent in futures::future::join_all(renders).await {
-            assert_eq!(sent.len(), loads, "{path} sends {what}, once each: {sent:#?}");
+            assert_eq!(
+                sent.len(),
+                loads,
+                "{path} sends {what}, once each: {sent:#?}"
+            );
         }
     }
 

@@ -1,5 +1,6 @@
 //! The top bar: name, navigation, credits and account actions, and the demo-mode notice.
 
+use crate::app::loaded::when_loaded;
 use crate::app::session::{start_afresh, use_session};
 use crate::server_fns::auth::LogOut;
 use leptos::prelude::*;
@@ -18,8 +19,8 @@ pub fn Header() -> impl IntoView {
             </nav>
             <div class="account-area">
                 <Transition fallback=|| view! { <span class="muted">"…"</span> }>
-                    {move || Suspend::new(async move {
-                        match session.info.await.ok().and_then(|i| i.user) {
+                    {when_loaded(session.info, move |info| {
+                        match info.ok().and_then(|i| i.user) {
                             Some(user) => {
                                 let loaded = user.credits;
                                 view! {
@@ -40,8 +41,8 @@ pub fn Header() -> impl IntoView {
             </div>
         </header>
         <Transition fallback=|| ()>
-            {move || Suspend::new(async move {
-                session.info.await.ok().filter(|i| i.demo_mode).map(|_| view! {
+            {when_loaded(session.info, |info| {
+                info.ok().filter(|i| i.demo_mode).map(|_| view! {
                     <p class="demo-banner" role="status">
                         "Demo mode: simulated A2E. Set A2E_API_KEY to use the real service."
                     </p>

@@ -4,7 +4,7 @@
 use crate::app::components::actions::{own_result, succeeded};
 use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
-use crate::app::loaded::load;
+use crate::app::loaded::{load, when_loaded};
 use crate::app::pages::credits::utc_time;
 use crate::app::session::{start_afresh, use_session};
 use crate::server_fns::account::{
@@ -25,8 +25,8 @@ pub fn AccountPage() -> impl IntoView {
             <section class="card">
                 <h1>"Account"</h1>
                 <Transition fallback=|| ()>
-                    {move || Suspend::new(async move {
-                        let user = session.info.await.ok().and_then(|i| i.user)?;
+                    {when_loaded(session.info, move |info| {
+                        let user = info.ok().and_then(|i| i.user)?;
                         Some(view! {
                             <dl class="facts">
                                 <dt>"Email"</dt><dd data-testid="account-email">{user.email}</dd>

@@ -11,7 +11,7 @@ use crate::app::components::require_login::RequireLogin;
 use crate::app::components::sketch::SketchPad;
 use crate::app::components::subject_actions::SubjectActions;
 use crate::app::live::use_live_reload;
-use crate::app::loaded::{load, Loaded};
+use crate::app::loaded::{load, when_loaded, Loaded};
 use crate::error::AppError;
 use crate::models::{Character, Generation, Page};
 use crate::server_fns::canvas::{load_prices, Fight, GenerateScene, Pick, Subject};
@@ -69,7 +69,7 @@ fn Canvas() -> impl IntoView {
             <h2>"Characters"</h2>
             <PickerSearch search/>
             <Transition fallback=|| view! { <p class="muted">"Loading characters…"</p> }>
-                {move || Suspend::new(async move { match characters.await {
+                {when_loaded(characters, move |answer| match answer {
                     Ok(page) => view! {
                         <CharacterPicker characters=page.items picked/>
                         {page.next_cursor.is_some().then(|| view! {
@@ -79,7 +79,7 @@ fn Canvas() -> impl IntoView {
                         })}
                     }.into_any(),
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                }})}
+                })}
             </Transition>
             <PickedActions picked known on_created=refresh/>
         </section>
@@ -115,7 +115,7 @@ fn History(generations: GenerationPage, on_change: Callback<()>) -> impl IntoVie
         <section class="history">
             <h2>"Your generations"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move { match generations.await {
+                {when_loaded(generations, move |answer| match answer {
                     Ok(page) if page.items.is_empty() => view! { <p class="muted">"Nothing generated yet."</p> }.into_any(),
                     Ok(page) => {
                         let list = page.items.clone();
@@ -143,7 +143,7 @@ fn History(generations: GenerationPage, on_change: Callback<()>) -> impl IntoVie
                         }.into_any()
                     }
                     Err(e) => view! { <p class="error" role="alert">{e.message}</p> }.into_any(),
-                }})}
+                })}
             </Transition>
         </section>
     }

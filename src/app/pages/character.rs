@@ -8,7 +8,7 @@ use crate::app::components::generation_card::GenerationCard;
 use crate::app::components::require_login::RequireLogin;
 use crate::app::components::time::{duration, utc};
 use crate::app::live::use_live_reload;
-use crate::app::loaded::load;
+use crate::app::loaded::{load, when_loaded};
 use crate::models::{Character, CharacterEvent, EventKind, Generation};
 use crate::server_fns::library::{character_detail, character_generations};
 use leptos::prelude::*;
@@ -39,14 +39,14 @@ fn Detail() -> impl IntoView {
     view! {
         <p class="small"><A href="/characters">"← All characters"</A></p>
         <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-            {move || Suspend::new(async move { match detail.await {
+            {when_loaded(detail, move |answer| match answer {
                 Ok(d) => view! {
                     <Title text=d.character.name.clone()/>
                     <Overview character=d.character.clone()/>
                     <History events=d.events/>
                 }.into_any(),
                 Err(err) => view! { <section class="card"><p class="error" role="alert">{err.message}</p></section> }.into_any(),
-            }})}
+            })}
         </Transition>
         <Provenance id=id reload=reload on_change=refresh/>
     }
@@ -199,7 +199,7 @@ fn Provenance(
         <section class="card">
             <h2>"Made with this character"</h2>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move { match first.await {
+                {when_loaded(first, move |answer| match answer {
                     Ok(page) if page.items.is_empty() => view! {
                         <p class="muted">"Nothing made with this character yet. Pick it on the Canvas."</p>
                     }.into_any(),
@@ -229,7 +229,7 @@ fn Provenance(
                         }.into_any()
                     }
                     Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
-                }})}
+                })}
             </Transition>
         </section>
     }

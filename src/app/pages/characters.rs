@@ -8,7 +8,7 @@ use crate::app::components::create_character::CreateCharacterPanel;
 use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
 use crate::app::live::use_live_reload;
-use crate::app::loaded::load;
+use crate::app::loaded::{load, when_loaded};
 use crate::models::{Character, GalleryQuery};
 use crate::server_fns::library::{gallery_page, DeleteCharacters};
 use leptos::prelude::*;
@@ -105,7 +105,7 @@ fn CharactersList() -> impl IntoView {
             // closure twice (once to find its resources, once to render), which built every card
             // twice; a `Suspend` builds them once, when the page has arrived.
             <Transition fallback=|| view! { <p class="muted">"Loading characters…"</p> }>
-                {move || Suspend::new(async move { match first.await {
+                {when_loaded(first, move |answer| match answer {
                     Ok(page) if page.items.is_empty() => view! {
                         <p class="muted" data-testid="gallery-empty">{empty_text(&query.get_untracked())}</p>
                     }.into_any(),
@@ -135,7 +135,7 @@ fn CharactersList() -> impl IntoView {
                         }.into_any()
                     }
                     Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
-                }})}
+                })}
             </Transition>
             {move || more_error.get().map(|m| view! { <p class="error" role="alert">{m}</p> })}
         </section>

@@ -4,7 +4,7 @@
 
 use crate::account_types::{LedgerEntry, LedgerPage};
 use crate::app::components::require_login::RequireLogin;
-use crate::app::loaded::load;
+use crate::app::loaded::{load, when_loaded};
 use crate::server_fns::account::load_credits;
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -31,7 +31,7 @@ fn CreditsLedger() -> impl IntoView {
             <h1>"Credits"</h1>
             <p class="muted"><A href="/account">"← Account"</A></p>
             <Transition fallback=|| view! { <p class="muted">"Loading the ledger…"</p> }>
-                {move || Suspend::new(async move { match data.await {
+                {when_loaded(data, move |answer| match answer {
                     Ok((summary, page)) => view! {
                         <dl class="facts">
                             <dt>"Balance"</dt>
@@ -46,7 +46,7 @@ fn CreditsLedger() -> impl IntoView {
                         <LedgerTable page=page first=cursor.get().is_none()/>
                     }.into_any(),
                     Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
-                }})}
+                })}
             </Transition>
         </section>
     }

@@ -6,7 +6,7 @@ use crate::app::components::actions::{own_result, succeeded};
 use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
 use crate::app::components::voice_picker::{provide_voices, VoicePicker};
-use crate::app::loaded::load;
+use crate::app::loaded::{load, when_loaded};
 use crate::app::pages::canvas::PickerSearch;
 use crate::models::Character;
 use crate::server_fns::account::{list_presets, DeletePreset, SavePreset};
@@ -44,7 +44,7 @@ fn Presets() -> impl IntoView {
             <p class="muted">"A preset keeps a trained character's look and your favourite settings, to start a new character or a canvas generation from."</p>
             <PickerSearch search/>
             <Transition fallback=|| view! { <p class="muted">"Loading characters…"</p> }>
-                {move || Suspend::new(async move { match characters.await {
+                {when_loaded(characters, move |answer| match answer {
                     Ok(page) => {
                         let trained: Vec<Character> = page.items;
                         if trained.is_empty() && search.with(String::is_empty) {
@@ -54,7 +54,7 @@ fn Presets() -> impl IntoView {
                         }
                     }
                     Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
-                }})}
+                })}
             </Transition>
             <ErrorNotice result=own_result(save)/>
             {move || succeeded(save).then(|| view! { <p class="notice" role="status">"Preset saved."</p> })}
@@ -63,7 +63,7 @@ fn Presets() -> impl IntoView {
             <h2>"Your presets"</h2>
             <ErrorNotice result=own_result(delete)/>
             <Transition fallback=|| view! { <p class="muted">"Loading presets…"</p> }>
-                {move || Suspend::new(async move { match presets.await {
+                {when_loaded(presets, move |answer| match answer {
                     Ok(list) if list.is_empty() => view! { <p class="muted">"No presets yet."</p> }.into_any(),
                     Ok(list) => view! {
                         <ul class="preset-list" data-testid="presets">
@@ -71,7 +71,7 @@ fn Presets() -> impl IntoView {
                         </ul>
                     }.into_any(),
                     Err(err) => view! { <p class="error" role="alert">{err.message}</p> }.into_any(),
-                }})}
+                })}
             </Transition>
         </section>
     }
