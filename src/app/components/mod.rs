@@ -8,6 +8,7 @@ pub mod confirm;
 pub mod create_character;
 pub mod generation_card;
 pub mod header;
+pub mod keyed_rows;
 pub mod notice;
 pub mod preset_source;
 pub mod require_login;

@@ -5,6 +5,7 @@ use crate::account_types::Preset;
 use crate::app::components::actions::{price, succeeded};
 use crate::app::components::character_picker::{waiting, CharacterPicker};
 use crate::app::components::generation_card::GenerationCard;
+use crate::app::components::keyed_rows::keyed_rows;
 use crate::app::components::notice::ErrorNotice;
 use crate::app::components::preset_source::{use_preset, PresetNote};
 use crate::app::components::require_login::RequireLogin;
@@ -128,9 +129,8 @@ fn History(generations: GenerationPage, on_change: Callback<()>) -> impl IntoVie
                         };
                         view! {
                             <div class="generation-strip" data-testid="history">
-                                <For each=move || list.clone() key=|g| (g.id.clone(), g.updated_at, g.status) let:g>
-                                    <GenerationCard generation=g on_change=on_change/>
-                                </For>
+                                {keyed_rows(list, |g| (g.id.clone(), g.updated_at, g.status),
+                                    move |g| view! { <GenerationCard generation=g on_change=on_change/> })}
                                 <For each=extra
                                     key=|g| (g.id.clone(), g.updated_at, g.status) let:g>
                                     <GenerationCard generation=g on_change=on_change/>

@@ -5,6 +5,7 @@
 use crate::app::components::avatar_badge::AvatarBadge;
 use crate::app::components::character_card::Likeness;
 use crate::app::components::generation_card::GenerationCard;
+use crate::app::components::keyed_rows::keyed_rows;
 use crate::app::components::require_login::RequireLogin;
 use crate::app::components::time::{duration, utc};
 use crate::app::live::use_live_reload;
@@ -214,9 +215,8 @@ fn Provenance(
                         };
                         view! {
                             <div class="generation-strip" data-testid="provenance">
-                                <For each=move || rows.clone() key=|g| (g.id.clone(), g.updated_at, g.status) let:g>
-                                    <GenerationCard generation=g on_change=on_change remake=true/>
-                                </For>
+                                {keyed_rows(rows, |g| (g.id.clone(), g.updated_at, g.status),
+                                    move |g| view! { <GenerationCard generation=g on_change=on_change remake=true/> })}
                                 <For each=extra
                                     key=|g| (g.id.clone(), g.updated_at, g.status) let:g>
                                     <GenerationCard generation=g on_change=on_change remake=true/>

@@ -5,6 +5,7 @@
 use crate::app::components::actions::succeeded;
 use crate::app::components::character_card::CharacterCard;
 use crate::app::components::create_character::CreateCharacterPanel;
+use crate::app::components::keyed_rows::keyed_rows;
 use crate::app::components::notice::ErrorNotice;
 use crate::app::components::require_login::RequireLogin;
 use crate::app::live::use_live_reload;
@@ -121,9 +122,8 @@ fn CharactersList() -> impl IntoView {
                         };
                         view! {
                             <div class="character-grid" class:list-view=move || list_view.get() data-testid="gallery">
-                                <For each=move || rows.clone() key=|c| (c.id.clone(), c.updated_at, c.times_used) let:character>
-                                    <CharacterCard character on_change=refresh selection=selected/>
-                                </For>
+                                {keyed_rows(rows, |c| (c.id.clone(), c.updated_at, c.times_used),
+                                    move |character| view! { <CharacterCard character on_change=refresh selection=selected/> })}
                                 <For each=extra key=|c| (c.id.clone(), c.updated_at, c.times_used) let:character>
                                     <CharacterCard character on_change=refresh selection=selected/>
                                 </For>
