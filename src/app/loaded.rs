@@ -57,6 +57,7 @@ where
 /// pending loads and throws the result away, so every list was built two or three times a render
 /// (the gallery's cards 2.4 times, in a profile). A closure adds no markup of its own, so the
 /// browser hydrates the same HTML with its closure.
+#[allow(clippy::disallowed_methods)] // the one place a `Suspend` is made
 pub fn when_loaded<T, V>(
     resource: Loaded<T>,
     view: impl Fn(T) -> V + Clone + Send + Sync + 'static,
