@@ -72,7 +72,8 @@ where
     };
     #[cfg(feature = "ssr")]
     let show = show();
-    show
+    // One content type for every boundary: their code is in the WASM once, not once per page.
+    show.into_any()
 }
 
 #[cfg(test)]
