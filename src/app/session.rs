@@ -2,9 +2,10 @@
 //!
 //! The session never changes under a loaded page (logging in or out loads a page afresh).
 //! Credits move often (every live event may change them); they are fetched into a signal of
-//! their own, so pages are never re-rendered (and lose their state) for a new balance. Boundaries await the resource
-//! in `Suspend` rather than reading it with `.get()`: reading one resource in several
-//! `<Transition>`s can stall the server-rendered stream (leptos-rs/leptos#4578, #4851).
+//! their own, so pages are never re-rendered (and lose their state) for a new balance.
+//! Boundaries await the resource (`when_loaded`) rather than reading it with `.get()`: reading
+//! one resource in several `<Transition>`s can stall the server-rendered stream
+//! (leptos-rs/leptos#4578, #4851).
 
 use crate::app::loaded::{load, Loaded};
 use crate::error::AppError;

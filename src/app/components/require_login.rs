@@ -10,10 +10,8 @@ use leptos_router::components::A;
 #[component]
 pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
     let session = use_session();
-    move || {
-        match session.logged_in() {
-        Some(true) => children().into_any(),
-        Some(false) => view! {
+    let welcome = || {
+        view! {
             <section class="card empty-state">
                 <h1>"Welcome to Avatar Studio"</h1>
                 <p>"Describe a character once, and it looks the same in every scene, animation and fight."</p>
@@ -24,8 +22,10 @@ pub fn RequireLogin(children: ChildrenFn) -> impl IntoView {
                 </p>
             </section>
         }
-        .into_any(),
+    };
+    move || match session.logged_in() {
+        Some(true) => children().into_any(),
+        Some(false) => welcome().into_any(),
         None => ().into_any(),
-    }
     }
 }
