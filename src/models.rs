@@ -118,6 +118,24 @@ pub struct Character {
     pub updated_at: i64,
 }
 
+/// Whether a value would be shown differently later with nothing in it changed: a training's
+/// ETA counts down as time passes. A list's answer is kept as sent only when none of its rows do.
+pub trait ChangesWithTime {
+    fn changes_with_time(&self) -> bool;
+}
+
+impl ChangesWithTime for Character {
+    fn changes_with_time(&self) -> bool {
+        self.eta_seconds.is_some()
+    }
+}
+
+impl ChangesWithTime for Generation {
+    fn changes_with_time(&self) -> bool {
+        false
+    }
+}
+
 impl Character {
     pub fn is_trained(&self) -> bool {
         self.avatar_status == AvatarStatus::Completed && self.avatar_id.is_some()

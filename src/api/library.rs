@@ -3,12 +3,14 @@
 //! provenance, making a generation again, deleting one.
 
 use super::json::ApiJson;
+use crate::domain::error::DomainError;
 use crate::domain::generations;
 use crate::domain::library::{self, CharacterPatch};
 use crate::error::AppError;
-use crate::models::{Character, CharacterEvent, GalleryQuery, Generation, Page};
+use crate::models::{ChangesWithTime, Character, CharacterEvent, GalleryQuery, Generation, Page};
 use crate::server::session::CurrentUser;
 use crate::server::state::AppState;
+use crate::store::page_cache::{self, KeptAnswer};
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderValue, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -30,9 +32,10 @@ fn query_value<'a>(pairs: &'a [(String, String)], key: &str) -> Option<&'a str> 
 }
 
 /// The page as a JSON array, and the next page's URL (this request's, with the next cursor).
-fn paged<T: serde::Serialize>(uri: &Uri, page: Page<T>) -> Response {
-    let mut response = Json(page.items).into_response();
-    if let Some(cursor) = page.next_cursor {
+fn paged(uri: &Uri, answer: KeptAnswer) -> Response {
+    let json = HeaderValue::from_static("application/json");
+    let mut response = ([(header::CONTENT_TYPE, json)], answer.body).into_response();
+    if let Some(cursor) = answer.next_cursor {
         let mut next = url::form_urlencoded::Serializer::new(String::new());
         for (k, v) in pairs(uri).iter().filter(|(k, _)| k != "cursor") {
             next.append_pair(k, v);
@@ -46,6 +49,36 @@ fn paged<T: serde::Serialize>(uri: &Uri, page: Page<T>) -> Response {
     response
 }
 
+/// A list's page as its answer: `read`'s, or on SQLite the same answer kept as sent while the
+/// user's listed rows are unchanged and nothing in it changes with time (see
+/// [`page_cache::answer`]).
+async fn list_answer<T: serde::Serialize + ChangesWithTime>(
+    state: &AppState,
+    user: &CurrentUser,
+    uri: &Uri,
+    read: impl std::future::Future<Output = Result<Page<T>, DomainError>>,
+) -> Result<Response, AppError> {
+    let key = uri.path_and_query().map_or(uri.path(), |pq| pq.as_str());
+    let make = async {
+        let page = read.await?;
+        let keep = !page.items.iter().any(ChangesWithTime::changes_with_time);
+        let body = serde_json::to_vec(&page.items).map_err(|e| {
+            tracing::error!(error = %e, "a list's answer could not be written");
+            AppError::internal()
+        })?;
+        let next_cursor = page.next_cursor;
+        Ok::<_, AppError>((
+            KeptAnswer {
+                body: body.into(),
+                next_cursor,
+            },
+            keep,
+        ))
+    };
+    let answer = page_cache::answer(&state.studio.db, &user.id, key.to_string(), make).await?;
+    Ok(paged(uri, answer))
+}
+
 /// `GET /api/characters?q=&status=&training=&tag=&sort=&limit=&cursor=`.
 #[utoipa::path(get, path = "/api/characters", tag = "characters", params(("q" = Option<String>, Query, description = "Search name, prompt, outfit"), ("status" = Option<String>, Query, description = "Avatar status"), ("training" = Option<String>, Query, description = "image or video"), ("tag" = Option<String>, Query, description = "A tag"), ("sort" = Option<String>, Query, description = "newest, name or most_used"), ("limit" = Option<u32>, Query, description = "Page size"), ("cursor" = Option<String>, Query, description = "From the Link header")), responses((status = 200, description = "A page of characters (a JSON array); `Link: <…>; rel=\"next\"` when there is more", body = Vec<Object>), (status = 400, description = "Invalid input (bad cursor, limit, filter)", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
 pub async fn list_characters(
@@ -55,8 +88,8 @@ pub async fn list_characters(
 ) -> Result<Response, AppError> {
     let all = pairs(&uri);
     let query = GalleryQuery::from_pairs(all.iter().map(|(k, v)| (k.as_str(), v.as_str())));
-    let page = library::gallery(&state.studio, &user.id, &query).await?;
-    Ok(paged(&uri, page))
+    let read = library::gallery(&state.studio, &user.id, &query);
+    list_answer(&state, &user, &uri, read).await
 }
 
 /// `PATCH /api/characters/{id}` `{name?, tags?, outfit_description?}`.
@@ -92,8 +125,8 @@ pub async fn character_generations(
 ) -> Result<Response, AppError> {
     let all = pairs(&uri);
     let (limit, cursor) = (query_value(&all, "limit"), query_value(&all, "cursor"));
-    let page = library::provenance(&state.studio, &user.id, &id, limit, cursor).await?;
-    Ok(paged(&uri, page))
+    let read = library::provenance(&state.studio, &user.id, &id, limit, cursor);
+    list_answer(&state, &user, &uri, read).await
 }
 
 /// `GET /api/generations?limit=&cursor=`: the history, newest first.
@@ -105,8 +138,8 @@ pub async fn list_generations(
 ) -> Result<Response, AppError> {
     let all = pairs(&uri);
     let (limit, cursor) = (query_value(&all, "limit"), query_value(&all, "cursor"));
-    let page = library::generations(&state.studio, &user.id, limit, cursor).await?;
-    Ok(paged(&uri, page))
+    let read = library::generations(&state.studio, &user.id, limit, cursor);
+    list_answer(&state, &user, &uri, read).await
 }
 
 #[derive(Debug, Default, Deserialize)]

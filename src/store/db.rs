@@ -1,6 +1,6 @@
 //! One pool for both databases: sqlx's `Any` driver runs the same SQL on SQLite and PostgreSQL.
 
-use super::page_cache::{self, PageCache};
+use super::page_cache::{self, KeptLists};
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::AnyPool;
 use std::sync::Arc;
@@ -18,8 +18,8 @@ pub struct Db {
     pub kind: DbKind,
     /// The URL as connected (SQLite URLs get `mode=rwc`), needed by the typed session pool.
     pub url: String,
-    /// Pages of lists kept in memory (SQLite only: see [`PageCache`]).
-    pub pages: Option<Arc<PageCache>>,
+    /// Lists' pages and answers kept in memory (SQLite only: see [`page_cache`]).
+    pub lists: Option<Arc<KeptLists>>,
 }
 
 impl DbKind {
@@ -78,12 +78,12 @@ impl Db {
             .run(&pool)
             .await
             .map_err(|e| format!("database migration failed: {e}"))?;
-        let pages = match kind {
+        let lists = match kind {
             DbKind::Sqlite => {
                 page_cache::install_triggers(&pool)
                     .await
                     .map_err(|e| format!("database triggers: {e}"))?;
-                Some(Arc::new(PageCache::default()))
+                Some(Arc::new(KeptLists::default()))
             }
             DbKind::Postgres => None,
         };
@@ -91,7 +91,7 @@ impl Db {
             pool,
             kind,
             url,
-            pages,
+            lists,
         })
     }
 

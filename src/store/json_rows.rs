@@ -27,8 +27,8 @@ pub async fn fetch<T: serde::de::DeserializeOwned>(
     params: &Params,
 ) -> Result<Vec<T>, sqlx::Error> {
     let sql = wrap(db.kind, select, columns, order);
-    let text = match &db.pages {
-        Some(pages) => read_kept(db, pages, user_id, sql, params).await?,
+    let text = match &db.lists {
+        Some(lists) => read_kept(db, &lists.pages, user_id, sql, params).await?,
         None => read(db, &sql, params).await?,
     };
     serde_json::from_str(&text)

@@ -13,17 +13,20 @@
 //! writes would queue on it, and two transactions changing rows in different orders could
 //! deadlock. Lists are read from the database there.
 //!
-//! What is kept is the page's JSON text as the database wrote it: each answer still parses and
-//! converts it, so values computed at reading time (a training's ETA) stay current.
+//! Two things are kept: a page's rows as the database wrote them (JSON text, parsed and
+//! converted for each use, so values computed at reading time stay current), and a JSON list's
+//! answer as sent, when nothing in it changes with time (a training's ETA counts down): a
+//! repeated request then costs the count's read and a copy.
 
 use super::paging::SortKey;
 use std::collections::HashMap;
+use std::hash::Hash;
 use std::sync::{Arc, Mutex};
 
-/// At most this much page text and query text in all (a page of 100 characters is about
-/// 70 KB), and at most this many pages (many small ones: searches that matched nothing).
+/// At most this much kept text and key text in each cache (a page of 100 characters is about
+/// 70 KB), and at most this many entries (many small ones: searches that matched nothing).
 const CAPACITY_BYTES: usize = 8 * 1024 * 1024;
-const CAPACITY_PAGES: usize = 2_000;
+const CAPACITY_ENTRIES: usize = 2_000;
 
 /// The tables a list reads (each has the `user_id` its triggers count for).
 const LISTED: [&str; 4] = [
@@ -36,108 +39,199 @@ const LISTED: [&str; 4] = [
 /// A page's query: its SQL and the values bound to it.
 type Key = (String, Vec<SortKey>);
 
-#[derive(Debug, Default)]
-pub struct PageCache {
-    inner: Mutex<Inner>,
+/// Pages of rows as the database wrote them, under their query.
+pub type PageCache = VersionCache<Key, Arc<str>>;
+
+/// Lists' answers as sent, under their user and the request's path and query (see
+/// [`KeptAnswer`]).
+pub type AnswerCache = VersionCache<(String, String), KeptAnswer>;
+
+/// A list's answer as sent: its JSON text and the cursor of the page after it. Kept only when
+/// nothing in it reads differently as time passes (a training's ETA counts down).
+#[derive(Debug, Clone)]
+pub struct KeptAnswer {
+    pub body: bytes::Bytes,
+    pub next_cursor: Option<String>,
 }
 
+/// Both caches of a database whose lists are counted (SQLite).
 #[derive(Debug, Default)]
-struct Inner {
-    pages: HashMap<Key, Kept>,
+pub struct KeptLists {
+    pub pages: PageCache,
+    pub answers: AnswerCache,
+}
+
+/// What an entry costs in memory, roughly.
+pub trait Weight {
+    fn weight(&self) -> usize;
+}
+
+impl Weight for Key {
+    fn weight(&self) -> usize {
+        let values: usize = self
+            .1
+            .iter()
+            .map(|v| match v {
+                SortKey::Int(_) => 8,
+                SortKey::Text(t) => t.len(),
+            })
+            .sum();
+        self.0.len() + values
+    }
+}
+
+impl Weight for (String, String) {
+    fn weight(&self) -> usize {
+        self.0.len() + self.1.len()
+    }
+}
+
+impl Weight for Arc<str> {
+    fn weight(&self) -> usize {
+        self.len()
+    }
+}
+
+impl Weight for KeptAnswer {
+    fn weight(&self) -> usize {
+        self.body.len() + self.next_cursor.as_ref().map_or(0, String::len)
+    }
+}
+
+/// Values kept under a key and the user's count of changes they were read after; the least
+/// recently used go first when full.
+#[derive(Debug)]
+pub struct VersionCache<K, V> {
+    inner: Mutex<Inner<K, V>>,
+}
+
+impl<K, V> Default for VersionCache<K, V> {
+    fn default() -> Self {
+        Self {
+            inner: Mutex::new(Inner {
+                entries: HashMap::new(),
+                bytes: 0,
+                clock: 0,
+            }),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Inner<K, V> {
+    entries: HashMap<K, Kept<V>>,
     bytes: usize,
-    /// Counts lookups, so the least recently used page can go first when full.
+    /// Counts lookups, so the least recently used entry can go first when full.
     clock: u64,
 }
 
 #[derive(Debug)]
-struct Kept {
+struct Kept<V> {
     version: i64,
-    text: Arc<str>,
+    value: V,
     used: u64,
 }
 
-impl PageCache {
-    /// The page kept for `key` at `version`, if any.
-    pub fn get(&self, key: &Key, version: i64) -> Option<Arc<str>> {
+impl<K: Hash + Eq + Clone + Weight, V: Clone + Weight> VersionCache<K, V> {
+    /// The value kept for `key` at `version`, if any.
+    pub fn get(&self, key: &K, version: i64) -> Option<V> {
         let mut inner = self.lock();
         inner.clock += 1;
         let now = inner.clock;
-        let kept = inner.pages.get_mut(key)?;
+        let kept = inner.entries.get_mut(key)?;
         if kept.version != version {
             return None;
         }
         kept.used = now;
-        Some(kept.text.clone())
+        Some(kept.value.clone())
     }
 
-    /// Keeps a page read after its user's count was `version`, unless a newer one is kept.
-    pub fn keep(&self, key: Key, version: i64, text: Arc<str>) {
-        if text.len() > CAPACITY_BYTES / 4 {
+    /// Keeps a value read after its user's count was `version`, unless a newer one is kept.
+    pub fn keep(&self, key: K, version: i64, value: V) {
+        if value.weight() > CAPACITY_BYTES / 4 {
             return;
         }
         let mut inner = self.lock();
-        if inner.pages.get(&key).is_some_and(|k| k.version > version) {
+        if inner.entries.get(&key).is_some_and(|k| k.version > version) {
             return;
         }
         inner.clock += 1;
         let kept = Kept {
             version,
             used: inner.clock,
-            text,
+            value,
         };
         inner.bytes += size(&key, &kept);
-        if let Some(old) = inner.pages.remove(&key) {
+        if let Some(old) = inner.entries.remove(&key) {
             inner.bytes -= size(&key, &old);
         }
-        inner.pages.insert(key, kept);
+        inner.entries.insert(key, kept);
         inner.make_room();
     }
 
-    /// How many pages are kept.
+    /// How many values are kept.
     pub fn len(&self) -> usize {
-        self.lock().pages.len()
+        self.lock().entries.len()
     }
 
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, Inner> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<K, V>> {
         // Nothing that runs under the lock panics midway, so a poisoned lock still holds a whole map.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
 
-impl Inner {
-    /// Drops the least recently used pages until the rest fits.
+impl<K: Hash + Eq + Clone + Weight, V: Weight> Inner<K, V> {
+    /// Drops the least recently used entries until the rest fits.
     fn make_room(&mut self) {
-        while self.bytes > CAPACITY_BYTES || self.pages.len() > CAPACITY_PAGES {
+        while self.bytes > CAPACITY_BYTES || self.entries.len() > CAPACITY_ENTRIES {
             let Some(oldest) = self
-                .pages
+                .entries
                 .iter()
                 .min_by_key(|(_, kept)| kept.used)
                 .map(|(key, _)| key.clone())
             else {
                 return;
             };
-            if let Some(gone) = self.pages.remove(&oldest) {
+            if let Some(gone) = self.entries.remove(&oldest) {
                 self.bytes -= size(&oldest, &gone);
             }
         }
     }
 }
 
-/// What a kept page costs in memory, roughly: its text, its query and their bookkeeping.
-fn size(key: &Key, kept: &Kept) -> usize {
-    let values: usize = key
-        .1
-        .iter()
-        .map(|v| match v {
-            SortKey::Int(_) => 8,
-            SortKey::Text(t) => t.len(),
-        })
-        .sum();
-    kept.text.len() + key.0.len() + values + 128
+/// What an entry costs in memory, roughly: its value, its key and their bookkeeping.
+fn size<K: Weight, V: Weight>(key: &K, kept: &Kept<V>) -> usize {
+    kept.value.weight() + key.weight() + 128
+}
+
+/// The answer to `key` (a request's path and query) of `user_id`'s lists: the one kept at the
+/// current count, else `make`'s, kept when it says so. On PostgreSQL, always `make`'s.
+pub async fn answer<E: From<sqlx::Error>>(
+    db: &super::Db,
+    user_id: &str,
+    key: String,
+    make: impl std::future::Future<Output = Result<(KeptAnswer, bool), E>>,
+) -> Result<KeptAnswer, E> {
+    let Some(lists) = &db.lists else {
+        return make.await.map(|(answer, _)| answer);
+    };
+    let Some(version) = version_of(&db.pool, user_id).await? else {
+        return make.await.map(|(answer, _)| answer); // no such user: nothing to keep
+    };
+    let key = (user_id.to_string(), key);
+    if let Some(kept) = lists.answers.get(&key, version) {
+        return Ok(kept);
+    }
+    // Made after the version was read: it holds at least that version's changes.
+    let (answer, keep) = make.await?;
+    if keep {
+        lists.answers.keep(key, version, answer.clone());
+    }
+    Ok(answer)
 }
 
 /// The user's count of changes to listed rows; `None` for an unknown user.
@@ -236,10 +330,10 @@ mod tests {
     #[test]
     fn many_small_pages_are_bounded_too() {
         let cache = PageCache::default();
-        for n in 0..CAPACITY_PAGES + 10 {
+        for n in 0..CAPACITY_ENTRIES + 10 {
             cache.keep(key(&format!("search {n}")), 1, "[]".into());
         }
-        assert_eq!(cache.len(), CAPACITY_PAGES);
+        assert_eq!(cache.len(), CAPACITY_ENTRIES);
         assert!(cache.get(&key("search 0"), 1).is_none(), "the oldest went");
         assert!(cache.lock().bytes < CAPACITY_BYTES);
     }

@@ -1041,13 +1041,15 @@ async fn kept_pages_follow_every_change(backend: Backend) {
     let (neighbour, _) = app.user("neighbour@example.com").await;
     let c = named(&app, &client, "Ada", "a mathematician", json!({})).await;
     let id = c["id"].as_str().unwrap();
-    let kept = || app.state.studio.db.pages.as_ref().map_or(0, |p| p.len());
+    let lists = || app.state.studio.db.lists.as_ref();
+    let kept = || lists().map_or(0, |l| l.pages.len());
+    let answers = || lists().map_or(0, |l| l.answers.len());
     for _ in 0..2 {
         assert_eq!(names(&client, &app, "/api/characters").await, ["Ada"]);
     }
     match backend {
-        Backend::Sqlite => assert_eq!(kept(), 1, "the page is kept"),
-        Backend::Postgres => assert_eq!(kept(), 0, "read from the database every time"),
+        Backend::Sqlite => assert_eq!((kept(), answers()), (1, 1), "the page and answer kept"),
+        Backend::Postgres => assert_eq!(kept() + answers(), 0, "read every time"),
     }
     assert!(
         names(&neighbour, &app, "/api/characters").await.is_empty(),
@@ -1090,6 +1092,32 @@ async fn kept_pages_follow_every_change(backend: Backend) {
         .await
         .is_empty());
 
+    // A training's ETA counts down: an answer showing one is made afresh every time.
+    let eta_at = avatar_studio::store::now_millis() + 90_000;
+    sqlx::query("UPDATE character_references SET avatar_status = 'training', training_eta_at = $2 WHERE id = $1")
+        .bind(id)
+        .bind(eta_at)
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let before = answers();
+    let list: Vec<Value> = app.get_json(&client, "/api/characters?limit=7").await;
+    let eta = list[0]["eta_seconds"]
+        .as_i64()
+        .expect("an ETA while training");
+    assert!((1..=90).contains(&eta), "{eta}");
+    assert_eq!(answers(), before, "not kept: it would go stale");
+    sqlx::query("UPDATE character_references SET avatar_status = 'completed', training_eta_at = NULL WHERE id = $1")
+        .bind(id)
+        .execute(&mut other)
+        .await
+        .unwrap();
+    let list: Vec<Value> = app.get_json(&client, "/api/characters?limit=7").await;
+    assert!(list[0]["eta_seconds"].is_null());
+    if matches!(backend, Backend::Sqlite) {
+        assert_eq!(answers(), before + 1, "kept once nothing in it counts down");
+    }
+
     // The job runner: a generation read while it runs, then as it finished, in both lists
     // that show it, and the use counted on the character.
     let used = format!("/api/characters/{id}/generations");
@@ -1114,5 +1142,6 @@ async fn kept_pages_follow_every_change(backend: Backend) {
     assert!(ids(&client, &app, &used).await.is_empty());
     if matches!(backend, Backend::Sqlite) {
         assert!(kept() >= 4, "{} pages kept", kept());
+        assert!(answers() >= 4, "{} answers kept", answers());
     }
 }
