@@ -75,7 +75,8 @@ async fn list_answer<T: serde::Serialize + ChangesWithTime>(
             keep,
         ))
     };
-    let answer = page_cache::answer(&state.studio.db, &user.id, key.to_string(), make).await?;
+    let (db, version) = (&state.studio.db, user.lists_version);
+    let answer = page_cache::answer(db, &user.id, version, key.to_string(), make).await?;
     Ok(paged(uri, answer))
 }
 

@@ -189,13 +189,14 @@ pub async fn find_with_credits(db: &Db, id: &str) -> Result<Option<(User, i64)>,
     Ok(found.map(|(row, credits)| (row.into(), credits)))
 }
 
-/// The user of a session that logged in at `since` (ms), unless the account is gone or a
-/// password change since then ended the session.
-pub async fn session_user(db: &Db, id: &str, since: i64) -> Result<Option<User>, DomainError> {
-    let found = users::find_with_session_cutoff(&db.pool, id).await?;
+/// Whether a session of user `id` that logged in at `since` (ms) still stands (the account is
+/// there and no password change since then ended it); if so, the user's count of changes to
+/// listed rows, read with it so that a kept list needs no read of its own.
+pub async fn session_standing(db: &Db, id: &str, since: i64) -> Result<Option<i64>, DomainError> {
+    let found = users::standing(&db.pool, id).await?;
     Ok(found
-        .filter(|(_, valid_after)| since >= *valid_after)
-        .map(|(row, _)| row.into()))
+        .filter(|(valid_after, _)| since >= *valid_after)
+        .map(|(_, lists_version)| lists_version))
 }
 
 /// Checks the user's current password (the gate of password changes and account deletion).

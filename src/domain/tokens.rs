@@ -64,8 +64,9 @@ pub async fn create(db: &Db, user_id: &str, name: Option<&str>) -> Result<NewTok
     })
 }
 
-/// The user a bearer token belongs to, if it is one of ours.
-pub async fn authenticate(db: &Db, token: &str) -> Result<Option<String>, DomainError> {
+/// The user a bearer token belongs to, if it is one of ours, and their count of changes to
+/// listed rows.
+pub async fn authenticate(db: &Db, token: &str) -> Result<Option<(String, i64)>, DomainError> {
     if !token.starts_with(PREFIX) || token.len() > 200 {
         return Ok(None);
     }
@@ -73,7 +74,10 @@ pub async fn authenticate(db: &Db, token: &str) -> Result<Option<String>, Domain
 }
 
 /// The user of a still valid token, by the token's hash.
-pub async fn user_for_hash(db: &Db, token_hash: &str) -> Result<Option<String>, DomainError> {
+pub async fn user_for_hash(
+    db: &Db,
+    token_hash: &str,
+) -> Result<Option<(String, i64)>, DomainError> {
     Ok(tokens::user_for_hash(&db.pool, token_hash, store::now_millis()).await?)
 }
 

@@ -84,6 +84,9 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
 #[derive(Debug, Clone)]
 pub struct CurrentUser {
     pub id: String,
+    /// The user's count of changes to listed rows, read with the account check: a list kept
+    /// at this count needs no read of its own (see `store::page_cache`).
+    pub lists_version: i64,
     /// What proved it: long-lived answers (event streams) check it is still valid.
     pub credential: Credential,
 }
@@ -108,7 +111,7 @@ impl Credential {
                 let since = record.data.get(SINCE_KEY).and_then(|v| v.as_i64());
                 match (user, since) {
                     (Some(user), Some(since)) => {
-                        accounts::session_user(&state.studio.db, user, since)
+                        accounts::session_standing(&state.studio.db, user, since)
                             .await
                             .is_ok_and(|u| u.is_some())
                     }
@@ -169,9 +172,11 @@ async fn find_caller(parts: &mut Parts, state: &AppState) -> Result<CurrentUser,
     // way it is logged out (for good: its record is emptied).
     let session_id = session.id().ok_or_else(AppError::unauthorized)?;
     let since = session.get::<i64>(SINCE_KEY).await.map_err(session_error)?;
-    match accounts::session_user(&state.studio.db, &id, since.unwrap_or_default()).await? {
-        Some(user) => Ok(CurrentUser {
-            id: user.id,
+    let since = since.unwrap_or_default();
+    match accounts::session_standing(&state.studio.db, &id, since).await? {
+        Some(lists_version) => Ok(CurrentUser {
+            id,
+            lists_version,
             credential: Credential::Session(session_id),
         }),
         None => {
@@ -194,11 +199,12 @@ async fn bearer_user(header: &str, state: &AppState) -> Result<CurrentUser, AppE
         .or_else(|| header.strip_prefix("bearer "))
         .map(str::trim)
         .ok_or_else(invalid)?;
-    let id = tokens::authenticate(&state.studio.db, token)
+    let (id, lists_version) = tokens::authenticate(&state.studio.db, token)
         .await?
         .ok_or_else(invalid)?;
     Ok(CurrentUser {
         id,
+        lists_version,
         credential: Credential::Token(tokens::hash(token)),
     })
 }

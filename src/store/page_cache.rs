@@ -208,19 +208,18 @@ fn size<K: Weight, V: Weight>(key: &K, kept: &Kept<V>) -> usize {
     kept.value.weight() + key.weight() + 128
 }
 
-/// The answer to `key` (a request's path and query) of `user_id`'s lists: the one kept at the
-/// current count, else `make`'s, kept when it says so. On PostgreSQL, always `make`'s.
-pub async fn answer<E: From<sqlx::Error>>(
+/// The answer to `key` (a request's path and query) of `user_id`'s lists, whose count of
+/// changes was `version` when the request began (read with its account check): the answer kept
+/// at that count, else `make`'s, kept when it says so. On PostgreSQL, always `make`'s.
+pub async fn answer<E>(
     db: &super::Db,
     user_id: &str,
+    version: i64,
     key: String,
     make: impl std::future::Future<Output = Result<(KeptAnswer, bool), E>>,
 ) -> Result<KeptAnswer, E> {
     let Some(lists) = &db.lists else {
         return make.await.map(|(answer, _)| answer);
-    };
-    let Some(version) = version_of(&db.pool, user_id).await? else {
-        return make.await.map(|(answer, _)| answer); // no such user: nothing to keep
     };
     let key = (user_id.to_string(), key);
     if let Some(kept) = lists.answers.get(&key, version) {

@@ -7,7 +7,7 @@
 //!
 //! A read from the database is kept only if no write came in between: a log-out (or a save)
 //! landing while a request was still reading the old record must not be overwritten by it.
-//! The account behind a session is still checked on every request (`accounts::session_user`),
+//! The account behind a session is still checked on every request (`accounts::session_standing`),
 //! so a password change or a deleted account ends its sessions at once.
 
 use std::collections::HashMap;

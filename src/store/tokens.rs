@@ -31,17 +31,20 @@ pub async fn insert<'c>(
 
 const LAST_USED_PRECISION_MS: i64 = 60_000;
 
-/// The owner of a token, noting when it was last used.
+/// The owner of a token and their count of changes to listed rows (see `page_cache`), noting
+/// when the token was last used.
 pub async fn user_for_hash(
     pool: &sqlx::AnyPool,
     token_hash: &str,
     now: i64,
-) -> Result<Option<String>, sqlx::Error> {
-    let Some(row) =
-        sqlx::query("SELECT user_id, last_used_at FROM api_tokens WHERE token_hash = $1")
-            .bind(token_hash)
-            .fetch_optional(pool)
-            .await?
+) -> Result<Option<(String, i64)>, sqlx::Error> {
+    let Some(row) = sqlx::query(
+        "SELECT t.user_id, t.last_used_at, u.lists_version FROM api_tokens t
+         JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(pool)
+    .await?
     else {
         return Ok(None);
     };
@@ -54,7 +57,10 @@ pub async fn user_for_hash(
             .execute(pool)
             .await?;
     }
-    row.try_get("user_id").map(Some)
+    Ok(Some((
+        row.try_get("user_id")?,
+        row.try_get("lists_version")?,
+    )))
 }
 
 pub async fn list<'c>(

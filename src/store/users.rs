@@ -73,16 +73,16 @@ pub async fn find_with_balance<'c>(
         .transpose()
 }
 
-/// The user, with the moment before which their log-ins no longer count (0: all count), in
-/// one query: every request with a session asks it.
-pub async fn find_with_session_cutoff<'c>(
+/// What every request with a session asks of its account, in one query: the moment before
+/// which the user's log-ins no longer count (0: all count), and the count of changes to their
+/// listed rows (see `page_cache`).
+pub async fn standing<'c>(
     exec: impl Executor<'c, Database = Any>,
     id: &str,
-) -> Result<Option<(UserRow, i64)>, sqlx::Error> {
-    let sql = format!("SELECT {COLUMNS}, sessions_valid_after FROM users WHERE id = $1");
-    let row = sqlx::query(&sql).bind(id).fetch_optional(exec).await?;
-    row.map(|r| Ok((from_row(&r)?, r.try_get("sessions_valid_after")?)))
-        .transpose()
+) -> Result<Option<(i64, i64)>, sqlx::Error> {
+    let sql = "SELECT sessions_valid_after, lists_version FROM users WHERE id = $1";
+    let row = sqlx::query(sql).bind(id).fetch_optional(exec).await?;
+    row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
 }
 
 /// Sets a new password hash and ends every log-in made before `valid_after`.
