@@ -112,6 +112,7 @@ impl<K, V> Default for VersionCache<K, V> {
                 entries: HashMap::new(),
                 bytes: 0,
                 clock: 0,
+                stats: Stats::default(),
             }),
         }
     }
@@ -123,6 +124,18 @@ struct Inner<K, V> {
     bytes: usize,
     /// Counts lookups, so the least recently used entry can go first when full.
     clock: u64,
+    stats: Stats,
+}
+
+/// What a cache holds and how its lookups went, since the process started (for `/metrics`).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    pub entries: usize,
+    pub bytes: usize,
+    /// Lookups answered from memory.
+    pub hits: u64,
+    /// Lookups that found nothing current: the list was read or made again.
+    pub misses: u64,
 }
 
 #[derive(Debug)]
@@ -138,12 +151,18 @@ impl<K: Hash + Eq + Clone + Weight, V: Clone + Weight> VersionCache<K, V> {
         let mut inner = self.lock();
         inner.clock += 1;
         let now = inner.clock;
-        let kept = inner.entries.get_mut(key)?;
-        if kept.version != version {
-            return None;
+        let found = match inner.entries.get_mut(key) {
+            Some(kept) if kept.version == version => {
+                kept.used = now;
+                Some(kept.value.clone())
+            }
+            _ => None,
+        };
+        match found {
+            Some(_) => inner.stats.hits += 1,
+            None => inner.stats.misses += 1,
         }
-        kept.used = now;
-        Some(kept.value.clone())
+        found
     }
 
     /// Keeps a value read after its user's count was `version`, unless a newer one is kept.
@@ -172,6 +191,15 @@ impl<K: Hash + Eq + Clone + Weight, V: Clone + Weight> VersionCache<K, V> {
     /// How many values are kept.
     pub fn len(&self) -> usize {
         self.lock().entries.len()
+    }
+
+    pub fn stats(&self) -> Stats {
+        let inner = self.lock();
+        Stats {
+            entries: inner.entries.len(),
+            bytes: inner.bytes,
+            ..inner.stats
+        }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -294,6 +322,21 @@ mod tests {
         assert_eq!(cache.get(&key("b"), 3), None, "another query");
         let other_user = ("a".to_string(), vec![SortKey::Text("u2".into())]);
         assert_eq!(cache.get(&other_user, 3), None, "another user's values");
+    }
+
+    #[test]
+    fn lookups_are_counted() {
+        let cache = PageCache::default();
+        assert_eq!(cache.get(&key("a"), 1), None);
+        cache.keep(key("a"), 1, "[1]".into());
+        assert!(cache.get(&key("a"), 1).is_some());
+        assert_eq!(cache.get(&key("a"), 2), None, "changed since");
+        let stats = cache.stats();
+        assert_eq!((stats.entries, stats.hits, stats.misses), (1, 1, 2));
+        assert_eq!(
+            stats.bytes,
+            size(&key("a"), &cache.lock().entries[&key("a")])
+        );
     }
 
     #[test]

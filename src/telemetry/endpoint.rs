@@ -33,12 +33,31 @@ pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Respons
         tracing::warn!(error = %err, "could not read job and training gauges");
     }
     metrics::gauge!(recorder::PAGES_IN_MEMORY).set(state.pages_in_memory.get() as f64);
+    if let Some(lists) = &state.studio.db.lists {
+        record_kept_lists(lists);
+    }
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, CONTENT_TYPE)],
         handle.render(),
     )
         .into_response()
+}
+
+/// The kept lists' sizes and lookups (counted by the caches themselves, so a list answered
+/// from memory pays for no metric).
+fn record_kept_lists(lists: &crate::store::page_cache::KeptLists) {
+    use metrics::{counter, gauge};
+    for (kind, stats) in [
+        ("pages", lists.pages.stats()),
+        ("answers", lists.answers.stats()),
+    ] {
+        gauge!(recorder::LISTS_KEPT, "kind" => kind).set(stats.entries as f64);
+        gauge!(recorder::LISTS_KEPT_BYTES, "kind" => kind).set(stats.bytes as f64);
+        counter!(recorder::LIST_LOOKUPS, "kind" => kind, "outcome" => "kept").absolute(stats.hits);
+        counter!(recorder::LIST_LOOKUPS, "kind" => kind, "outcome" => "made")
+            .absolute(stats.misses);
+    }
 }
 
 /// Compares hashes of the two tokens in constant time, so neither the token's content nor its

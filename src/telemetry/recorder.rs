@@ -14,6 +14,9 @@ pub const JOB_STEPS: &str = "avatar_studio_job_steps_total";
 pub const JOBS: &str = "avatar_studio_jobs";
 pub const TRAININGS_IN_FLIGHT: &str = "avatar_studio_trainings_in_flight";
 pub const PAGES_IN_MEMORY: &str = "avatar_studio_pages_in_memory";
+pub const LISTS_KEPT: &str = "avatar_studio_lists_kept";
+pub const LISTS_KEPT_BYTES: &str = "avatar_studio_lists_kept_bytes";
+pub const LIST_LOOKUPS: &str = "avatar_studio_list_lookups_total";
 pub const WATCH_ROUND: &str = "avatar_studio_training_watch_round_seconds";
 
 /// Pages and API answers take milliseconds; streams and uploads take longer.
@@ -93,6 +96,19 @@ fn describe() {
     describe_gauge!(
         PAGES_IN_MEMORY,
         "Server-rendered pages whose reactive state is still held (0 when idle)."
+    );
+    describe_gauge!(
+        LISTS_KEPT,
+        "Lists kept in memory (SQLite), by kind: pages of rows, or JSON answers as sent."
+    );
+    describe_gauge!(
+        LISTS_KEPT_BYTES,
+        Unit::Bytes,
+        "What the kept lists take, by kind."
+    );
+    describe_counter!(
+        LIST_LOOKUPS,
+        "Lookups of kept lists, by kind and outcome: kept (answered from memory) or made."
     );
     describe_gauge!(
         TRAININGS_IN_FLIGHT,

@@ -113,7 +113,22 @@ async fn metrics_count_requests_a2e_calls_credits_and_jobs(backend: Backend) {
         "every kind has its series: {gauges:?}"
     );
 
+    // Lists kept in memory (SQLite only; the series stay once a process has them, and the
+    // tests share one): asked twice, made once and then answered as kept.
+    for _ in 0..2 {
+        let res = client
+            .get(app.url("/api/generations"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(res.status(), 200);
+    }
     let after = scrape(&app).await;
+    let kept_series = after.contains("# TYPE avatar_studio_list_lookups_total counter")
+        && after.contains("avatar_studio_lists_kept{kind=\"answers\"}");
+    if matches!(backend, Backend::Sqlite) {
+        assert!(kept_series, "{after}");
+    }
     let grew = |name: &str, labels: &[(&str, &str)]| {
         value(&after, name, labels) - value(&before, name, labels)
     };
