@@ -136,6 +136,12 @@ impl ChangesWithTime for Generation {
     }
 }
 
+impl ChangesWithTime for crate::account_types::LedgerEntry {
+    fn changes_with_time(&self) -> bool {
+        false
+    }
+}
+
 impl Character {
     pub fn is_trained(&self) -> bool {
         self.avatar_status == AvatarStatus::Completed && self.avatar_id.is_some()

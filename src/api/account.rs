@@ -2,57 +2,37 @@
 //! deleting the account.
 
 use super::json::ApiJson;
+use super::lists::{list_answer, pairs, query_value};
 use crate::account_types::CreditSummary;
+use crate::domain::error::DomainError;
 use crate::domain::{accounts, closing, ledger};
 use crate::error::AppError;
+use crate::models::Page;
 use crate::server::session::{self, Credential, CurrentUser};
 use crate::server::state::AppState;
-use axum::extract::{RawQuery, State};
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
+use axum::extract::State;
+use axum::http::{StatusCode, Uri};
+use axum::response::Response;
 use axum::Json;
-use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use serde::Deserialize;
 use tower_sessions::Session;
-
-/// The query string as pairs; a repeated name keeps its last value.
-pub(crate) fn query_pairs(raw: Option<String>) -> HashMap<String, String> {
-    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
-        .into_owned()
-        .collect()
-}
-
-/// A list answer: the JSON array, and `Link: <…>; rel="next"` when there is more (GitHub's
-/// convention), the next page's URL keeping the same limit.
-pub(crate) fn paged<T: Serialize>(
-    path: &str,
-    limit: i64,
-    items: Vec<T>,
-    next_cursor: Option<String>,
-) -> Response {
-    let mut response = Json(items).into_response();
-    if let Some(cursor) = next_cursor {
-        let cursor: String = url::form_urlencoded::byte_serialize(cursor.as_bytes()).collect();
-        let link = format!("<{path}?limit={limit}&cursor={cursor}>; rel=\"next\"");
-        if let Ok(value) = HeaderValue::from_str(&link) {
-            response.headers_mut().insert(header::LINK, value);
-        }
-    }
-    response
-}
 
 /// `GET /api/ledger?limit=&cursor=`: the caller's ledger entries, newest first.
 #[utoipa::path(get, path = "/api/ledger", tag = "account", params(("limit" = Option<u32>, Query, description = "1–200, default 50"), ("cursor" = Option<String>, Query, description = "From the Link header")), responses((status = 200, description = "Ledger entries, newest first; `Link: <…>; rel=\"next\"` when there is more", body = Object), (status = 400, description = "Invalid input", body = super::openapi::ErrorBody), (status = 401, description = "Not logged in", body = super::openapi::ErrorBody)))]
 pub async fn ledger(
     State(state): State<AppState>,
     user: CurrentUser,
-    RawQuery(raw): RawQuery,
+    uri: Uri,
 ) -> Result<Response, AppError> {
-    let query = query_pairs(raw);
-    let limit = ledger::check_limit(query.get("limit").map(String::as_str))?;
-    let cursor = query.get("cursor").map(String::as_str);
-    let page = ledger::page(&state.studio.db, &user.id, limit, cursor).await?;
-    Ok(paged("/api/ledger", limit, page.entries, page.next_cursor))
+    let all = pairs(&uri);
+    let limit = ledger::check_limit(query_value(&all, "limit"))?;
+    let cursor = query_value(&all, "cursor");
+    let read = async {
+        let page = ledger::page(&state.studio.db, &user.id, limit, cursor).await?;
+        let (items, next_cursor) = (page.entries, page.next_cursor);
+        Ok::<_, DomainError>(Page { items, next_cursor })
+    };
+    list_answer(&state, &user, &uri, read).await
 }
 
 /// `GET /api/credits`: the caller's balance and, with a real A2E key, A2E's remaining coins.

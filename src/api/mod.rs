@@ -8,6 +8,7 @@ pub mod generations;
 pub mod imports;
 pub mod json;
 pub mod library;
+pub mod lists;
 pub mod openapi;
 pub mod presets;
 pub mod upload;

@@ -28,12 +28,14 @@ use std::sync::{Arc, Mutex};
 const CAPACITY_BYTES: usize = 8 * 1024 * 1024;
 const CAPACITY_ENTRIES: usize = 2_000;
 
-/// The tables a list reads (each has the `user_id` its triggers count for).
-const LISTED: [&str; 4] = [
+/// The tables a list reads (each has the `user_id` its triggers count for). The ledger's
+/// entries name the characters and generations they paid for.
+const LISTED: [&str; 5] = [
     "character_references",
     "character_tags",
     "generations",
     "generation_characters",
+    "credit_ledger",
 ];
 
 /// A page's query: its SQL and the values bound to it.

@@ -1124,6 +1124,9 @@ async fn kept_pages_follow_every_change(backend: Backend) {
     // that show it, and the use counted on the character.
     let used = format!("/api/characters/{id}/generations");
     assert!(ids(&client, &app, &used).await.is_empty());
+    let ledger = || ids(&client, &app, "/api/ledger");
+    let entries = ledger().await;
+    assert_eq!(ledger().await, entries, "the ledger, kept, is the same");
     let g = scene(&app, &client, json!([{ "id": id }])).await;
     let g_id = g["id"].as_str().unwrap();
     assert_eq!(ids(&client, &app, "/api/generations").await, [g_id]);
@@ -1136,6 +1139,13 @@ async fn kept_pages_follow_every_change(backend: Backend) {
     }
     let gallery: Vec<Value> = app.get_json(&client, "/api/characters").await;
     assert_eq!(gallery[0]["times_used"], 1);
+    let charged = ledger().await;
+    assert!(charged.len() >= entries.len() + 2, "reserved and settled");
+    assert_eq!(
+        charged[charged.len() - entries.len()..],
+        entries[..],
+        "the newest first"
+    );
 
     // Deleted: gone from both lists.
     let res = delete_generation(&client, &app, g_id).await;
