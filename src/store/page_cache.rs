@@ -3,10 +3,11 @@
 //!
 //! Why it is right: triggers in the database (installed at start by [`install_triggers`]) move
 //! the count in the same transaction as every insert, update and delete of a listed row
-//! (characters, their tags, generations and which characters each used), whichever process
-//! writes it (the server, its job runner, the operator's command line). A page is read from the
-//! database after the count it is kept under, so it holds at least that count's changes; a
-//! later change moves the count, and a kept page is answered only while its count is current.
+//! (characters, their tags, generations, which characters each used, the credit ledger),
+//! whichever process writes it (the server, its job runner, the operator's command line). A
+//! page is read from the database after the count it is kept under, so it holds at least that
+//! count's changes; a later change moves the count, and a kept page is answered only while its
+//! count is current.
 //!
 //! Only on SQLite, where every write takes the whole database's lock anyway. On PostgreSQL the
 //! count would be one row that each of a user's writes locks until it commits: the job runner's
@@ -16,7 +17,7 @@
 //! Two things are kept: a page's rows as the database wrote them (JSON text, parsed and
 //! converted for each use, so values computed at reading time stay current), and a JSON list's
 //! answer as sent, when nothing in it changes with time (a training's ETA counts down): a
-//! repeated request then costs the count's read and a copy.
+//! repeated request then costs a copy, its count read by the account check it makes anyway.
 
 use super::paging::SortKey;
 use std::collections::HashMap;
