@@ -113,8 +113,9 @@ async fn metrics_count_requests_a2e_calls_credits_and_jobs(backend: Backend) {
         "every kind has its series: {gauges:?}"
     );
 
-    // Lists kept in memory (SQLite only; the series stay once a process has them, and the
-    // tests share one): asked twice, made once and then answered as kept.
+    // Lists kept in memory: their series appear on SQLite once a list is asked (only their
+    // presence: the job runner's writes here may make the second read a fresh one, and the
+    // series, once a process has them, stay for the other databases' tests in it).
     for _ in 0..2 {
         let res = client
             .get(app.url("/api/generations"))
