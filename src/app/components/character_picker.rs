@@ -54,14 +54,17 @@ fn PickerItem(character: Character, picked: Picked) -> impl IntoView {
     let is_mine = move |x: &Pick| id.try_with_value(|me| x.character_id == *me) == Some(true);
     let is_picked = move || picked.with(|p| p.iter().any(is_mine));
     let uses_image = move || picked.with(|p| p.iter().any(|x| is_mine(x) && x.use_image));
+    // Owned ids, not the item's `StoredValue`: a click on an item a reload is replacing may
+    // reach its handler after the item was dropped, and it must still count (for the page's
+    // `picked`, which outlives it) rather than panic.
+    let mine = character.id.clone();
     let toggle = move |_| {
         picked.update(|p| {
-            let me = id.get_value();
-            if let Some(i) = p.iter().position(|x| x.character_id == me) {
+            if let Some(i) = p.iter().position(|x| x.character_id == mine) {
                 p.remove(i);
             } else {
                 p.push(Pick {
-                    character_id: me,
+                    character_id: mine.clone(),
                     use_image: failed,
                 });
             }
@@ -69,7 +72,7 @@ fn PickerItem(character: Character, picked: Picked) -> impl IntoView {
     };
     let set_image = move |use_image: bool| {
         picked.update(|p| {
-            for x in p.iter_mut().filter(|x| x.character_id == id.get_value()) {
+            for x in p.iter_mut().filter(|x| is_mine(x)) {
                 x.use_image = use_image;
             }
         })
