@@ -118,10 +118,36 @@ pub struct Character {
     pub updated_at: i64,
 }
 
-/// Whether a value would be shown differently later with nothing in it changed: a training's
-/// ETA counts down as time passes. A list's answer is kept as sent only when none of its rows do.
+/// Whether a value may read differently later while the user's counted rows stand (see
+/// `store::page_cache`): a training's ETA counts down as time passes, A2E's balance moves on its
+/// own. A list's answer or a page is kept as sent only when nothing in it does. Each type says
+/// so explicitly: a new one must not inherit "keep".
 pub trait ChangesWithTime {
     fn changes_with_time(&self) -> bool;
+}
+
+impl<T: ChangesWithTime> ChangesWithTime for Vec<T> {
+    fn changes_with_time(&self) -> bool {
+        self.iter().any(ChangesWithTime::changes_with_time)
+    }
+}
+
+impl<T: ChangesWithTime> ChangesWithTime for Page<T> {
+    fn changes_with_time(&self) -> bool {
+        self.items.changes_with_time()
+    }
+}
+
+impl<A: ChangesWithTime, B: ChangesWithTime> ChangesWithTime for (A, B) {
+    fn changes_with_time(&self) -> bool {
+        self.0.changes_with_time() || self.1.changes_with_time()
+    }
+}
+
+impl ChangesWithTime for Voice {
+    fn changes_with_time(&self) -> bool {
+        false
+    }
 }
 
 impl ChangesWithTime for Character {
@@ -137,6 +163,26 @@ impl ChangesWithTime for Generation {
 }
 
 impl ChangesWithTime for crate::account_types::LedgerEntry {
+    fn changes_with_time(&self) -> bool {
+        false
+    }
+}
+
+impl ChangesWithTime for crate::account_types::LedgerPage {
+    fn changes_with_time(&self) -> bool {
+        self.entries.changes_with_time()
+    }
+}
+
+/// A2E's coins move on their own, but the credits page shows them for a while at most
+/// (`server_fns::account::load_credits` bounds how long its page is kept).
+impl ChangesWithTime for crate::account_types::CreditSummary {
+    fn changes_with_time(&self) -> bool {
+        false
+    }
+}
+
+impl ChangesWithTime for crate::account_types::Preset {
     fn changes_with_time(&self) -> bool {
         false
     }

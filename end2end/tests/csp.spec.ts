@@ -31,6 +31,15 @@ test('every page hydrates under the Content-Security-Policy with no violation', 
   for (const path of ['/', '/characters', '/account', '/signup', '/no-such-page']) {
     await openHydrated(page, path);
   }
+  // Opened again, a page nothing changed is the one kept in memory (SQLite): it hydrates under
+  // this response's nonce, put where the first response's stood.
+  for (const path of ['/', '/characters', '/account', '/account/credits', '/presets']) {
+    await openHydrated(page, path);
+    await openHydrated(page, path);
+  }
+  const metrics = await (await page.request.get('/metrics')).text();
+  const kept = metrics.match(/avatar_studio_list_lookups_total\{kind="html",outcome="kept"\} (\d+)/);
+  expect(Number(kept?.[1] ?? 0)).toBeGreaterThan(0);
   // A character in training shows its progress bar; the canvas has the sketch pad.
   await openHydrated(page, '/characters');
   await page.getByLabel('Name').fill('Nova');

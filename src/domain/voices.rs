@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// How long A2E's list is reused before it is asked again.
-const KEEP: Duration = Duration::from_secs(600);
+pub const KEEP: Duration = Duration::from_secs(600);
 
 /// The list and when it was asked for.
 type Kept = Option<(Instant, Arc<Vec<Voice>>)>;

@@ -4,6 +4,7 @@ pub mod assets;
 pub mod cli;
 pub mod compression;
 pub mod guard;
+pub mod kept_pages;
 pub mod pages;
 pub mod router;
 pub mod session;

@@ -196,7 +196,12 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
             state.clone(),
             super::pages::find_caller_first,
         ))
-        .layer(axum::middleware::from_fn(super::pages::render_to_the_end));
+        .layer(axum::middleware::from_fn(super::pages::render_to_the_end))
+        // Outermost: a kept page is answered before anything is set up to render one.
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            super::kept_pages::keep_pages,
+        ));
     let routes = Router::new()
         .route("/healthz", get(healthz))
         .route("/metrics", get(crate::telemetry::endpoint::serve))

@@ -5,14 +5,23 @@ use crate::error::AppError;
 use leptos::prelude::*;
 use leptos::server_fn::codec::Json;
 
+/// How long a kept credits page may show A2E's coins (see `server::kept_pages`).
+#[cfg(feature = "ssr")]
+const A2E_COINS_SHOWN_FOR: std::time::Duration = std::time::Duration::from_secs(30);
+
 /// The credits page: the summary, and one page of entries after `cursor` (newest first).
 #[server(prefix = "/sfn")]
 pub async fn load_credits(cursor: Option<String>) -> Result<(CreditSummary, LedgerPage), AppError> {
     use super::context;
     use crate::domain::ledger;
     let demo = context::state()?.config.demo_mode();
-    context::for_user(move |studio, user| async move {
+    context::read_counted(move |studio, user| async move {
         let summary = ledger::summary(&studio, &user, demo).await?;
+        if summary.a2e.is_some() {
+            // They move on their own: a page showing them is kept this long at most.
+            let until = std::time::Instant::now() + A2E_COINS_SHOWN_FOR;
+            context::tell_page(|shown| shown.until(until));
+        }
         let limit = ledger::DEFAULT_LIMIT;
         let page = ledger::page(&studio.db, &user, limit, cursor.as_deref()).await?;
         Ok::<_, crate::domain::error::DomainError>((summary, page))
@@ -29,10 +38,17 @@ pub struct TokenSummary {
     pub last_used_at: Option<i64>,
 }
 
+/// Its last use is counted (to the minute, see `store::tokens`).
+impl crate::models::ChangesWithTime for TokenSummary {
+    fn changes_with_time(&self) -> bool {
+        false
+    }
+}
+
 #[server(prefix = "/sfn")]
 pub async fn list_api_tokens() -> Result<Vec<TokenSummary>, AppError> {
     use super::context;
-    context::for_user(move |studio, user| async move {
+    context::read_counted(move |studio, user| async move {
         let list = crate::domain::tokens::list(&studio.db, &user).await?;
         Ok::<_, crate::domain::error::DomainError>(
             list.into_iter()
@@ -91,7 +107,7 @@ pub async fn delete_account(password: String) -> Result<(), AppError> {
 #[server(prefix = "/sfn")]
 pub async fn list_presets() -> Result<Vec<crate::account_types::Preset>, AppError> {
     use super::context;
-    context::for_user(move |studio, user| async move {
+    context::read_counted(move |studio, user| async move {
         crate::domain::presets::list(&studio, &user).await
     })
     .await
@@ -101,7 +117,7 @@ pub async fn list_presets() -> Result<Vec<crate::account_types::Preset>, AppErro
 #[server(prefix = "/sfn")]
 pub async fn load_preset(id: String) -> Result<crate::account_types::Preset, AppError> {
     use super::context;
-    context::for_user(move |studio, user| async move {
+    context::read_counted(move |studio, user| async move {
         crate::domain::presets::get(&studio, &user, &id).await
     })
     .await

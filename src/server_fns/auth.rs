@@ -26,7 +26,8 @@ pub async fn load_session() -> Result<SessionInfo, AppError> {
     use crate::domain::accounts;
     let state = context::state()?;
     let demo_mode = state.config.demo_mode();
-    let user = match context::user_id().await {
+    // The account and its balance: counted (every change to credits writes the ledger).
+    let user = match context::caller_id().await {
         Ok(id) => accounts::find_with_credits(&state.studio.db, &id).await?,
         Err(_) => None,
     };

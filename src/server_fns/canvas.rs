@@ -169,10 +169,12 @@ pub async fn lipsync(
 #[server(prefix = "/sfn", input = Json)]
 pub async fn list_voices() -> Result<Vec<Voice>, AppError> {
     use super::context;
-    context::for_user(move |studio, _user| async move {
-        crate::domain::voices::list(&studio)
-            .await
-            .map(|voices| voices.as_ref().clone())
+    context::read_counted(move |studio, _user| async move {
+        let voices = crate::domain::voices::list(&studio).await?;
+        // Not the user's rows: a page showing them is kept until they would be asked for again.
+        let asked_again = std::time::Instant::now() + crate::domain::voices::KEEP;
+        context::tell_page(|shown| shown.until(asked_again));
+        Ok::<_, crate::domain::error::DomainError>(voices.as_ref().clone())
     })
     .await
 }

@@ -70,7 +70,7 @@ pub async fn picker_characters(
 ) -> Result<crate::models::Page<Character>, AppError> {
     use super::context;
     use crate::models::GalleryQuery;
-    context::for_user(move |studio, user| async move {
+    context::read_counted(move |studio, user| async move {
         let query = GalleryQuery {
             q: Some(q).filter(|q| !q.trim().is_empty()),
             sort: Some("most_used".into()),

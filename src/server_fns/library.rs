@@ -17,7 +17,7 @@ pub async fn gallery_page(query: GalleryQuery) -> Result<Page<Character>, AppErr
     use super::context;
     let mut query = query;
     query.limit = Some(GALLERY_PAGE.to_string());
-    context::for_user(move |studio, user| async move {
+    context::read_counted(move |studio, user| async move {
         crate::domain::library::gallery(&studio, &user, &query).await
     })
     .await
@@ -59,11 +59,17 @@ pub struct CharacterWithHistory {
     pub events: Vec<CharacterEvent>,
 }
 
+impl crate::models::ChangesWithTime for CharacterWithHistory {
+    fn changes_with_time(&self) -> bool {
+        self.character.changes_with_time()
+    }
+}
+
 #[server(prefix = "/sfn")]
 pub async fn character_detail(id: String) -> Result<CharacterWithHistory, AppError> {
     use super::context;
     use crate::domain::{characters, library};
-    context::for_user(move |studio, user| async move {
+    context::read_counted(move |studio, user| async move {
         let character = characters::get(&studio, &user, &id).await?;
         let events = library::events(&studio, &user, &id).await?;
         Ok::<_, crate::domain::error::DomainError>(CharacterWithHistory { character, events })
@@ -77,7 +83,7 @@ pub async fn character_generations(
     cursor: Option<String>,
 ) -> Result<Page<Generation>, AppError> {
     use super::context;
-    context::for_user(move |studio, user| async move {
+    context::read_counted(move |studio, user| async move {
         let limit = HISTORY_PAGE.to_string();
         crate::domain::library::provenance(&studio, &user, &id, Some(&*limit), cursor.as_deref())
             .await
@@ -88,7 +94,7 @@ pub async fn character_generations(
 #[server(prefix = "/sfn")]
 pub async fn generations_page(cursor: Option<String>) -> Result<Page<Generation>, AppError> {
     use super::context;
-    context::for_user(move |studio, user| async move {
+    context::read_counted(move |studio, user| async move {
         let limit = HISTORY_PAGE.to_string();
         crate::domain::library::generations(&studio, &user, Some(&*limit), cursor.as_deref()).await
     })

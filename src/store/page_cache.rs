@@ -14,10 +14,11 @@
 //! writes would queue on it, and two transactions changing rows in different orders could
 //! deadlock. Lists are read from the database there.
 //!
-//! Two things are kept: a page's rows as the database wrote them (JSON text, parsed and
-//! converted for each use, so values computed at reading time stay current), and a JSON list's
-//! answer as sent, when nothing in it changes with time (a training's ETA counts down): a
-//! repeated request then costs a copy, its count read by the account check it makes anyway.
+//! Three things are kept: a page's rows as the database wrote them (JSON text, parsed and
+//! converted for each use, so values computed at reading time stay current), a JSON list's
+//! answer as sent, and a server-rendered page as sent (`server::kept_pages`), the last two only
+//! when nothing in them changes with time (a training's ETA counts down): a repeated request
+//! then costs a copy, its count read by the account check it makes anyway.
 
 use super::paging::SortKey;
 use std::collections::HashMap;
@@ -29,14 +30,19 @@ use std::sync::{Arc, Mutex};
 const CAPACITY_BYTES: usize = 8 * 1024 * 1024;
 const CAPACITY_ENTRIES: usize = 2_000;
 
-/// The tables a list reads (each has the `user_id` its triggers count for). The ledger's
-/// entries name the characters and generations they paid for.
-const LISTED: [&str; 5] = [
+/// The tables a list or a kept page reads (each has the `user_id` its triggers count for). The
+/// ledger's entries name the characters and generations they paid for; a character's page shows
+/// its events, the account page its tokens (their last use moves at most once a minute), the
+/// presets page the presets.
+const LISTED: [&str; 8] = [
     "character_references",
     "character_tags",
+    "character_events",
     "generations",
     "generation_characters",
     "credit_ledger",
+    "api_tokens",
+    "presets",
 ];
 
 /// A page's query: its SQL and the values bound to it.
@@ -57,11 +63,28 @@ pub struct KeptAnswer {
     pub next_cursor: Option<String>,
 }
 
-/// Both caches of a database whose lists are counted (SQLite).
+/// Server-rendered pages as sent, under their user and the request's path and query.
+pub type HtmlCache = VersionCache<(String, String), KeptHtml>;
+
+/// A server-rendered page as sent: its HTML, where the CSP nonce of the response that made it
+/// stood (each answer puts its own there), its content type, and until when it may be answered
+/// (`None`: while its count stands; a page showing A2E's voices goes when their list would be
+/// asked for again).
+#[derive(Debug, Clone)]
+pub struct KeptHtml {
+    pub body: bytes::Bytes,
+    pub nonce_at: Arc<[usize]>,
+    pub nonce_len: usize,
+    pub content_type: axum::http::HeaderValue,
+    pub until: Option<std::time::Instant>,
+}
+
+/// The caches of a database whose lists are counted (SQLite).
 #[derive(Debug, Default)]
 pub struct KeptLists {
     pub pages: PageCache,
     pub answers: AnswerCache,
+    pub html: HtmlCache,
 }
 
 /// What an entry costs in memory, roughly.
@@ -92,6 +115,12 @@ impl Weight for (String, String) {
 impl Weight for Arc<str> {
     fn weight(&self) -> usize {
         self.len()
+    }
+}
+
+impl Weight for KeptHtml {
+    fn weight(&self) -> usize {
+        self.body.len() + self.nonce_at.len() * 8
     }
 }
 

@@ -51,6 +51,7 @@ fn record_kept_lists(lists: &crate::store::page_cache::KeptLists) {
     for (kind, stats) in [
         ("pages", lists.pages.stats()),
         ("answers", lists.answers.stats()),
+        ("html", lists.html.stats()),
     ] {
         gauge!(recorder::LISTS_KEPT, "kind" => kind).set(stats.entries as f64);
         gauge!(recorder::LISTS_KEPT_BYTES, "kind" => kind).set(stats.bytes as f64);

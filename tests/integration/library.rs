@@ -30,7 +30,13 @@ async fn character(app: &TestApp, client: &Client, body: Value) -> Value {
     res.json().await.unwrap()
 }
 
-async fn named(app: &TestApp, client: &Client, name: &str, prompt: &str, extra: Value) -> Value {
+pub(crate) async fn named(
+    app: &TestApp,
+    client: &Client,
+    name: &str,
+    prompt: &str,
+    extra: Value,
+) -> Value {
     let mut body = json!({ "name": name, "prompt": prompt });
     if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
         b.extend(e.clone());
@@ -58,7 +64,12 @@ fn next_link(res: &Response) -> Option<String> {
     Some(link[1..link.find('>').unwrap()].to_string())
 }
 
-async fn until_character(client: &Client, app: &TestApp, id: &str, status: &str) -> Value {
+pub(crate) async fn until_character(
+    client: &Client,
+    app: &TestApp,
+    id: &str,
+    status: &str,
+) -> Value {
     for _ in 0..400 {
         let c: Value = app.get_json(client, &format!("/api/characters/{id}")).await;
         if c["avatar_status"] == status {
@@ -69,7 +80,7 @@ async fn until_character(client: &Client, app: &TestApp, id: &str, status: &str)
     panic!("character {id} never reached {status}");
 }
 
-async fn until_finished(client: &Client, app: &TestApp, id: &str) -> Value {
+pub(crate) async fn until_finished(client: &Client, app: &TestApp, id: &str) -> Value {
     for _ in 0..400 {
         let g: Value = app
             .get_json(client, &format!("/api/generations/{id}"))
@@ -83,7 +94,7 @@ async fn until_finished(client: &Client, app: &TestApp, id: &str) -> Value {
     panic!("generation {id} never finished");
 }
 
-async fn scene(app: &TestApp, client: &Client, refs: Value) -> Value {
+pub(crate) async fn scene(app: &TestApp, client: &Client, refs: Value) -> Value {
     let body = json!({ "prompt": "a walk in the park", "characterRefs": refs });
     let res = app.post(client, "/api/a2e/nanobanana", body).await;
     assert_eq!(res.status(), 202);
@@ -346,7 +357,7 @@ async fn gallery_refuses_bad_queries(backend: Backend) {
     assert_eq!(error_code(res).await, (401, "unauthorized".into()));
 }
 
-async fn patch(client: &Client, app: &TestApp, id: &str, body: Value) -> Response {
+pub(crate) async fn patch(client: &Client, app: &TestApp, id: &str, body: Value) -> Response {
     client
         .patch(app.url(&format!("/api/characters/{id}")))
         .json(&body)

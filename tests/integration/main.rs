@@ -20,6 +20,7 @@ mod guard;
 mod headers;
 mod idempotency;
 mod jobs;
+mod kept_pages;
 mod library;
 mod live_events;
 mod media;

@@ -75,7 +75,12 @@ fn banner_message() -> Option<String> {
             .get(axum::http::header::COOKIE)?
             .to_str()
             .ok()?;
-        banner_in(cookies)
+        let banner = banner_in(cookies);
+        if banner.is_some() {
+            // This request's own message: a page showing it is not kept for the next.
+            crate::server::kept_pages::tell_page(crate::server::kept_pages::Shown::not_counted);
+        }
+        banner
     }
     #[cfg(not(feature = "ssr"))]
     {
