@@ -28,7 +28,10 @@ pub async fn load_session() -> Result<SessionInfo, AppError> {
     let demo_mode = state.config.demo_mode();
     // The account and its balance: counted (every change to credits writes the ledger).
     let user = match context::caller_id().await {
-        Ok(id) => accounts::find_with_credits(&state.studio.db, &id).await?,
+        Ok(id) => {
+            let found = accounts::find_with_credits(&state.studio.db, &id).await;
+            context::answer(found.map_err(AppError::from))?
+        }
         Err(_) => None,
     };
     let user = user.map(|(u, credits)| UserSummary {
