@@ -279,6 +279,30 @@ mod tests {
         assert_eq!(shown.keepable(), None);
     }
 
+    #[test]
+    fn only_a_whole_ok_page_with_no_header_but_its_type_is_kept() {
+        let page = |status: StatusCode, headers: &[(&'static str, &'static str)]| {
+            let mut response = Response::new(Body::empty());
+            *response.status_mut() = status;
+            for (name, value) in headers {
+                response
+                    .headers_mut()
+                    .insert(*name, HeaderValue::from_static(value));
+            }
+            keepable_type(&response).is_some()
+        };
+        let html = ("content-type", "text/html; charset=utf-8");
+        assert!(page(StatusCode::OK, &[html]));
+        assert!(!page(StatusCode::NOT_FOUND, &[html]), "an error page");
+        assert!(!page(StatusCode::FOUND, &[html, ("location", "/login")]));
+        assert!(!page(StatusCode::OK, &[html, ("set-cookie", "a=b")]));
+        assert!(!page(
+            StatusCode::OK,
+            &[("content-type", "application/json")]
+        ));
+        assert!(!page(StatusCode::OK, &[]));
+    }
+
     async fn read_all(body: Body) -> Bytes {
         axum::body::to_bytes(body, usize::MAX).await.unwrap()
     }
