@@ -86,10 +86,9 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
         .map_or(parts.uri.path(), |pq| pq.as_str());
     let key = (user.id, path.to_string());
     let version = user.lists_version;
-    if let Some(kept) = lists.html.get(&key, version) {
-        if kept.until.is_none_or(|until| Instant::now() < until) {
-            return answer(&kept, &nonce);
-        }
+    let current = |kept: &KeptHtml| kept.until.is_none_or(|until| Instant::now() < until);
+    if let Some(kept) = lists.html.get_usable(&key, version, current) {
+        return answer(&kept, &nonce);
     }
     let shown = Shown::default();
     parts.extensions.insert(shown.clone());

@@ -180,11 +180,17 @@ struct Kept<V> {
 impl<K: Hash + Eq + Clone + Weight, V: Clone + Weight> VersionCache<K, V> {
     /// The value kept for `key` at `version`, if any.
     pub fn get(&self, key: &K, version: i64) -> Option<V> {
+        self.get_usable(key, version, |_| true)
+    }
+
+    /// The value kept for `key` at `version` if it is still `usable` (a page showing what A2E
+    /// holds is kept for a while only); one that is not counts as not found.
+    pub fn get_usable(&self, key: &K, version: i64, usable: impl Fn(&V) -> bool) -> Option<V> {
         let mut inner = self.lock();
         inner.clock += 1;
         let now = inner.clock;
         let found = match inner.entries.get_mut(key) {
-            Some(kept) if kept.version == version => {
+            Some(kept) if kept.version == version && usable(&kept.value) => {
                 kept.used = now;
                 Some(kept.value.clone())
             }
@@ -369,6 +375,16 @@ mod tests {
             stats.bytes,
             size(&key("a"), &cache.lock().entries[&key("a")])
         );
+    }
+
+    #[test]
+    fn a_value_no_longer_usable_counts_as_not_found() {
+        let cache = PageCache::default();
+        cache.keep(key("a"), 1, "[1]".into());
+        assert_eq!(cache.get_usable(&key("a"), 1, |v| v.len() > 9), None);
+        assert!(cache.get_usable(&key("a"), 1, |v| v.len() == 3).is_some());
+        let stats = cache.stats();
+        assert_eq!((stats.hits, stats.misses), (1, 1));
     }
 
     #[test]
