@@ -16,6 +16,7 @@
 //! nonce of the response that made it stood.
 
 use super::guard::headers::CspNonce;
+use super::pages::CallerFound;
 use super::session::CurrentUser;
 use super::state::AppState;
 use crate::store::page_cache::KeptHtml;
@@ -64,20 +65,21 @@ impl Shown {
     }
 }
 
-/// Middleware for the page routes: answers a logged-in user's page from memory while it stands,
-/// else renders it and keeps it when it may be kept.
+/// Middleware for the page routes: finds the caller first (kept for the page's server
+/// functions, see `session::KnownCaller`, and told to the page as [`CallerFound`]), then answers
+/// a logged-in user's page from memory while it stands, else renders it and keeps it when it
+/// may be kept.
 pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let Some(lists) = state.studio.db.lists.clone() else {
-        return next.run(req).await;
-    };
-    if req.method() != Method::GET {
-        return next.run(req).await;
-    }
     let (mut parts, body) = req.into_parts();
-    let (Ok(user), Some(CspNonce(nonce))) = (
-        CurrentUser::from_request_parts(&mut parts, &state).await,
-        parts.extensions.get::<CspNonce>().cloned(),
-    ) else {
+    let caller = CurrentUser::from_request_parts(&mut parts, &state)
+        .await
+        .ok();
+    parts.extensions.insert(CallerFound(caller.is_some()));
+    let nonce = parts.extensions.get::<CspNonce>().cloned();
+    let lists = state.studio.db.lists.clone();
+    let (Some(lists), Some(user), Some(CspNonce(nonce)), &Method::GET) =
+        (lists, caller, nonce, &parts.method)
+    else {
         return next.run(Request::from_parts(parts, body)).await;
     };
     let path = parts

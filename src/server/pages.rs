@@ -8,12 +8,11 @@
 //! So a page renders in a task of its own, and a body dropped before its end is read to its end
 //! in the background. [`PagesInMemory`] counts the pages not yet freed.
 //!
-//! A page also knows, before it renders, whether its caller is logged in ([`CallerFound`]).
+//! A page also knows, before it renders, whether its caller is logged in ([`CallerFound`],
+//! found by `kept_pages`).
 
-use super::session::CurrentUser;
-use super::state::AppState;
 use axum::body::{Body, Bytes, HttpBody};
-use axum::extract::{FromRequestParts, Request, State};
+use axum::extract::Request;
 use axum::http::StatusCode;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -39,27 +38,13 @@ pub async fn render_to_the_end(req: Request, next: Next) -> Response {
     }
 }
 
-/// Whether a page's request came from a logged-in caller, found before the page renders, so
-/// the page decides synchronously what to build (see `app::session::SessionCtx::logged_in`):
-/// deciding inside a `<Suspense>` would build the page again each time Leptos checks the
-/// boundary for pending loads, with a new set of resources and server calls each time.
+/// Whether a page's request came from a logged-in caller, found before the page renders (by
+/// `kept_pages::keep_pages`, which needs the caller anyway), so the page decides synchronously
+/// what to build (see `app::session::SessionCtx::logged_in`): deciding inside a `<Suspense>`
+/// would build the page again each time Leptos checks the boundary for pending loads, with a
+/// new set of resources and server calls each time.
 #[derive(Clone, Copy, Debug)]
 pub struct CallerFound(pub bool);
-
-/// Middleware for the page routes: finds the caller (kept for the page's server functions, see
-/// `session::KnownCaller`) and gives the page [`CallerFound`].
-pub async fn find_caller_first(
-    State(state): State<AppState>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let (mut parts, body) = req.into_parts();
-    let found = CurrentUser::from_request_parts(&mut parts, &state)
-        .await
-        .is_ok();
-    parts.extensions.insert(CallerFound(found));
-    next.run(Request::from_parts(parts, body)).await
-}
 
 /// A response body that, dropped before its end, is read to its end in the background.
 struct ReadToEndOnDrop {

@@ -192,12 +192,9 @@ pub fn router(state: AppState, sessions: Sessions) -> Router {
             page_context();
             shell(options.clone())
         })
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            super::pages::find_caller_first,
-        ))
         .layer(axum::middleware::from_fn(super::pages::render_to_the_end))
-        // Outermost: a kept page is answered before anything is set up to render one.
+        // Outermost: finds the caller, and answers a kept page before anything is set up to
+        // render one.
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             super::kept_pages::keep_pages,
