@@ -22,3 +22,24 @@ pub async fn signal() {
     }
     tracing::info!("shutting down");
 }
+
+/// Runs `task` at once and then every `period` (housekeeping), until `shutdown` or until the
+/// task answers that there is nothing left to look after (`false`).
+pub fn every<F, Fut>(period: std::time::Duration, shutdown: tokio_util::sync::CancellationToken, mut task: F)
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(period);
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = tick.tick() => {}
+            }
+            if !task().await {
+                return;
+            }
+        }
+    });
+}

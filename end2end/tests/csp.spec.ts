@@ -31,7 +31,7 @@ test('every page hydrates under the Content-Security-Policy with no violation', 
   for (const path of ['/', '/characters', '/account', '/signup', '/no-such-page']) {
     await openHydrated(page, path);
   }
-  // Opened again, a page nothing changed is the one kept in memory (SQLite): it hydrates under
+  // Opened again, a page nothing changed is the one kept in memory: it hydrates under
   // this response's nonce, put where the first response's stood.
   for (const path of ['/', '/characters', '/account', '/account/credits', '/presets']) {
     await openHydrated(page, path);

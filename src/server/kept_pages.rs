@@ -1,5 +1,5 @@
-//! Server-rendered pages kept as sent on SQLite, under their user's count of changes to the rows
-//! pages show (`store::page_cache`), so a page nobody changed is not rendered again.
+//! Server-rendered pages kept as sent, under their user's count of changes to the rows pages
+//! show (`store::change_count`), so a page nobody changed is not rendered again.
 //!
 //! A page is kept only when everything it showed is known to stand while that count does. The
 //! server functions a page renders with say what they showed ([`Shown`]): a read of the user's
@@ -77,9 +77,7 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
     parts.extensions.insert(CallerFound(caller.is_some()));
     let nonce = parts.extensions.get::<CspNonce>().cloned();
     let lists = state.studio.db.lists.clone();
-    let (Some(lists), Some(user), Some(CspNonce(nonce)), &Method::GET) =
-        (lists, caller, nonce, &parts.method)
-    else {
+    let (Some(user), Some(CspNonce(nonce)), &Method::GET) = (caller, nonce, &parts.method) else {
         return next.run(Request::from_parts(parts, body)).await;
     };
     let path = parts

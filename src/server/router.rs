@@ -46,6 +46,7 @@ pub async fn build(config: Config) -> Result<Built, String> {
     let sessions = Sessions::open(&db).await?;
     sessions.spawn_cleanup();
     let shutdown = CancellationToken::new();
+    crate::store::change_count::spawn_folds(&db, shutdown.clone());
     let jobs = Runner::new(
         db.clone(),
         Duration::from_millis(config.job_tick_ms),

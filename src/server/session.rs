@@ -85,7 +85,7 @@ fn session_error(err: tower_sessions::session::Error) -> AppError {
 pub struct CurrentUser {
     pub id: String,
     /// The user's count of changes to listed rows, read with the account check: a list kept
-    /// at this count needs no read of its own (see `store::page_cache`).
+    /// at this count needs no read of its own (see `store::change_count`).
     pub lists_version: i64,
     /// What proved it: long-lived answers (event streams) check it is still valid.
     pub credential: Credential,

@@ -69,7 +69,7 @@ pub(crate) mod context {
     }
 
     /// [`for_user`] for a read of the user's rows that their count of changes follows
-    /// (`store::page_cache`): a page that renders with it may be kept while the count stands,
+    /// (`store::change_count`): a page that renders with it may be kept while the count stands,
     /// unless the answer changes with time.
     pub async fn read_counted<T, E, F, Fut>(work: F) -> Result<T, AppError>
     where

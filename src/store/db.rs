@@ -1,5 +1,6 @@
 //! One pool for both databases: sqlx's `Any` driver runs the same SQL on SQLite and PostgreSQL.
 
+use super::change_count;
 use super::page_cache::{self, KeptLists};
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::AnyPool;
@@ -18,8 +19,8 @@ pub struct Db {
     pub kind: DbKind,
     /// The URL as connected (SQLite URLs get `mode=rwc`), needed by the typed session pool.
     pub url: String,
-    /// Lists' pages and answers kept in memory (SQLite only: see [`page_cache`]).
-    pub lists: Option<Arc<KeptLists>>,
+    /// Lists' pages and answers kept in memory (see [`page_cache`]).
+    pub lists: Arc<KeptLists>,
 }
 
 impl DbKind {
@@ -78,20 +79,14 @@ impl Db {
             .run(&pool)
             .await
             .map_err(|e| format!("database migration failed: {e}"))?;
-        let lists = match kind {
-            DbKind::Sqlite => {
-                page_cache::install_triggers(&pool)
-                    .await
-                    .map_err(|e| format!("database triggers: {e}"))?;
-                Some(Arc::new(KeptLists::default()))
-            }
-            DbKind::Postgres => None,
-        };
+        change_count::install_triggers(&pool, kind)
+            .await
+            .map_err(|e| format!("database triggers: {e}"))?;
         Ok(Self {
             pool,
             kind,
             url,
-            lists,
+            lists: Arc::new(KeptLists::default()),
         })
     }
 

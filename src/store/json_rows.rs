@@ -9,7 +9,8 @@
 //! as arrays, not objects: the column names repeated in every row were about two fifths of the
 //! text the database wrote and serde read back and matched, key by key.
 
-use super::page_cache::{self, PageCache};
+use super::change_count;
+use super::page_cache::PageCache;
 use super::paging::Params;
 use super::{Db, DbKind};
 use sqlx::Row;
@@ -17,7 +18,7 @@ use std::sync::Arc;
 
 /// The rows of `select` (a whole `SELECT … ORDER BY … LIMIT …` of `user_id`'s rows whose output
 /// columns include `columns`, comma-separated, in the order of `T`'s fields), in `order` (the
-/// same order, over the output columns). Kept in memory where the database allows it.
+/// same order, over the output columns). Kept in memory while the user's rows are unchanged.
 pub async fn fetch<T: serde::de::DeserializeOwned>(
     db: &Db,
     user_id: &str,
@@ -27,10 +28,7 @@ pub async fn fetch<T: serde::de::DeserializeOwned>(
     params: &Params,
 ) -> Result<Vec<T>, sqlx::Error> {
     let sql = wrap(db.kind, select, columns, order);
-    let text = match &db.lists {
-        Some(lists) => read_kept(db, &lists.pages, user_id, sql, params).await?,
-        None => read(db, &sql, params).await?,
-    };
+    let text = read_kept(db, &db.lists.pages, user_id, sql, params).await?;
     serde_json::from_str(&text)
         .map_err(|e| sqlx::Error::Decode(format!("a page of rows as JSON: {e}").into()))
 }
@@ -43,7 +41,7 @@ async fn read_kept(
     sql: String,
     params: &Params,
 ) -> Result<Arc<str>, sqlx::Error> {
-    let Some(version) = page_cache::version_of(&db.pool, user_id).await? else {
+    let Some(version) = change_count::count_of(&db.pool, user_id).await? else {
         return read(db, &sql, params).await; // no such user: nothing to keep
     };
     let key = (sql, params.values.clone());

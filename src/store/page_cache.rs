@@ -1,18 +1,8 @@
-//! Pages of lists kept in memory on SQLite, each under the count of changes to its user's
-//! listed rows (`users.lists_version`), so a list nobody changed is not built again.
-//!
-//! Why it is right: triggers in the database (installed at start by [`install_triggers`]) move
-//! the count in the same transaction as every insert, update and delete of a listed row
-//! (characters, their tags, generations, which characters each used, the credit ledger),
-//! whichever process writes it (the server, its job runner, the operator's command line). A
-//! page is read from the database after the count it is kept under, so it holds at least that
-//! count's changes; a later change moves the count, and a kept page is answered only while its
-//! count is current.
-//!
-//! Only on SQLite, where every write takes the whole database's lock anyway. On PostgreSQL the
-//! count would be one row that each of a user's writes locks until it commits: the job runner's
-//! writes would queue on it, and two transactions changing rows in different orders could
-//! deadlock. Lists are read from the database there.
+//! Pages of lists kept in memory, each under its user's count of changes to their listed rows
+//! (`change_count`), so a list nobody changed is not built again. A page is read from the
+//! database after the count it is kept under, so it holds at least that count's changes; a
+//! later change moves the count, and a kept page is answered only while its count is current.
+//! The count lives in the database, so a change made by another process or instance is seen.
 //!
 //! Three things are kept: a page's rows as the database wrote them (JSON text, parsed and
 //! converted for each use, so values computed at reading time stay current), a JSON list's
@@ -29,21 +19,6 @@ use std::sync::{Arc, Mutex};
 /// 70 KB), and at most this many entries (many small ones: searches that matched nothing).
 const CAPACITY_BYTES: usize = 8 * 1024 * 1024;
 const CAPACITY_ENTRIES: usize = 2_000;
-
-/// The tables a list or a kept page reads (each has the `user_id` its triggers count for). The
-/// ledger's entries name the characters and generations they paid for; a character's page shows
-/// its events, the account page its tokens (their last use moves at most once a minute), the
-/// presets page the presets.
-const LISTED: [&str; 8] = [
-    "character_references",
-    "character_tags",
-    "character_events",
-    "generations",
-    "generation_characters",
-    "credit_ledger",
-    "api_tokens",
-    "presets",
-];
 
 /// A page's query: its SQL and the values bound to it.
 type Key = (String, Vec<SortKey>);
@@ -79,7 +54,7 @@ pub struct KeptHtml {
     pub until: Option<std::time::Instant>,
 }
 
-/// The caches of a database whose lists are counted (SQLite).
+/// The caches of kept lists and pages.
 #[derive(Debug, Default)]
 pub struct KeptLists {
     pub pages: PageCache,
@@ -276,7 +251,7 @@ fn size<K: Weight, V: Weight>(key: &K, kept: &Kept<V>) -> usize {
 
 /// The answer to `key` (a request's path and query) of `user_id`'s lists, whose count of
 /// changes was `version` when the request began (read with its account check): the answer kept
-/// at that count, else `make`'s, kept when it says so. On PostgreSQL, always `make`'s.
+/// at that count, else `make`'s, kept when it says so.
 pub async fn answer<E>(
     db: &super::Db,
     user_id: &str,
@@ -284,9 +259,7 @@ pub async fn answer<E>(
     key: String,
     make: impl std::future::Future<Output = Result<(KeptAnswer, bool), E>>,
 ) -> Result<KeptAnswer, E> {
-    let Some(lists) = &db.lists else {
-        return make.await.map(|(answer, _)| answer);
-    };
+    let lists = &db.lists;
     let key = (user_id.to_string(), key);
     if let Some(kept) = lists.answers.get(&key, version) {
         return Ok(kept);
@@ -297,50 +270,6 @@ pub async fn answer<E>(
         lists.answers.keep(key, version, answer.clone());
     }
     Ok(answer)
-}
-
-/// The user's count of changes to listed rows; `None` for an unknown user.
-pub async fn version_of(pool: &sqlx::AnyPool, user_id: &str) -> Result<Option<i64>, sqlx::Error> {
-    use sqlx::Row;
-    let row = sqlx::query("SELECT lists_version FROM users WHERE id = $1")
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await?;
-    row.map(|r| r.try_get(0)).transpose()
-}
-
-/// (Re)creates the SQLite triggers that move `users.lists_version` with every change to a
-/// listed row, in one transaction: always exactly the definitions below.
-pub async fn install_triggers(pool: &sqlx::AnyPool) -> Result<(), sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    for (name, sql) in trigger_sql() {
-        sqlx::query(&format!("DROP TRIGGER IF EXISTS {name}"))
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query(&sql).execute(&mut *tx).await?;
-    }
-    tx.commit().await
-}
-
-/// Each trigger's name and definition: insert, update and delete on every listed table.
-fn trigger_sql() -> Vec<(String, String)> {
-    let events = [
-        ("insert", "INSERT", "NEW"),
-        ("update", "UPDATE", "NEW"),
-        ("delete", "DELETE", "OLD"),
-    ];
-    let mut all = Vec::new();
-    for table in LISTED {
-        for (word, event, row) in events {
-            let name = format!("lists_version_{table}_{word}");
-            let sql = format!(
-                "CREATE TRIGGER {name} AFTER {event} ON {table} FOR EACH ROW BEGIN \
-                 UPDATE users SET lists_version = lists_version + 1 WHERE id = {row}.user_id; END"
-            );
-            all.push((name, sql));
-        }
-    }
-    all
 }
 
 #[cfg(test)]
@@ -426,20 +355,5 @@ mod tests {
         assert_eq!(cache.len(), CAPACITY_ENTRIES);
         assert!(cache.get(&key("search 0"), 1).is_none(), "the oldest went");
         assert!(cache.lock().bytes < CAPACITY_BYTES);
-    }
-
-    #[test]
-    fn every_change_to_every_listed_table_has_a_trigger() {
-        let all = trigger_sql();
-        assert_eq!(all.len(), LISTED.len() * 3);
-        for table in LISTED {
-            for event in ["INSERT", "UPDATE", "DELETE"] {
-                assert!(
-                    all.iter()
-                        .any(|(_, sql)| sql.contains(&format!("AFTER {event} ON {table} "))),
-                    "{event} on {table}"
-                );
-            }
-        }
     }
 }

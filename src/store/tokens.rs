@@ -31,17 +31,19 @@ pub async fn insert<'c>(
 
 const LAST_USED_PRECISION_MS: i64 = 60_000;
 
-/// The owner of a token and their count of changes to listed rows (see `page_cache`), noting
+/// The owner of a token and their count of changes to listed rows (see `change_count`), noting
 /// when the token was last used.
 pub async fn user_for_hash(
     pool: &sqlx::AnyPool,
     token_hash: &str,
     now: i64,
 ) -> Result<Option<(String, i64)>, sqlx::Error> {
-    let Some(row) = sqlx::query(
-        "SELECT t.user_id, t.last_used_at, u.lists_version FROM api_tokens t
-         JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1",
-    )
+    let sql = format!(
+        "SELECT t.user_id, t.last_used_at, {} AS lists_version FROM api_tokens t
+         JOIN users ON users.id = t.user_id WHERE t.token_hash = $1",
+        super::change_count::COUNT_SQL
+    );
+    let Some(row) = sqlx::query(&sql)
     .bind(token_hash)
     .fetch_optional(pool)
     .await?

@@ -75,13 +75,16 @@ pub async fn find_with_balance<'c>(
 
 /// What every request with a session asks of its account, in one query: the moment before
 /// which the user's log-ins no longer count (0: all count), and the count of changes to their
-/// listed rows (see `page_cache`).
+/// listed rows (see `change_count`).
 pub async fn standing<'c>(
     exec: impl Executor<'c, Database = Any>,
     id: &str,
 ) -> Result<Option<(i64, i64)>, sqlx::Error> {
-    let sql = "SELECT sessions_valid_after, lists_version FROM users WHERE id = $1";
-    let row = sqlx::query(sql).bind(id).fetch_optional(exec).await?;
+    let sql = format!(
+        "SELECT sessions_valid_after, {} FROM users WHERE id = $1",
+        super::change_count::COUNT_SQL
+    );
+    let row = sqlx::query(&sql).bind(id).fetch_optional(exec).await?;
     row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
 }
 

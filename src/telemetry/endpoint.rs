@@ -33,9 +33,7 @@ pub async fn serve(State(state): State<AppState>, headers: HeaderMap) -> Respons
         tracing::warn!(error = %err, "could not read job and training gauges");
     }
     metrics::gauge!(recorder::PAGES_IN_MEMORY).set(state.pages_in_memory.get() as f64);
-    if let Some(lists) = &state.studio.db.lists {
-        record_kept_lists(lists);
-    }
+    record_kept_lists(&state.studio.db.lists);
     (
         StatusCode::OK,
         [(header::CONTENT_TYPE, CONTENT_TYPE)],

@@ -38,6 +38,10 @@ async fn a_page_abandoned_mid_render_is_still_freed() {
     page.text().await.unwrap();
     until("the page read to its end is freed", || pages.get() == 0).await;
 
+    // A new character: the gallery is not kept as it was read, and renders again.
+    let res = crate::characters::upload(&client, &app, "Dee", portrait_png(), "me.png").await;
+    assert_eq!(res.status(), 201, "{}", res.text().await.unwrap());
+
     // The gallery's query waits behind a lock while its client hangs up.
     let mut lock = sqlx::PgConnection::connect(&app.database_url)
         .await

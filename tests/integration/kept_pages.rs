@@ -1,8 +1,7 @@
-//! On SQLite a server-rendered page is kept as sent while nothing it shows has changed
+//! A server-rendered page is kept as sent while nothing it shows has changed
 //! (`server::kept_pages`): every answer carries its own CSP nonce, every change shows in the
 //! next page whoever wrote it, and a page showing something that changes with time (a
 //! training's ETA), an error or another user's request is never answered from memory.
-//! PostgreSQL renders every page.
 
 use crate::common::{Backend, TestApp};
 use crate::library::{named, patch, scene, until_character, until_finished};
@@ -40,8 +39,7 @@ async fn kept_pages_show_every_change(backend: Backend) {
     let c = named(&app, &client, "Ada", "a mathematician", json!({})).await;
     let id = c["id"].as_str().unwrap().to_string();
     until_character(&client, &app, &id, "completed").await;
-    let stats = || app.state.studio.db.lists.as_ref().map(|l| l.html.stats());
-    let hits = || stats().map_or(0, |s| s.hits);
+    let hits = || app.state.studio.db.lists.html.stats().hits;
     let (detail, credits) = (format!("/characters/{id}"), "/account/credits");
 
     // Twice the same, but for the nonce: a fresh one each time, and nothing of the first.
@@ -57,21 +55,16 @@ async fn kept_pages_show_every_change(backend: Backend) {
         second.replace(&second_nonce, "NONCE")
     );
     assert!(first.contains("Ada"));
-    match backend {
-        Backend::Sqlite => assert_eq!(hits(), 1, "the second was the kept page"),
-        Backend::Postgres => assert!(stats().is_none(), "rendered every time"),
-    }
+    assert_eq!(hits(), 1, "the second was the kept page");
     for path in ["/", detail.as_str(), "/account", credits, "/presets"] {
         let made = html(&app, &client, path).await;
         assert_eq!(html(&app, &client, path).await, made, "{path}");
     }
-    if matches!(backend, Backend::Sqlite) {
-        assert_eq!(
-            hits(),
-            6,
-            "every page of a trained character's user is kept"
-        );
-    }
+    assert_eq!(
+        hits(),
+        6,
+        "every page of a trained character's user is kept"
+    );
     assert!(
         !html(&app, &neighbour, "/characters").await.contains("Ada"),
         "another user's page is their own"

@@ -8,6 +8,7 @@ mod a2e_contract;
 mod abandoned_pages;
 mod account_pages;
 mod accounts;
+mod change_count;
 mod characters;
 mod cli;
 mod compression;

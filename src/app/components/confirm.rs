@@ -48,7 +48,7 @@ pub fn ConfirmStep(
             }
         })
     };
-    let (shown, toggled) = (open.clone(), open.clone());
+    let (shown, toggled) = (open.clone(), open);
     view! {
         <details class="confirm-step" node_ref=details prop:open=move || shown.is_open()
             on:toggle=move |_| {
@@ -59,8 +59,14 @@ pub fn ConfirmStep(
                 }
             }
             on:keydown=move |ev| {
-                if ev.key() == "Escape" && open.is_open_untracked() {
+                use wasm_bindgen::JsCast;
+                // The element's own state, not the step's: a `toggle` dropped by a redraw can
+                // leave the step closed while the browser shows it open, and closing a closed
+                // step would change nothing on the page.
+                let shown = ev.current_target().and_then(|t| t.dyn_into::<web_sys::HtmlDetailsElement>().ok());
+                if let Some(d) = shown.filter(|d| ev.key() == "Escape" && d.open()) {
                     ev.prevent_default();
+                    d.set_open(false);
                     close.run(());
                 }
             }>

@@ -122,15 +122,11 @@ fn email_of(body: &[u8]) -> Option<String> {
 
 /// Forgets buckets that are full again, once a minute, so memory stays bounded.
 pub fn spawn_cleanup(limits: Weak<Limits>, shutdown: CancellationToken) {
-    tokio::spawn(async move {
-        let mut tick = tokio::time::interval(Duration::from_secs(60));
-        loop {
-            tokio::select! {
-                _ = shutdown.cancelled() => return,
-                _ = tick.tick() => {}
-            }
-            let Some(limits) = limits.upgrade() else {
-                return;
+    crate::shutdown::every(Duration::from_secs(60), shutdown, move || {
+        let limits = limits.upgrade();
+        async move {
+            let Some(limits) = limits else {
+                return false;
             };
             for limit in [
                 &limits.login_ip,
@@ -140,6 +136,7 @@ pub fn spawn_cleanup(limits: Weak<Limits>, shutdown: CancellationToken) {
             ] {
                 limit.forget_idle();
             }
+            true
         }
     });
 }
