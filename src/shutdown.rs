@@ -25,8 +25,11 @@ pub async fn signal() {
 
 /// Runs `task` at once and then every `period` (housekeeping), until `shutdown` or until the
 /// task answers that there is nothing left to look after (`false`).
-pub fn every<F, Fut>(period: std::time::Duration, shutdown: tokio_util::sync::CancellationToken, mut task: F)
-where
+pub fn every<F, Fut>(
+    period: std::time::Duration,
+    shutdown: tokio_util::sync::CancellationToken,
+    mut task: F,
+) where
     F: FnMut() -> Fut + Send + 'static,
     Fut: std::future::Future<Output = bool> + Send,
 {

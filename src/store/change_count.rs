@@ -44,10 +44,7 @@ pub const COUNT_SQL: &str = "users.lists_version + CAST(COALESCE(\
 pub async fn count_of(pool: &AnyPool, user_id: &str) -> Result<Option<i64>, sqlx::Error> {
     use sqlx::Row;
     let sql = format!("SELECT {COUNT_SQL} FROM users WHERE id = $1");
-    let row = sqlx::query(&sql)
-        .bind(user_id)
-        .fetch_optional(pool)
-        .await?;
+    let row = sqlx::query(&sql).bind(user_id).fetch_optional(pool).await?;
     row.map(|r| r.try_get(0)).transpose()
 }
 
@@ -224,7 +221,9 @@ mod tests {
         assert_eq!(all.len(), LISTED.len() * 2);
         for table in LISTED {
             let on = |events: &str| format!("AFTER {events} ON {table} ");
-            assert!(all.iter().any(|(_, sql)| sql.contains(&on("INSERT OR DELETE"))));
+            assert!(all
+                .iter()
+                .any(|(_, sql)| sql.contains(&on("INSERT OR DELETE"))));
             assert!(all.iter().any(|(_, sql)| sql.contains(&on("UPDATE"))));
         }
         let names: std::collections::HashSet<_> = all.iter().map(|(name, _)| name).collect();

@@ -1,7 +1,7 @@
 //! One pool for both databases: sqlx's `Any` driver runs the same SQL on SQLite and PostgreSQL.
 
 use super::change_count;
-use super::page_cache::{self, KeptLists};
+use super::page_cache::KeptLists;
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::AnyPool;
 use std::sync::Arc;
@@ -19,7 +19,7 @@ pub struct Db {
     pub kind: DbKind,
     /// The URL as connected (SQLite URLs get `mode=rwc`), needed by the typed session pool.
     pub url: String,
-    /// Lists' pages and answers kept in memory (see [`page_cache`]).
+    /// Lists' pages and answers kept in memory (see [`super::page_cache`]).
     pub lists: Arc<KeptLists>,
 }
 

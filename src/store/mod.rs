@@ -1,7 +1,7 @@
 //! Database access (sqlx, one set of queries for SQLite and PostgreSQL) and the media store.
 
-pub mod character_events;
 pub mod change_count;
+pub mod character_events;
 pub mod character_page;
 pub mod characters;
 pub mod closing;

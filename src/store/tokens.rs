@@ -44,9 +44,9 @@ pub async fn user_for_hash(
         super::change_count::COUNT_SQL
     );
     let Some(row) = sqlx::query(&sql)
-    .bind(token_hash)
-    .fetch_optional(pool)
-    .await?
+        .bind(token_hash)
+        .fetch_optional(pool)
+        .await?
     else {
         return Ok(None);
     };
