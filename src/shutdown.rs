@@ -46,3 +46,28 @@ pub fn every<F, Fut>(
         }
     });
 }
+
+/// Runs a chore at once and then every hour, logging how many things it did (when any) or why
+/// it failed (the next hour tries again).
+pub fn hourly<F, Fut, E>(
+    shutdown: tokio_util::sync::CancellationToken,
+    what: &'static str,
+    chore: F,
+) where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = Result<u64, E>> + Send,
+    E: std::fmt::Display,
+{
+    let hour = std::time::Duration::from_secs(60 * 60);
+    every(hour, shutdown, move || {
+        let done = chore();
+        async move {
+            match done.await {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(count = n, "{what}"),
+                Err(err) => tracing::warn!(error = %err, "{what}: failed"),
+            }
+            true
+        }
+    });
+}

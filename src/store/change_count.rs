@@ -182,17 +182,10 @@ pub fn spawn_folds(db: &super::Db, shutdown: tokio_util::sync::CancellationToken
         return;
     }
     let pool = db.pool.clone();
-    let hour = std::time::Duration::from_secs(60 * 60);
-    crate::shutdown::every(hour, shutdown, move || {
+    let what = "ended connections' change counts folded into their users' rows";
+    crate::shutdown::hourly(shutdown, what, move || {
         let pool = pool.clone();
-        async move {
-            match fold_ended_connections(&pool).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(users = n, "ended connections' change counts folded"),
-                Err(err) => tracing::warn!(error = %err, "folding change counts failed"),
-            }
-            true
-        }
+        async move { fold_ended_connections(&pool).await }
     });
 }
 

@@ -75,13 +75,12 @@ async fn postgres_counts_without_waiting_and_folds_to_the_same_sum() {
     until_ended(pool, &processes).await;
     assert!(fold_ended_connections(pool).await.unwrap() >= 1);
     assert_eq!(count().await, start + 3, "the same count after the fold");
-    let left = sqlx::query("SELECT COUNT(*) FROM list_changes WHERE backend = $1 OR backend = $2")
-        .bind(processes[0])
-        .bind(processes[1])
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    assert_eq!(left.try_get::<i64, _>(0).unwrap(), 0, "their rows are gone");
+    let left = "SELECT COUNT(*) FROM list_changes WHERE backend = $1 OR backend = $2";
+    assert_eq!(
+        how_many(pool, left, &processes).await,
+        0,
+        "their rows are gone"
+    );
     let mut third = AnyConnection::connect(&app.database_url).await.unwrap();
     add_preset(&mut third, user_id, "after").await;
     assert_eq!(count().await, start + 4, "and counting goes on");
@@ -90,17 +89,23 @@ async fn postgres_counts_without_waiting_and_folds_to_the_same_sum() {
 /// Waits (bounded) until the server processes of closed connections have gone; a failure
 /// guard, not a measurement.
 async fn until_ended(pool: &sqlx::AnyPool, processes: &[i32; 2]) {
+    let running = "SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1 OR pid = $2";
     for _ in 0..200 {
-        let row = sqlx::query("SELECT COUNT(*) FROM pg_stat_activity WHERE pid = $1 OR pid = $2")
-            .bind(processes[0])
-            .bind(processes[1])
-            .fetch_one(pool)
-            .await
-            .unwrap();
-        if row.try_get::<i64, _>(0).unwrap() == 0 {
+        if how_many(pool, running, processes).await == 0 {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the closed connections' processes did not end");
+}
+
+/// The count `sql` reads for the two server processes.
+async fn how_many(pool: &sqlx::AnyPool, sql: &str, processes: &[i32; 2]) -> i64 {
+    let row = sqlx::query(sql)
+        .bind(processes[0])
+        .bind(processes[1])
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    row.try_get(0).unwrap()
 }

@@ -243,16 +243,9 @@ pub async fn sweep_expired(db: &Db) -> sqlx::Result<u64> {
 
 /// Deletes expired keys every hour (and once at start).
 pub fn spawn_sweep(db: Db, shutdown: CancellationToken) {
-    crate::shutdown::every(Duration::from_secs(60 * 60), shutdown, move || {
+    crate::shutdown::hourly(shutdown, "expired idempotency keys swept", move || {
         let db = db.clone();
-        async move {
-            match sweep_expired(&db).await {
-                Ok(0) => {}
-                Ok(n) => tracing::info!(removed = n, "expired idempotency keys swept"),
-                Err(err) => tracing::warn!(error = %err, "idempotency key sweep failed"),
-            }
-            true
-        }
+        async move { sweep_expired(&db).await }
     });
 }
 
