@@ -189,11 +189,17 @@ pub async fn find_with_credits(db: &Db, id: &str) -> Result<Option<(User, i64)>,
     Ok(found.map(|(row, credits)| (row.into(), credits)))
 }
 
-/// Whether a session of user `id` that logged in at `since` (ms) still stands (the account is
-/// there and no password change since then ended it); if so, the user's count of changes to
-/// listed rows, read with it so that a kept list needs no read of its own.
-pub async fn session_standing(db: &Db, id: &str, since: i64) -> Result<Option<i64>, DomainError> {
-    let found = users::standing(&db.pool, id).await?;
+/// Whether session `session_id` of user `id`, logged in at `since` (ms), still stands (the
+/// account is there, no password change since then ended it, and no other instance logged it
+/// out); if so, the user's count of changes to listed rows, read with it so that a kept list
+/// needs no read of its own.
+pub async fn session_standing(
+    db: &Db,
+    id: &str,
+    since: i64,
+    session_id: &str,
+) -> Result<Option<i64>, DomainError> {
+    let found = users::standing(&db.pool, db.kind, id, session_id).await?;
     Ok(found
         .filter(|(valid_after, _)| since >= *valid_after)
         .map(|(_, lists_version)| lists_version))

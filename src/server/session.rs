@@ -111,7 +111,8 @@ impl Credential {
                 let since = record.data.get(SINCE_KEY).and_then(|v| v.as_i64());
                 match (user, since) {
                     (Some(user), Some(since)) => {
-                        accounts::session_standing(&state.studio.db, user, since)
+                        let session_id = id.to_string();
+                        accounts::session_standing(&state.studio.db, user, since, &session_id)
                             .await
                             .is_ok_and(|u| u.is_some())
                     }
@@ -168,12 +169,15 @@ async fn find_caller(parts: &mut Parts, state: &AppState) -> Result<CurrentUser,
     let id = session_user(&session, max_age_ms)
         .await?
         .ok_or_else(AppError::unauthorized)?;
-    // A session can outlive its account, or a password change that ended it: either
-    // way it is logged out (for good: its record is emptied).
+    // A session can outlive its account, a password change that ended it, or (a copy kept in
+    // memory) a log-out by another instance: either way it is logged out (for good: its record
+    // is emptied).
     let session_id = session.id().ok_or_else(AppError::unauthorized)?;
     let since = session.get::<i64>(SINCE_KEY).await.map_err(session_error)?;
     let since = since.unwrap_or_default();
-    match accounts::session_standing(&state.studio.db, &id, since).await? {
+    let standing =
+        accounts::session_standing(&state.studio.db, &id, since, &session_id.to_string());
+    match standing.await? {
         Some(lists_version) => Ok(CurrentUser {
             id,
             lists_version,

@@ -1,9 +1,13 @@
 //! Session records kept in memory, so a logged-in request does not read its session from the
 //! database every time (one query of the three an authenticated page or list costs).
 //!
-//! Only for SQLite: its database has one server process, this one, and every write to the
-//! session table goes through [`super::sessions::Sessions`], which keeps this copy in step. With
-//! PostgreSQL, other instances log sessions out too, and a copy here would outlive them.
+//! Every write to the session table made by this process goes through
+//! [`super::sessions::Sessions`], which keeps this copy in step. Other writers: on PostgreSQL,
+//! other instances log sessions out too, so there the account check every request makes
+//! (`users::standing`) also asks whether the session is still stored, in the same query; a copy
+//! whose session is gone is refused and forgotten. Another instance's daily renewal can leave a
+//! copy's expiry behind (a copy past it is read again) and is otherwise harmless: a session's
+//! user and log-in time never change.
 //!
 //! A read from the database is kept only if no write came in between: a log-out (or a save)
 //! landing while a request was still reading the old record must not be overwritten by it.

@@ -9,11 +9,11 @@ use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{self, ExpiredDeletion, SessionStore};
 use tower_sessions_sqlx_store::{PostgresStore, SqliteStore};
 
-/// The session store: the database's, and on SQLite a copy of recent records in memory.
+/// The session store: the database's, and a copy of recent records in memory.
 #[derive(Debug, Clone)]
 pub struct Sessions {
     store: Store,
-    cache: Option<Arc<SessionCache>>,
+    cache: Arc<SessionCache>,
 }
 
 /// Each store with its pool (the stores keep theirs private): saving goes through ours.
@@ -27,6 +27,12 @@ enum Store {
 const SQLITE_UPDATE: &str = "UPDATE tower_sessions SET data = ?, expiry_date = ? WHERE id = ?";
 const POSTGRES_UPDATE: &str =
     r#"UPDATE "tower_sessions"."session" SET data = $1, expiry_date = $2 WHERE id = $3"#;
+
+/// On PostgreSQL, true while the session `$2` is still stored and unexpired: read with the
+/// account check of every request, so a copy kept here never outlives a log-out made by another
+/// instance. (SQLite's sessions are all written by this process, which keeps its copy in step.)
+pub const POSTGRES_STILL_STORED: &str = r#"EXISTS (SELECT 1 FROM "tower_sessions"."session"
+    WHERE id = $2 AND expiry_date > now())"#;
 
 impl Sessions {
     /// Opens a small typed pool beside the main one and creates the session table.
@@ -50,13 +56,15 @@ impl Sessions {
                 Store::Postgres(store, pool)
             }
         };
-        let cache = (db.kind == DbKind::Sqlite).then(Arc::default);
-        Ok(Self { store, cache })
+        Ok(Self {
+            store,
+            cache: Arc::default(),
+        })
     }
 
-    /// How many session records are kept in memory (none on PostgreSQL).
+    /// How many session records are kept in memory.
     pub fn cached(&self) -> usize {
-        self.cache.as_ref().map_or(0, |c| c.len())
+        self.cache.len()
     }
 
     /// Removes expired sessions every few minutes, for as long as the server runs.
@@ -82,9 +90,7 @@ impl SessionStore for Sessions {
             Store::Sqlite(s, _) => s.create(record).await?,
             Store::Postgres(s, _) => s.create(record).await?,
         }
-        if let Some(cache) = &self.cache {
-            cache.keep_written(record);
-        }
+        self.cache.keep_written(record);
         Ok(())
     }
 
@@ -95,7 +101,7 @@ impl SessionStore for Sessions {
     async fn save(&self, record: &Record) -> session_store::Result<()> {
         let data =
             rmp_serde::to_vec(record).map_err(|e| session_store::Error::Encode(e.to_string()))?;
-        let writing = self.cache.as_deref().map(|c| c.writing(record.id));
+        let writing = self.cache.writing(record.id);
         let id = record.id.to_string();
         let updated = match &self.store {
             // The same binds twice: the two pools are different types.
@@ -116,16 +122,14 @@ impl SessionStore for Sessions {
         };
         let updated = updated.map_err(|e| session_store::Error::Backend(e.to_string()))?;
         // A session found gone stays forgotten (the guard forgets it when dropped).
-        if let Some(writing) = writing.filter(|_| updated > 0) {
+        if updated > 0 {
             writing.kept(record);
         }
         Ok(())
     }
 
     async fn load(&self, id: &Id) -> session_store::Result<Option<Record>> {
-        let Some(cache) = &self.cache else {
-            return self.store.load(id).await;
-        };
+        let cache = &self.cache;
         if let Some(record) = cache.get(id) {
             return Ok(Some(record));
         }
@@ -139,7 +143,7 @@ impl SessionStore for Sessions {
 
     async fn delete(&self, id: &Id) -> session_store::Result<()> {
         // Forgotten now and once the delete is over (or its future dropped midway).
-        let _writing = self.cache.as_deref().map(|c| c.writing(*id));
+        let _writing = self.cache.writing(*id);
         match &self.store {
             Store::Sqlite(s, _) => s.delete(id).await,
             Store::Postgres(s, _) => s.delete(id).await,

@@ -1,5 +1,6 @@
 //! The `users` table.
 
+use super::DbKind;
 use sqlx::{Any, Executor, Row};
 
 #[derive(Debug, Clone)]
@@ -75,16 +76,28 @@ pub async fn find_with_balance<'c>(
 
 /// What every request with a session asks of its account, in one query: the moment before
 /// which the user's log-ins no longer count (0: all count), and the count of changes to their
-/// listed rows (see `change_count`).
+/// listed rows (see `change_count`). On PostgreSQL, `None` too when the session `session_id` is
+/// no longer stored (see `sessions::POSTGRES_STILL_STORED`).
 pub async fn standing<'c>(
     exec: impl Executor<'c, Database = Any>,
+    kind: DbKind,
     id: &str,
+    session_id: &str,
 ) -> Result<Option<(i64, i64)>, sqlx::Error> {
-    let sql = format!(
-        "SELECT sessions_valid_after, {} FROM users WHERE id = $1",
-        super::change_count::COUNT_SQL
-    );
-    let row = sqlx::query(&sql).bind(id).fetch_optional(exec).await?;
+    let count = super::change_count::COUNT_SQL;
+    let sql = match kind {
+        DbKind::Sqlite => format!("SELECT sessions_valid_after, {count} FROM users WHERE id = $1"),
+        DbKind::Postgres => format!(
+            "SELECT sessions_valid_after, {count} FROM users WHERE id = $1 AND {}",
+            super::sessions::POSTGRES_STILL_STORED
+        ),
+    };
+    let query = sqlx::query(&sql).bind(id);
+    let query = match kind {
+        DbKind::Sqlite => query,
+        DbKind::Postgres => query.bind(session_id),
+    };
+    let row = query.fetch_optional(exec).await?;
     row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
 }
 
