@@ -175,9 +175,8 @@ async fn find_caller(parts: &mut Parts, state: &AppState) -> Result<CurrentUser,
     let session_id = session.id().ok_or_else(AppError::unauthorized)?;
     let since = session.get::<i64>(SINCE_KEY).await.map_err(session_error)?;
     let since = since.unwrap_or_default();
-    let standing =
-        accounts::session_standing(&state.studio.db, &id, since, &session_id.to_string());
-    match standing.await? {
+    let key = session_id.to_string();
+    match accounts::session_standing(&state.studio.db, &id, since, &key).await? {
         Some(lists_version) => Ok(CurrentUser {
             id,
             lists_version,
