@@ -76,10 +76,10 @@ pub async fn keep_pages(State(state): State<AppState>, req: Request, next: Next)
         .ok();
     parts.extensions.insert(CallerFound(caller.is_some()));
     let nonce = parts.extensions.get::<CspNonce>().cloned();
-    let lists = state.studio.db.lists.clone();
     let (Some(user), Some(CspNonce(nonce)), &Method::GET) = (caller, nonce, &parts.method) else {
         return next.run(Request::from_parts(parts, body)).await;
     };
+    let lists = state.studio.db.lists.clone();
     let path = parts
         .uri
         .path_and_query()

@@ -85,17 +85,18 @@ pub async fn standing<'c>(
     session_id: &str,
 ) -> Result<Option<(i64, i64)>, sqlx::Error> {
     let count = super::change_count::COUNT_SQL;
-    let sql = match kind {
-        DbKind::Sqlite => format!("SELECT sessions_valid_after, {count} FROM users WHERE id = $1"),
-        DbKind::Postgres => format!(
-            "SELECT sessions_valid_after, {count} FROM users WHERE id = $1 AND {}",
-            super::sessions::POSTGRES_STILL_STORED
+    let select = format!("SELECT sessions_valid_after, {count} FROM users WHERE id = $1");
+    let (sql, session) = match kind {
+        DbKind::Sqlite => (select, None),
+        DbKind::Postgres => (
+            format!("{select} AND {}", super::sessions::POSTGRES_STILL_STORED),
+            Some(session_id),
         ),
     };
     let query = sqlx::query(&sql).bind(id);
-    let query = match kind {
-        DbKind::Sqlite => query,
-        DbKind::Postgres => query.bind(session_id),
+    let query = match session {
+        Some(session_id) => query.bind(session_id),
+        None => query,
     };
     let row = query.fetch_optional(exec).await?;
     row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
