@@ -4,7 +4,9 @@
 //! figures from a noisy shared machine still compare.
 //!
 //! 1. Pages and JSON lists for one user with 1,000 trained characters and 1,000 generations.
-//! 2. First-load bytes of the front end, as the server sends them (brotli, gzip).
+//! 2. First-load bytes of the front end, as the server sends them (brotli, gzip), and at the
+//!    end, when `./dev bench` built them (`BENCH_WASM_FLOOR`), those of the smallest Leptos front
+//!    ends (`benches/wasm_floor`): what the framework alone costs of the 200 KB goal.
 //! 3. Memory: idle, after the load, and over a soak (the same load again and again).
 //! 4. The job runner with 10,000 trainings in flight against the standalone A2E simulator.
 //!
@@ -309,6 +311,37 @@ async fn first_load(studio: &Process) -> Vec<(String, usize, usize, usize)> {
         sizes.push((name, br, gz, raw));
     }
     sizes
+}
+
+/// What Leptos alone ships (`wasm_floor` in ./dev writes it): the least a front end of this
+/// framework can send, against which the 200 KB goal and the studio's first load are read.
+fn print_wasm_floor() {
+    let Some(path) = std::env::var_os("BENCH_WASM_FLOOR") else {
+        return;
+    };
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        println!("\n(no sizes of the smallest Leptos front ends at {path:?})");
+        return;
+    };
+    println!("\n### The smallest Leptos front ends (benches/wasm_floor), built as the studio's\n");
+    println!("| front end | WASM brotli | JS brotli | total |");
+    println!("|---|---:|---:|---:|");
+    for line in text.lines() {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        let [variant, wasm, js] = fields[..] else {
+            continue;
+        };
+        let (Ok(wasm), Ok(js)) = (wasm.parse::<usize>(), js.parse::<usize>()) else {
+            continue;
+        };
+        let what = match variant {
+            "hydrated" => "fully hydrated: router, a resource, a form",
+            "islands" => "islands: one island calling a server function",
+            other => other,
+        };
+        let kb = |b: usize| format!("{:.1} KB", b as f64 / 1000.0);
+        println!("| {what} | {} | {} | {} |", kb(wasm), kb(js), kb(wasm + js));
+    }
 }
 
 fn headers(route: &Route, user: &seed::Account, settings: &Settings) -> Vec<String> {
@@ -673,6 +706,7 @@ fn main() {
         runs.push(run);
     }
     print_summary(&runs, &settings);
+    print_wasm_floor();
 }
 
 /// Memory and CPU model of this machine, for the record.

@@ -1,6 +1,6 @@
 //! The JSON API's lists (gallery, history, provenance, ledger): arrays paged by keyset, with
-//! GitHub's `Link: <…>; rel="next"` when there is more, kept as sent on SQLite while nothing
-//! they show has changed.
+//! GitHub's `Link: <…>; rel="next"` when there is more, kept as sent while nothing they show
+//! has changed.
 
 use crate::error::AppError;
 use crate::models::{ChangesWithTime, Page};
@@ -43,7 +43,7 @@ fn paged(uri: &Uri, answer: KeptAnswer) -> Response {
     response
 }
 
-/// A list's page as its answer: `read`'s, or on SQLite the same answer kept as sent while the
+/// A list's page as its answer: `read`'s, or the same answer kept as sent while the
 /// user's listed rows are unchanged and nothing in it changes with time (see
 /// [`page_cache::answer`]).
 pub(crate) async fn list_answer<T: serde::Serialize + ChangesWithTime, E>(
