@@ -8,8 +8,11 @@ use axum::response::Response;
 mod site {
     /// `cargo leptos build --release` builds the site before the server, so it is there to
     /// embed; a plain `cargo build --release` finds none and serves the folder instead.
+    /// The WASM itself is left out (1.8 MB, the binary's biggest file): its brotli and gzip
+    /// siblings carry it, and every browser accepts one of them (see `respond`).
     #[derive(rust_embed::RustEmbed)]
     #[folder = "target/site/"]
+    #[exclude = "pkg/*.wasm"]
     #[allow_missing = true]
     pub struct Site;
 }
@@ -44,19 +47,23 @@ pub fn version() -> Option<String> {
 pub fn respond(path: &str, request: &HeaderMap) -> Option<Response> {
     use axum::body::Body;
     use axum::http::{header, HeaderValue, StatusCode};
+    let sibling = |ext: &str| site::Site::get(&format!("{path}.{ext}"));
+    let (file, gzipped) = (site::Site::get(path), sibling("gz"));
+    // A file left out of the binary is known by its gzip sibling.
+    let digest = file.as_ref().or(gzipped.as_ref())?.metadata.sha256_hash();
     // Compressed siblings are served in place of their file, not as files of their own.
-    let file = site::Site::get(path)?;
-    let (data, coding) = ["br", "gzip"]
+    let encoded = [("br", "br"), ("gzip", "gz")]
         .into_iter()
-        .filter(|coding| super::accepts(request, coding))
-        .find_map(|coding| {
-            let ext = if coding == "br" { "br" } else { "gz" };
-            site::Site::get(&format!("{path}.{ext}")).map(|f| (f.data, Some(coding)))
-        })
-        .unwrap_or((file.data, None));
+        .filter(|(coding, _)| super::accepts(request, coding))
+        .find_map(|(coding, ext)| sibling(ext).map(|f| (f.data, coding)));
+    let (body, coding) = match (encoded, file) {
+        (Some((data, coding)), _) => (embedded_body(data), Some(coding)),
+        (None, Some(file)) => (embedded_body(file.data), None),
+        (None, None) => (Body::from(decoded(path, &gzipped?.data)?), None),
+    };
     let tag = format!(
         "\"{}{}\"",
-        super::short(&file.metadata.sha256_hash()),
+        super::short(&digest),
         coding.map(|c| format!("-{c}")).unwrap_or_default()
     );
     let fresh = request
@@ -73,13 +80,44 @@ pub fn respond(path: &str, request: &HeaderMap) -> Option<Response> {
         true => response
             .status(StatusCode::NOT_MODIFIED)
             .body(Body::empty()),
-        // Embedded bytes are served in place, never copied.
-        false => response.body(match data {
-            std::borrow::Cow::Borrowed(bytes) => Body::from(bytes::Bytes::from_static(bytes)),
-            std::borrow::Cow::Owned(bytes) => Body::from(bytes),
-        }),
+        false => response.body(body),
     };
     response.ok()
+}
+
+/// Embedded bytes are served in place, never copied.
+#[cfg(not(debug_assertions))]
+fn embedded_body(data: std::borrow::Cow<'static, [u8]>) -> axum::body::Body {
+    match data {
+        std::borrow::Cow::Borrowed(bytes) => bytes::Bytes::from_static(bytes).into(),
+        std::borrow::Cow::Owned(bytes) => bytes.into(),
+    }
+}
+
+/// A file left out of the binary, decoded from its gzip sibling for a client that accepts
+/// neither encoding (none of today's browsers): once, then kept, so such requests cost no more
+/// than any other.
+#[cfg(not(debug_assertions))]
+fn decoded(path: &str, gzipped: &[u8]) -> Option<bytes::Bytes> {
+    use std::collections::HashMap;
+    use std::io::Read;
+    use std::sync::{LazyLock, Mutex};
+    static DECODED: LazyLock<Mutex<HashMap<String, bytes::Bytes>>> =
+        LazyLock::new(Default::default);
+    let mut decoded = DECODED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    if let Some(bytes) = decoded.get(path) {
+        return Some(bytes.clone());
+    }
+    let mut plain = Vec::new();
+    if let Err(e) = flate2::read::GzDecoder::new(gzipped).read_to_end(&mut plain) {
+        tracing::error!(path, error = %e, "an embedded file's gzip sibling does not decode");
+        return None;
+    }
+    let bytes = bytes::Bytes::from(plain);
+    decoded.insert(path.to_string(), bytes.clone());
+    Some(bytes)
 }
 
 #[cfg(debug_assertions)]
