@@ -121,11 +121,16 @@ fn History(generations: GenerationPage, on_change: Callback<()>) -> impl IntoVie
                     Ok(page) => {
                         let list = page.items.clone();
                         let shown: std::collections::HashSet<String> = list.iter().map(|g| g.id.clone()).collect();
-                        let first_next = StoredValue::new(page.next_cursor.clone());
+                        // Plain values, not a reactive one: while a reload is on its way the boundary still
+                        // shows this view, whose reactive values are already disposed (a click on "More"
+                        // then panicked the WASM).
+                        let first_next = page.next_cursor.clone();
+                        let first_has_next = first_next.is_some();
+                        let on_more = move |_| load_more(first_next.clone());
                         let extra = move || more.get().into_iter().filter(|g| !shown.contains(&g.id)).collect::<Vec<_>>();
                         let has_more = move || match next.get() {
                             Some(c) => !c.is_empty(),
-                            None => first_next.with_value(Option::is_some),
+                            None => first_has_next,
                         };
                         view! {
                             <div class="generation-strip" data-testid="history">
@@ -138,7 +143,7 @@ fn History(generations: GenerationPage, on_change: Callback<()>) -> impl IntoVie
                             </div>
                             <Show when=has_more>
                                 <button type="button" class="secondary" data-testid="more-generations"
-                                    on:click=move |_| load_more(first_next.get_value())>"Older generations"</button>
+                                    on:click={on_more.clone()}>"Older generations"</button>
                             </Show>
                         }.into_any()
                     }

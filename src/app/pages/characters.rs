@@ -114,11 +114,16 @@ fn CharactersList() -> impl IntoView {
                         let shown: HashSet<String> = page.items.iter().map(|c| c.id.clone()).collect();
                         let extra = move || more.get().into_iter().filter(|c| !shown.contains(&c.id)).collect::<Vec<_>>();
                         let rows = page.items.clone();
-                        let first_next = StoredValue::new(page.next_cursor.clone());
+                        // Plain values, not a reactive one: while a reload is on its way the boundary still
+                        // shows this view, whose reactive values are already disposed (a click on "More"
+                        // then panicked the WASM).
+                        let first_next = page.next_cursor.clone();
+                        let first_has_next = first_next.is_some();
+                        let on_more = move |_| load_more(first_next.clone());
                         // "More" shows while the last page loaded said there is more ("" once it said no more).
                         let has_more = move || match next.get() {
                             Some(cursor) => !cursor.is_empty(),
-                            None => first_next.with_value(Option::is_some),
+                            None => first_has_next,
                         };
                         view! {
                             <div class="character-grid" class:list-view=move || list_view.get() data-testid="gallery">
@@ -130,7 +135,7 @@ fn CharactersList() -> impl IntoView {
                             </div>
                             <Show when=has_more>
                                 <button type="button" class="secondary" data-testid="more"
-                                    on:click=move |_| load_more(first_next.get_value())>"More characters"</button>
+                                    on:click={on_more.clone()}>"More characters"</button>
                             </Show>
                         }.into_any()
                     }
