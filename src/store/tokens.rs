@@ -1,6 +1,7 @@
 //! Personal API tokens. Only a SHA-256 of each token is stored; the token itself is shown once.
 
 use sqlx::{Any, Executor, Row};
+use std::sync::LazyLock;
 
 #[derive(Debug, Clone)]
 pub struct TokenRow {
@@ -31,6 +32,15 @@ pub async fn insert<'c>(
 
 const LAST_USED_PRECISION_MS: i64 = 60_000;
 
+/// A token's user and count, every scripted request's check: its SQL built once.
+static BY_HASH: LazyLock<String> = LazyLock::new(|| {
+    format!(
+        "SELECT t.user_id, t.last_used_at, {} AS lists_version FROM api_tokens t
+         JOIN users ON users.id = t.user_id WHERE t.token_hash = $1",
+        super::change_count::COUNT_SQL
+    )
+});
+
 /// The owner of a token and their count of changes to listed rows (see `change_count`), noting
 /// when the token was last used.
 pub async fn user_for_hash(
@@ -38,12 +48,7 @@ pub async fn user_for_hash(
     token_hash: &str,
     now: i64,
 ) -> Result<Option<(String, i64)>, sqlx::Error> {
-    let sql = format!(
-        "SELECT t.user_id, t.last_used_at, {} AS lists_version FROM api_tokens t
-         JOIN users ON users.id = t.user_id WHERE t.token_hash = $1",
-        super::change_count::COUNT_SQL
-    );
-    let Some(row) = sqlx::query(&sql)
+    let Some(row) = sqlx::query(&BY_HASH)
         .bind(token_hash)
         .fetch_optional(pool)
         .await?

@@ -2,6 +2,7 @@
 
 use super::DbKind;
 use sqlx::{Any, Executor, Row};
+use std::sync::LazyLock;
 
 #[derive(Debug, Clone)]
 pub struct UserRow {
@@ -74,6 +75,16 @@ pub async fn find_with_balance<'c>(
         .transpose()
 }
 
+/// The account check's SQL, built once: every logged-in request runs it.
+static STANDING: LazyLock<String> = LazyLock::new(|| {
+    let count = super::change_count::COUNT_SQL;
+    format!("SELECT sessions_valid_after, {count} FROM users WHERE id = $1")
+});
+static STANDING_POSTGRES: LazyLock<String> = LazyLock::new(|| {
+    let still_stored = super::sessions::POSTGRES_STILL_STORED;
+    format!("{} AND {still_stored}", *STANDING)
+});
+
 /// What every request with a session asks of its account, in one query: the moment before
 /// which the user's log-ins no longer count (0: all count), and the count of changes to their
 /// listed rows (see `change_count`). On PostgreSQL, `None` too when the session `session_id` is
@@ -84,19 +95,9 @@ pub async fn standing<'c>(
     id: &str,
     session_id: &str,
 ) -> Result<Option<(i64, i64)>, sqlx::Error> {
-    let count = super::change_count::COUNT_SQL;
-    let select = format!("SELECT sessions_valid_after, {count} FROM users WHERE id = $1");
-    let (sql, session) = match kind {
-        DbKind::Sqlite => (select, None),
-        DbKind::Postgres => (
-            format!("{select} AND {}", super::sessions::POSTGRES_STILL_STORED),
-            Some(session_id),
-        ),
-    };
-    let query = sqlx::query(&sql).bind(id);
-    let query = match session {
-        Some(session_id) => query.bind(session_id),
-        None => query,
+    let query = match kind {
+        DbKind::Sqlite => sqlx::query(&STANDING).bind(id),
+        DbKind::Postgres => sqlx::query(&STANDING_POSTGRES).bind(id).bind(session_id),
     };
     let row = query.fetch_optional(exec).await?;
     row.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()

@@ -48,9 +48,12 @@ pub fn respond(path: &str, request: &HeaderMap) -> Option<Response> {
     use axum::body::Body;
     use axum::http::{header, HeaderValue, StatusCode};
     let sibling = |ext: &str| site::Site::get(&format!("{path}.{ext}"));
-    let (file, gzipped) = (site::Site::get(path), sibling("gz"));
+    let file = site::Site::get(path);
     // A file left out of the binary is known by its gzip sibling.
-    let digest = file.as_ref().or(gzipped.as_ref())?.metadata.sha256_hash();
+    let digest = match &file {
+        Some(file) => file.metadata.sha256_hash(),
+        None => sibling("gz")?.metadata.sha256_hash(),
+    };
     // Compressed siblings are served in place of their file, not as files of their own.
     let encoded = [("br", "br"), ("gzip", "gz")]
         .into_iter()
@@ -59,7 +62,7 @@ pub fn respond(path: &str, request: &HeaderMap) -> Option<Response> {
     let (body, coding) = match (encoded, file) {
         (Some((data, coding)), _) => (embedded_body(data), Some(coding)),
         (None, Some(file)) => (embedded_body(file.data), None),
-        (None, None) => (Body::from(decoded(path, &gzipped?.data)?), None),
+        (None, None) => (Body::from(decoded(path, &sibling("gz")?.data)?), None),
     };
     let tag = format!(
         "\"{}{}\"",
